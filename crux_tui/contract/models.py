@@ -1,0 +1,353 @@
+"""Typed models of the Crux devtools observability HTTP contract (``crux-api.md``).
+
+One set of ``msgspec`` Structs serves both sides: the embedded backend builds and
+encodes them, the client decodes them. Decoding is tolerant: unknown fields are
+ignored, every field has a default, and arrays that a Go backend may send as
+``null`` are typed ``list[...] | None`` -- read them through :func:`items`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+JSONObject = dict[str, Any]
+
+#: Statuses after which a run or span will not change by itself.
+TERMINAL_STATUSES = frozenset(
+    {"ok", "success", "error", "cancelled", "suspended", "incomplete", "skipped", "blocked"}
+)
+
+
+def items(value: list[T] | None) -> list[T]:
+    """Return ``value`` or an empty list when the backend sent ``null``."""
+    return value if value is not None else []
+
+
+class DeliveryHealth(msgspec.Struct, kw_only=True):
+    status: str = "unknown"
+    rejected: int = 0
+    lastKnownAt: str = ""
+
+
+class RunSummary(msgspec.Struct, kw_only=True):
+    """One row of the runs list; also ``RunDetail.run`` and ``Graph.run``."""
+
+    runId: str = ""
+    traceId: str = ""
+    sessionId: str = ""
+    userId: str = ""
+    name: str = ""
+    rootPrimitive: str = ""
+    status: str = ""
+    startedAt: str = ""
+    endedAt: str = ""
+    durationMs: float = 0
+    model: str = ""
+    provider: str = ""
+    promptId: str = ""
+    recordCount: int = 0
+    spanCount: int = 0
+    eventCount: int = 0
+    artifactCount: int = 0
+    edgeCount: int = 0
+    segmentCount: int = 0
+    activeSegmentId: str = ""
+    orderingConfidence: str = "causal"
+    gapCount: int = 0
+    traceAliasConflict: bool = False
+    lastActivityAt: str = ""
+    revision: int = 0
+    deliveryHealth: DeliveryHealth | None = None
+    attributes: JSONObject | None = None
+    metrics: JSONObject | None = None
+    error: Any = None
+    # v4/v5 additions, accepted when a newer backend sends them.
+    operationId: str = ""
+    childRunCount: int = 0
+    activeChildCount: int = 0
+    suspendedChildCount: int = 0
+    failedChildCount: int = 0
+    topologyHealth: str = ""
+
+
+class RunsPage(msgspec.Struct, kw_only=True):
+    revision: int = 0
+    rows: list[RunSummary] | None = None
+    nextCursor: str | None = None
+
+
+class RunChange(msgspec.Struct, kw_only=True):
+    entity: str = "run"
+    id: str = ""
+    revision: int = 0
+
+
+class RunsDelta(msgspec.Struct, kw_only=True):
+    revision: int = 0
+    changes: list[RunChange] | None = None
+    expired: bool = False
+
+
+class SpanSummary(msgspec.Struct, kw_only=True):
+    """A canonical span (start and end merged). Nodes and details embed these fields."""
+
+    spanId: str = ""
+    runId: str = ""
+    traceId: str = ""
+    parentSpanId: str = ""
+    family: str = ""
+    primitive: str = ""
+    name: str = ""
+    status: str = ""
+    startedAt: str = ""
+    endedAt: str = ""
+    durationMs: float = 0
+    model: str = ""
+    provider: str = ""
+    promptId: str = ""
+    contextId: str = ""
+    agentId: str = ""
+    toolName: str = ""
+    flowId: str = ""
+    stepId: str = ""
+    memoryId: str = ""
+    retrieverId: str = ""
+    attributes: JSONObject | None = None
+    metrics: JSONObject | None = None
+    error: Any = None
+
+
+class SpanEventSummary(msgspec.Struct, kw_only=True):
+    eventId: str = ""
+    runId: str = ""
+    traceId: str = ""
+    spanId: str = ""
+    name: str = ""
+    timestamp: str = ""
+    attributes: JSONObject | None = None
+
+
+class ArtifactSummary(msgspec.Struct, kw_only=True):
+    artifactId: str = ""
+    runId: str = ""
+    traceId: str = ""
+    spanId: str = ""
+    kind: str = ""
+    createdAt: str = ""
+    contentType: str = ""
+    encoding: str = ""
+    sizeBytes: int = 0
+    hash: str = ""
+    uri: str = ""
+    preview: Any = None
+    attributes: JSONObject | None = None
+
+
+class EdgeEndpoint(msgspec.Struct, kw_only=True):
+    kind: str = ""
+    id: str = ""
+
+
+class EdgeSummary(msgspec.Struct, kw_only=True):
+    edgeId: str = ""
+    runId: str = ""
+    traceId: str = ""
+    edgeType: str = ""
+    from_: EdgeEndpoint = msgspec.field(default_factory=EdgeEndpoint, name="from")
+    to: EdgeEndpoint = msgspec.field(default_factory=EdgeEndpoint)
+    createdAt: str = ""
+    attributes: JSONObject | None = None
+
+
+class StoredRecord(msgspec.Struct, kw_only=True):
+    recordId: str = ""
+    runId: str = ""
+    traceId: str = ""
+    segmentId: str = ""
+    segmentSeq: int = 0
+    type: str = ""
+    payloadJson: str = ""
+    receivedAt: str = ""
+
+
+class Graph(msgspec.Struct, kw_only=True):
+    """The raw canonical graph of one run (``GET /runs/{id}/graph``); input of the projection."""
+
+    run: RunSummary = msgspec.field(default_factory=RunSummary)
+    spans: list[SpanSummary] | None = None
+    events: list[SpanEventSummary] | None = None
+    artifacts: list[ArtifactSummary] | None = None
+    edges: list[EdgeSummary] | None = None
+    records: list[StoredRecord] | None = None
+
+
+class Diagnostic(msgspec.Struct, kw_only=True):
+    code: str = ""
+    severity: str = "warn"
+    message: str = ""
+    recordIds: list[str] | None = None
+    spanIds: list[str] | None = None
+    suggestedFix: str = ""
+
+
+class NodeDisplay(msgspec.Struct, kw_only=True):
+    kind: str = ""
+    label: str = ""
+    description: str = ""
+    icon: str = ""
+    accent: str = ""
+    severity: str = ""
+
+
+class Timing(msgspec.Struct, kw_only=True):
+    startedAt: str = ""
+    endedAt: str = ""
+    durationMs: float = 0
+    selfMs: float | None = None
+    childrenMs: float | None = None
+    detailsMs: float | None = None
+
+
+class MetricBuckets(msgspec.Struct, kw_only=True):
+    own: JSONObject | None = None
+    children: JSONObject | None = None
+    details: JSONObject | None = None
+    total: JSONObject | None = None
+
+
+class NodeSource(msgspec.Struct, kw_only=True):
+    placementReason: str = ""
+    ownerSpanId: str = ""
+    canonicalParentSpanId: str = ""
+
+
+class RunDetailDetail(SpanSummary, kw_only=True):
+    """A folded (non-primary) span attached to the node it explains."""
+
+    id: str = ""
+    kind: str = ""
+    role: str = ""
+    label: str = ""
+    display: str = "detail"
+    timing: Timing = msgspec.field(default_factory=Timing)
+    summary: Any = None
+    events: list[SpanEventSummary] | None = None
+    artifacts: list[ArtifactSummary] | None = None
+    relations: list[EdgeSummary] | None = None
+    diagnostics: list[Diagnostic] | None = None
+    source: NodeSource = msgspec.field(default_factory=NodeSource)
+    inspection: dict[str, Any] | None = None
+
+
+class RunDetailNode(SpanSummary, kw_only=True):
+    """A visible node of the presentation tree."""
+
+    id: str = ""
+    virtual: bool = False
+    parentId: str = ""
+    path: list[str] | None = None
+    kind: str = ""
+    display: NodeDisplay = msgspec.field(default_factory=NodeDisplay)
+    timing: Timing = msgspec.field(default_factory=Timing)
+    metricBuckets: MetricBuckets | None = None
+    source: NodeSource = msgspec.field(default_factory=NodeSource)
+    details: list[RunDetailDetail] | None = None
+    artifacts: list[ArtifactSummary] | None = None
+    events: list[SpanEventSummary] | None = None
+    relations: list[EdgeSummary] | None = None
+    diagnostics: list[Diagnostic] | None = None
+    inspection: dict[str, Any] | None = None
+    request: Any = None
+    flow: Any = None
+    step: Any = None
+    composition: Any = None
+    transition: Any = None
+    children: list[RunDetailNode] | None = None
+
+
+class RunDetailRow(msgspec.Struct, kw_only=True):
+    nodeId: str = ""
+    spanId: str = ""
+    parentId: str = ""
+    depth: int = 0
+    path: list[str] | None = None
+    hasChildren: bool = False
+    expandedDefault: bool = False
+    display: NodeDisplay = msgspec.field(default_factory=NodeDisplay)
+    status: str = ""
+    model: str = ""
+    provider: str = ""
+    timing: Timing = msgspec.field(default_factory=Timing)
+    match: bool = False
+
+
+class Placement(msgspec.Struct, kw_only=True):
+    placement: str = ""
+    nodeId: str = ""
+    ownerNodeId: str = ""
+    path: list[str] | None = None
+    reason: str = ""
+
+
+class DetailCounts(msgspec.Struct, kw_only=True):
+    primary: int = 0
+    detail: int = 0
+    metadata: int = 0
+    attachedDetails: int = 0
+
+
+class RunDetail(msgspec.Struct, kw_only=True):
+    """``GET /api/observability/runs/{runId}``: the folded, reconciled presentation of a run."""
+
+    schemaVersion: int = 2
+    run: RunSummary = msgspec.field(default_factory=RunSummary)
+    root: RunDetailNode = msgspec.field(default_factory=RunDetailNode)
+    rows: list[RunDetailRow] | None = None
+    spanIndex: dict[str, Placement] | None = None
+    facets: dict[str, dict[str, int]] | None = None
+    diagnostics: list[Diagnostic] | None = None
+    counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
+
+
+class ObservabilityEvent(msgspec.Struct, kw_only=True):
+    """A live invalidation event (``observability.records`` / ``observability.lifecycle``)."""
+
+    tag: str = msgspec.field(default="ObservabilityEvent", name="_tag")
+    id: str = ""
+    timestamp: int = 0
+    kind: str = ""
+    action: str = ""
+    severity: str = "info"
+    refId: str = ""
+    payload: JSONObject | None = None
+
+    def run_refs(self) -> set[str]:
+        """Every run or trace id this event names (contract section 3.2)."""
+        refs = {self.refId} if self.refId else set()
+        payload = self.payload or {}
+        for key in ("runId", "traceId", "operationId"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                refs.add(value)
+        for key in ("runIds", "traceIds"):
+            values = payload.get(key)
+            if isinstance(values, list):
+                refs.update(v for v in values if isinstance(v, str) and v)
+        return refs
+
+
+class IngestDisposition(msgspec.Struct, kw_only=True):
+    index: int
+    recordId: str = ""
+    outcome: str = "accepted"
+    code: str = "accepted"
+    message: str | None = None
+    retryable: bool = False
+
+
+class IngestResponse(msgspec.Struct, kw_only=True):
+    dispositions: list[IngestDisposition] | None = None
