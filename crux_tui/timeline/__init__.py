@@ -1,1 +1,57 @@
-"""timeline."""
+"""Pure timeline logic: RunDetail + toggle state -> visible rows (no Textual imports)."""
+
+from crux_tui.timeline.axis import Bar, bar_geometry, bar_kind, ruler_ticks, run_window
+from crux_tui.timeline.layout import (
+    Reveal,
+    Structure,
+    TimelineLayout,
+    TimelineOptions,
+    TimelineRow,
+    build_rows,
+    collapse_all,
+    error_targets,
+    expand_all,
+    find_errors,
+    layout,
+    match_count,
+    match_targets,
+    reveal,
+    row_entry_for,
+    search_matches,
+    step_target,
+    structure,
+    tree_position,
+)
+from crux_tui.timeline.model import SpanEntry, TimelineModel, build_model, parse_ms, severity_of
+
+__all__ = [
+    "Bar",
+    "Reveal",
+    "SpanEntry",
+    "Structure",
+    "TimelineLayout",
+    "TimelineModel",
+    "TimelineOptions",
+    "TimelineRow",
+    "bar_geometry",
+    "bar_kind",
+    "build_model",
+    "build_rows",
+    "collapse_all",
+    "error_targets",
+    "expand_all",
+    "find_errors",
+    "layout",
+    "match_count",
+    "match_targets",
+    "parse_ms",
+    "reveal",
+    "row_entry_for",
+    "ruler_ticks",
+    "run_window",
+    "search_matches",
+    "severity_of",
+    "step_target",
+    "structure",
+    "tree_position",
+]

@@ -1,0 +1,261 @@
+"""``CruxApp``: the Textual application (runs screen -> run screen -> artifact viewer)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from crux_tui.app.messages import ConnectionChanged, LiveEvent
+from crux_tui.contract import errors as crux_errors
+from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.sanitize import clean
+
+#: How the feed's connection states are named in the UI.
+CONNECTION_STATES = ("connecting", "live", "reconnecting", "polling", "offline")
+
+START_HINT = "start one with `crux-tui serve` or `crux dev`"
+
+
+def describe_error(error: BaseException | None, url: str = "") -> str:
+    """A one-line, terminal-safe message for a client or worker error."""
+    if error is None:
+        return "unknown error"
+    if isinstance(error, crux_errors.BackendUnreachable):
+        return f"cannot reach {clean(url) or 'the backend'} — {START_HINT}"
+    if isinstance(error, crux_errors.NotFound):
+        return f"not found: {clean(str(error))}" if str(error) else "not found"
+    if isinstance(error, crux_errors.RequestTimeout):
+        return f"request timed out: {clean(str(error))}"
+    if isinstance(error, crux_errors.ProtocolError):
+        return f"unexpected response from backend: {clean(str(error))}"
+    if isinstance(error, crux_errors.CruxError):
+        return clean(str(error)) or type(error).__name__
+    text = clean(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+FeedFactory = Callable[["CruxApp"], Any]
+
+
+class CruxApp(App[int]):
+    """Keyboard trace viewer for Crux agent runs."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "crux-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+    ]
+
+    connection_state: reactive[str] = reactive("connecting")
+    connection_detail: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        client: Any = None,
+        feed_factory: FeedFactory | None = None,
+        poll_interval: float = 1.0,
+        start_feed: bool = True,
+    ) -> None:
+        super().__init__()
+        self.url = url.rstrip("/")
+        self.token = token
+        self._client = client
+        self._owns_client = client is None
+        self._feed_factory = feed_factory
+        self.poll_interval = poll_interval
+        self._start_feed = start_feed
+        self.feed_state = "connecting"
+        self._unreachable = False
+        self.sub_title = clean(self.url)
+
+    # ------------------------------------------------------------------ services
+
+    @property
+    def client(self) -> Any:
+        """The shared ``CruxClient`` (created lazily)."""
+        if self._client is None:
+            from crux_tui.contract.client import CruxClient
+
+            self._client = _construct(CruxClient, self.url, token=self.token)
+        return self._client
+
+    async def on_mount(self) -> None:
+        from crux_tui.app.screens.runs import RunsScreen
+
+        await self.push_screen(RunsScreen())
+        if self._start_feed:
+            self.consume_feed()
+
+    async def on_unmount(self) -> None:
+        if self._owns_client and self._client is not None:
+            closer = getattr(self._client, "aclose", None) or getattr(self._client, "close", None)
+            if closer is not None:
+                try:
+                    result = closer()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # pragma: no cover - best effort on shutdown
+                    pass
+
+    # ------------------------------------------------------------------ live feed
+
+    def mark_unreachable(self, message: str) -> None:
+        """An HTTP read failed to connect: show offline whatever the feed last said."""
+        self._unreachable = True
+        self.set_connection("offline", message)
+
+    def mark_reachable(self) -> None:
+        """An HTTP read succeeded: go back to the feed's state (polling if it has none)."""
+        if not self._unreachable:
+            return
+        self._unreachable = False
+        state = self.feed_state if self.feed_state not in ("offline", "connecting") else "polling"
+        self.set_connection(state, "")
+
+    def set_connection(self, state: str, detail: str = "") -> None:
+        """Record the feed state and tell every screen (they poll when not live)."""
+        changed = state != self.connection_state or detail != self.connection_detail
+        self.connection_detail = detail
+        self.connection_state = state
+        if changed:
+            for screen in list(self.screen_stack):
+                screen.post_message(ConnectionChanged(state, detail))
+
+    def dispatch_event(self, event: ObservabilityEvent) -> None:
+        """Deliver a live invalidation to every screen on the stack."""
+        for screen in list(self.screen_stack):
+            screen.post_message(LiveEvent(event))
+
+    def _make_feed(self) -> Any:
+        if self._feed_factory is not None:
+            return self._feed_factory(self)
+        from crux_tui.live.feed import LiveFeed
+
+        return _construct(
+            LiveFeed,
+            self.url,
+            token=self.token,
+            client=self.client,
+            on_state=self._on_feed_state,
+        )
+
+    def _on_feed_state(self, state: Any, detail: Any = "") -> None:
+        name = str(getattr(state, "value", state))
+        self.feed_state = name
+        if self._unreachable and name != "live":
+            return  # keep the "cannot reach" message until a read or the stream succeeds
+        self._unreachable = False
+        self.set_connection(name, str(detail or ""))
+
+    @work(exclusive=True, group="live-feed", exit_on_error=False, description="live feed")
+    async def consume_feed(self) -> None:
+        """Consume the LiveFeed forever, turning events into ``LiveEvent`` messages."""
+        feed = self._make_feed()
+        try:
+            async for item in _iterate_feed(feed):
+                if isinstance(item, ObservabilityEvent):
+                    self.dispatch_event(item)
+                else:  # a state change surfaced through the iterator
+                    self._on_feed_state(item)
+                state = getattr(feed, "state", None)
+                if state is not None:
+                    self._on_feed_state(state, getattr(feed, "detail", ""))
+        finally:
+            closer = getattr(feed, "aclose", None) or getattr(feed, "close", None)
+            if closer is not None:
+                try:
+                    result = closer()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # pragma: no cover - best effort
+                    pass
+        self.set_connection("offline", "live feed ended")
+
+    # ------------------------------------------------------------------ errors
+
+    def handle_worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become notifications (never a traceback)."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = worker.error
+        if worker.group == "live-feed":
+            self.set_connection("offline", describe_error(error, self.url))
+        self.notify(
+            describe_error(error, self.url),
+            title=clean(worker.description or worker.name or "background task") + " failed",
+            severity="error",
+            markup=False,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.handle_worker_state(event)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        from crux_tui.app.screens.help import HelpScreen, collect_bindings
+
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            screen.dismiss(None)
+            return
+        title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
+        self.push_screen(HelpScreen(collect_bindings(screen), title=title))
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy through OSC 52 (Textual) and say so."""
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} to the clipboard", markup=False, timeout=3)
+
+
+def _construct(cls: Any, url: str, **kwargs: Any) -> Any:
+    """Call ``cls(url, **kwargs)`` passing only the keyword arguments it accepts."""
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return cls(url)
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    usable = {k: v for k, v in kwargs.items() if accepts_any or k in params}
+    if "url" in params and params["url"].kind is inspect.Parameter.KEYWORD_ONLY:
+        return cls(url=url, **usable)
+    if "client" in usable and "url" not in params and "base_url" not in params:
+        # A feed built on a client takes the client instead of the URL.
+        first = next(iter(params.values()), None)
+        if first is not None and first.name == "client":
+            client = usable.pop("client")
+            return cls(client, **usable)
+    return cls(url, **usable)
+
+
+async def _iterate_feed(feed: Any) -> AsyncIterator[Any]:
+    if hasattr(feed, "__aenter__"):
+        async with feed as entered:
+            source = entered if entered is not None else feed
+            async for item in _aiter(source):
+                yield item
+    else:
+        async for item in _aiter(feed):
+            yield item
+
+
+async def _aiter(source: Any) -> AsyncIterator[Any]:
+    has_events = hasattr(source, "events") and callable(source.events)
+    iterator = source.events() if has_events else source
+    async for item in iterator:
+        yield item
+        await asyncio.sleep(0)

@@ -1,0 +1,223 @@
+"""Pure formatting helpers for the TUI: durations, times, tokens, cost and statuses.
+
+Nothing here imports Textual; every function is a total function of its input and is
+safe to call with ``None``/garbage (the backend may omit fields).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+
+from crux_tui.contract.models import TERMINAL_STATUSES
+from crux_tui.sanitize import clean
+
+DASH = "—"
+
+#: status -> (glyph, style). Glyphs differ per status so NO_COLOR still tells them apart.
+STATUS_GLYPHS: dict[str, tuple[str, str]] = {
+    "running": ("◐", "bold blue"),
+    "ok": ("✓", "green"),
+    "success": ("✓", "green"),
+    "error": ("✗", "bold red"),
+    "blocked": ("■", "red"),
+    "cancelled": ("⊘", "red"),
+    "suspended": ("‖", "magenta"),
+    "incomplete": ("◌", "yellow"),
+    "stale": ("◇", "yellow"),
+    "skipped": ("»", "dim"),
+}
+UNKNOWN_STATUS = ("·", "dim")
+
+SEVERITY_STYLES = {"error": "bold red", "warn": "yellow", "warning": "yellow", "info": "cyan"}
+SEVERITY_GLYPHS = {"error": "✗", "warn": "▲", "warning": "▲", "info": "i"}
+
+#: statuses that mean "no terminal record arrived; the backend reconciled it" -- never "running".
+RECONCILED_STATUSES = frozenset({"incomplete", "stale"})
+
+
+def status_glyph(status: str | None) -> str:
+    return STATUS_GLYPHS.get((status or "").lower(), UNKNOWN_STATUS)[0]
+
+
+def status_style(status: str | None) -> str:
+    return STATUS_GLYPHS.get((status or "").lower(), UNKNOWN_STATUS)[1]
+
+
+def status_text(status: str | None, *, with_label: bool = True) -> Text:
+    """Glyph (and label) for a status, styled; the glyph alone is enough without colour."""
+    value = clean(status or "unknown")
+    glyph, style = STATUS_GLYPHS.get(value.lower(), UNKNOWN_STATUS)
+    text = Text(glyph, style=style)
+    if with_label:
+        text.append(" ")
+        text.append(value, style=style)
+    return text
+
+
+def severity_text(severity: str | None) -> Text:
+    value = clean(severity or "info").lower()
+    glyph = SEVERITY_GLYPHS.get(value, "·")
+    return Text(f"{glyph} {value}", style=SEVERITY_STYLES.get(value, ""))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(float(value)) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def duration(ms: Any) -> str:
+    """``456ms``, ``1.23s``, ``2m 05s``, ``1h 02m``; ``—`` when unknown."""
+    value = _number(ms)
+    if value is None or value < 0:
+        return DASH
+    if value < 1000:
+        return f"{value:.0f}ms"
+    seconds = value / 1000
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    if seconds < 3600:
+        minutes, secs = divmod(int(seconds), 60)
+        return f"{minutes}m {secs:02d}s"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h {rest // 60:02d}m"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an RFC3339(Nano) timestamp; ``None`` when empty or unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python < 3.11 style limits: trim nanoseconds to microseconds.
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = ""
+        rest = ""
+        for index, char in enumerate(tail):
+            if not char.isdigit():
+                rest = tail[index:]
+                break
+            digits += char
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest}" if digits else head + rest
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def relative_time(value: Any, now: datetime | None = None) -> str:
+    """``just now``, ``12s ago``, ``5m ago``, ``3h ago``, ``2d ago`` (or ``in 5s``)."""
+    when = parse_time(value)
+    if when is None:
+        return DASH
+    now = now or datetime.now(UTC)
+    delta = (now - when).total_seconds()
+    future = delta < 0
+    delta = abs(delta)
+    if delta < 5:
+        return "just now"
+    if delta < 60:
+        amount = f"{int(delta)}s"
+    elif delta < 3600:
+        amount = f"{int(delta // 60)}m"
+    elif delta < 86400:
+        amount = f"{int(delta // 3600)}h"
+    else:
+        amount = f"{int(delta // 86400)}d"
+    return f"in {amount}" if future else f"{amount} ago"
+
+
+def clock_time(value: Any) -> str:
+    """``18:00:00.123`` (UTC) for a timestamp, ``—`` when absent."""
+    when = parse_time(value)
+    if when is None:
+        return DASH if not value else clean(value)
+    return when.astimezone(UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def offset(value: Any, origin: Any) -> str:
+    """Time of ``value`` relative to ``origin`` as ``+1.23s``."""
+    when, start = parse_time(value), parse_time(origin)
+    if when is None or start is None:
+        return DASH
+    ms = (when - start).total_seconds() * 1000
+    return ("+" if ms >= 0 else "-") + duration(abs(ms))
+
+
+def tokens(value: Any) -> str:
+    """``512``, ``1.2k``, ``3.4M``; ``—`` when unknown or zero."""
+    number = _number(value)
+    if number is None or number <= 0:
+        return DASH
+    if number < 1000:
+        return f"{number:.0f}"
+    if number < 1_000_000:
+        return f"{number / 1000:.1f}k"
+    return f"{number / 1_000_000:.1f}M"
+
+
+def cost(value: Any) -> str:
+    """``$0.0042``, ``$1.25``; ``—`` when unknown or zero."""
+    number = _number(value)
+    if number is None or number <= 0:
+        return DASH
+    if number < 1:
+        return f"${number:.4f}"
+    return f"${number:.2f}"
+
+
+def size(value: Any) -> str:
+    number = _number(value)
+    if number is None or number < 0:
+        return DASH
+    if number < 1024:
+        return f"{number:.0f} B"
+    if number < 1024 * 1024:
+        return f"{number / 1024:.1f} KiB"
+    return f"{number / (1024 * 1024):.1f} MiB"
+
+
+def metric(metrics: dict[str, Any] | None, *keys: str) -> float | None:
+    """First numeric value among ``keys`` in ``metrics``."""
+    if not isinstance(metrics, dict):
+        return None
+    for key in keys:
+        number = _number(metrics.get(key))
+        if number is not None:
+            return number
+    return None
+
+
+def total_tokens(metrics: dict[str, Any] | None) -> float | None:
+    total = metric(metrics, "totalTokens")
+    if total:
+        return total
+    parts = [metric(metrics, "inputTokens"), metric(metrics, "outputTokens")]
+    known = [p for p in parts if p is not None]
+    return sum(known) if known else None
+
+
+def total_cost(metrics: dict[str, Any] | None) -> float | None:
+    return metric(metrics, "costUsd", "cost", "totalCost")
+
+
+def is_terminal(status: str | None) -> bool:
+    """Terminal per the contract; ``stale`` is not terminal (records may still arrive)."""
+    return (status or "").lower() in TERMINAL_STATUSES

@@ -1,0 +1,21 @@
+"""Entry points used by the CLI: :func:`make_app` and :func:`run_tui`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crux_tui.app.app import CruxApp
+
+
+def make_app(url: str, token: str | None = None, **options: Any) -> CruxApp:
+    """Build the app for a backend URL (``options`` go to :class:`CruxApp`, e.g. tests)."""
+    return CruxApp(url, token, **options)
+
+
+def run_tui(url: str, token: str | None = None) -> int:
+    """Run the TUI until the user quits; returns the process exit code."""
+    app = make_app(url, token)
+    result = app.run()
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    return int(result or 0)

@@ -1,0 +1,400 @@
+"""Artifact viewer: stacks, JSON trees, text, messages and memory diffs."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from crux_tui.app import format as fmt
+from crux_tui.app.commands import ArtifactCommands, PaletteCommand
+from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.widgets.detail_pane import (
+    Subject,
+    artifact_text,
+    error_fields,
+    subject_label,
+    truncation_note,
+)
+from crux_tui.app.widgets.json_tree import JsonTree
+from crux_tui.contract.models import ArtifactSummary
+from crux_tui.sanitize import clean
+
+#: Width under which before/after are stacked instead of side by side.
+SIDE_BY_SIDE_WIDTH = 100
+
+_JS_FRAME = re.compile(r"^\s*at\s+\S", re.MULTILINE)
+
+MESSAGE_LIST_KEYS = ("messages", "allMessages", "recent", "inputMessages", "existingResponses")
+
+
+def stack_text_of(artifact: ArtifactSummary) -> str:
+    preview = artifact.preview
+    if isinstance(preview, str):
+        return preview
+    if isinstance(preview, dict):
+        for key in ("stack", "stackTrace", "text", "value"):
+            if isinstance(preview.get(key), str):
+                return preview[key]
+    if preview is None:
+        return ""
+    return json.dumps(preview, indent=2, ensure_ascii=False, default=str)
+
+
+def stack_lexer(stack: str) -> str:
+    return "javascript" if _JS_FRAME.search(stack) else "text"
+
+
+def error_summary(artifact: ArtifactSummary, subject: Subject | None) -> dict[str, Any]:
+    """name / message / category from the span error, artifact attributes and preview."""
+    summary: dict[str, Any] = {}
+    sources: list[dict[str, Any]] = []
+    if subject is not None:
+        sources.append(error_fields(subject.error))
+    sources.append(artifact.attributes or {})
+    if isinstance(artifact.preview, dict):
+        sources.append(artifact.preview)
+    for source in sources:
+        for key in ("name", "message", "category", "code", "retryable", "statusCode", "phase"):
+            if key not in summary and source.get(key) not in (None, ""):
+                summary[key] = source[key]
+    stack = stack_text_of(artifact)
+    if "message" not in summary and stack:
+        first = clean(stack.strip().splitlines()[0]) if stack.strip() else ""
+        if first:
+            name, sep, message = first.partition(": ")
+            if sep and " " not in name:
+                summary.setdefault("name", name)
+                summary["message"] = message
+            else:
+                summary["message"] = first
+    return summary
+
+
+def format_content(content: Any) -> Text:
+    """A message ``content``: a string or a list of parts (text, tool calls, tool results…)."""
+    if isinstance(content, str):
+        return Text(clean(content, multiline=True))
+    text = Text()
+    if isinstance(content, list):
+        for index, part in enumerate(content):
+            if index:
+                text.append("\n")
+            if isinstance(part, dict):
+                kind = str(part.get("type", ""))
+                if kind == "text" or ("text" in part and not kind):
+                    text.append(clean(part.get("text", ""), multiline=True))
+                elif kind in ("tool-call", "tool_call", "tool-use"):
+                    text.append(
+                        f"→ {clean(part.get('toolName') or part.get('name') or 'tool')}",
+                        style="bold cyan",
+                    )
+                    args = part.get("args", part.get("input"))
+                    if args is not None:
+                        text.append(" " + clean(json.dumps(args, ensure_ascii=False, default=str)))
+                elif kind in ("tool-result", "tool_result"):
+                    text.append(
+                        f"← {clean(part.get('toolName') or 'tool')} result", style="bold green"
+                    )
+                    result = part.get("result", part.get("output"))
+                    if result is not None:
+                        text.append(
+                            " " + clean(json.dumps(result, ensure_ascii=False, default=str))
+                        )
+                else:
+                    text.append(
+                        clean(json.dumps(part, ensure_ascii=False, default=str)), style="dim"
+                    )
+            else:
+                text.append(clean(part, multiline=True))
+        return text
+    if content is None:
+        return Text("(empty)", style="dim")
+    return Text(clean(json.dumps(content, ensure_ascii=False, default=str)))
+
+
+def messages_text(messages: list[Any]) -> Text:
+    text = Text()
+    for index, message in enumerate(messages):
+        if index:
+            text.append("\n")
+        if isinstance(message, dict):
+            role = clean(message.get("role") or "message")
+            style = {
+                "user": "bold green",
+                "assistant": "bold cyan",
+                "system": "bold magenta",
+                "tool": "bold yellow",
+            }.get(role, "bold")
+            text.append(f"{role}: ", style=style)
+            text.append_text(format_content(message.get("content", message.get("text"))))
+        else:
+            text.append_text(format_content(message))
+        text.append("\n")
+    return text
+
+
+def messages_parts(
+    artifact: ArtifactSummary,
+) -> tuple[dict[str, str], list[tuple[str, list[Any]]], dict[str, Any]]:
+    """(header fields, [(section, messages)], other fields) of a ``messages`` artifact."""
+    preview = artifact.preview
+    attrs = artifact.attributes or {}
+    header: dict[str, str] = {}
+    for key in ("source", "phase"):
+        value = attrs.get(key)
+        if value in (None, "") and isinstance(preview, dict):
+            value = preview.get(key)
+        if value not in (None, ""):
+            header[key] = clean(value)
+    sections: list[tuple[str, list[Any]]] = []
+    other: dict[str, Any] = {}
+    if isinstance(preview, list):
+        sections.append(("messages", preview))
+    elif isinstance(preview, dict):
+        for key, value in preview.items():
+            if key in ("source", "phase"):
+                continue
+            if key in MESSAGE_LIST_KEYS and isinstance(value, list):
+                sections.append((key, value))
+            elif key == "inputPrompt" and isinstance(value, str):
+                sections.append((key, [{"role": "user", "content": value}]))
+            else:
+                other[key] = value
+    elif preview is not None:
+        sections.append(("messages", [preview]))
+    return header, sections, other
+
+
+def pretty(value: Any) -> Text:
+    if isinstance(value, str):
+        return Text(clean(value, multiline=True))
+    return Text(clean(json.dumps(value, indent=2, ensure_ascii=False, default=str), multiline=True))
+
+
+def diff_sides(preview: Any) -> tuple[Any, Any] | None:
+    if not isinstance(preview, dict):
+        return None
+    for before_key, after_key in (("before", "after"), ("old", "new"), ("previous", "next")):
+        if before_key in preview or after_key in preview:
+            return preview.get(before_key), preview.get(after_key)
+    return None
+
+
+class ArtifactScreen(CruxScreen):
+    """Full-screen view of one artifact; ``escape`` goes back, ``y`` copies the content."""
+
+    HELP_TITLE = "Artifact"
+    COMMANDS = {ArtifactCommands}
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="artifact.back"),
+        Binding("y", "copy", "Copy", id="artifact.copy"),
+        Binding("plus", "expand_all", "Expand all", id="artifact.expand-all", show=False),
+        Binding("minus", "collapse_all", "Collapse all", id="artifact.collapse-all", show=False),
+    ]
+
+    def __init__(self, artifact: ArtifactSummary, subject: Subject | None = None) -> None:
+        super().__init__()
+        self.artifact = artifact
+        self.subject = subject
+
+    # ------------------------------------------------------------------ content
+
+    @property
+    def kind(self) -> str:
+        return self.artifact.kind or ""
+
+    def copy_payload(self) -> str:
+        if self.kind == "error.stack":
+            return clean(stack_text_of(self.artifact), multiline=True)
+        preview = self.artifact.preview
+        if isinstance(preview, str):
+            return clean(preview, multiline=True)
+        return json.dumps(preview, indent=2, ensure_ascii=False, default=str)
+
+    def header(self) -> Text:
+        text = Text()
+        text.append_text(artifact_text(self.artifact))
+        if self.subject is not None:
+            text.append(f"   from {subject_label(self.subject)}", style="dim")
+            if self.subject.spanId:
+                text.append(f" ({clean(self.subject.spanId)})", style="dim")
+        if self.artifact.artifactId:
+            text.append(f"\nid {clean(self.artifact.artifactId)}", style="dim")
+        if self.artifact.uri:
+            text.append(f" · uri {clean(self.artifact.uri)}", style="dim")
+        note = truncation_note(self.artifact)
+        if note:
+            text.append(f"\n⚠ {note} — the full content is not available here", style="bold yellow")
+        return text
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.header(), id="artifact-header", classes="screen-header", markup=False)
+        with Vertical(id="artifact-body"):
+            yield from self._body()
+        yield Footer()
+
+    def _body(self) -> ComposeResult:
+        preview = self.artifact.preview
+        kind = self.kind
+        if preview is None:
+            yield Static(
+                Text("The producer sent no preview for this artifact.", style="dim italic"),
+                id="artifact-empty",
+            )
+            return
+        if kind == "error.stack":
+            yield from self._error_stack()
+        elif kind == "messages":
+            yield from self._messages()
+        elif kind == "memory.diff" and diff_sides(preview) is not None:
+            yield from self._memory_diff()
+        elif isinstance(preview, dict | list):
+            if kind == "error.raw":
+                yield Static(self._summary_text(), id="artifact-summary", markup=False)
+            yield JsonTree(
+                preview, label=clean(kind or "preview"), expand_depth=3, id="artifact-json"
+            )
+        else:
+            with VerticalScroll(id="artifact-scroll"):
+                yield Static(pretty(preview), id="artifact-text", markup=False)
+
+    def _summary_text(self) -> Text:
+        summary = error_summary(self.artifact, self.subject)
+        text = Text()
+        text.append(clean(summary.get("name") or "Error"), style="bold red")
+        if summary.get("message"):
+            text.append(": ")
+            text.append(clean(summary.get("message")), style="red")
+        extras = [
+            f"{key} {clean(summary[key])}"
+            for key in ("category", "code", "statusCode", "retryable", "phase")
+            if key in summary
+        ]
+        if extras:
+            text.append("\n" + " · ".join(extras), style="dim")
+        return text
+
+    def _error_stack(self) -> ComposeResult:
+        stack = clean(stack_text_of(self.artifact), multiline=True)
+        yield Static(self._summary_text(), id="artifact-summary", markup=False)
+        syntax = Syntax(
+            stack,
+            stack_lexer(stack),
+            line_numbers=True,
+            word_wrap=False,
+            theme="ansi_dark",
+            background_color="default",
+        )
+        with ScrollableContainer(id="artifact-scroll"):
+            yield Static(syntax, id="artifact-stack", expand=True)
+
+    def _messages(self) -> ComposeResult:
+        header, sections, other = messages_parts(self.artifact)
+        text = Text()
+        for key in ("source", "phase"):
+            text.append(f"{key}: ", style="dim")
+            text.append(header.get(key, "—"), style="bold")
+            text.append("   ")
+        count = sum(len(messages) for _, messages in sections)
+        text.append(f"{count} message{'s' if count != 1 else ''}", style="dim")
+        yield Static(text, id="artifact-messages-header", markup=False)
+        with VerticalScroll(id="artifact-scroll"):
+            for name, messages in sections:
+                yield Static(Text(f"{clean(name)} ({len(messages)})", style="bold underline"))
+                yield Static(messages_text(messages), classes="messages", markup=False)
+            if other:
+                yield JsonTree(other, label="other fields", expand_depth=1, id="artifact-json")
+
+    def _memory_diff(self) -> ComposeResult:
+        sides = diff_sides(self.artifact.preview)
+        assert sides is not None
+        before, after = sides
+        rest = {
+            k: v
+            for k, v in (self.artifact.preview or {}).items()
+            if k not in ("before", "after", "old", "new", "previous", "next")
+        }
+        if rest:
+            yield Static(pretty(rest), id="artifact-diff-meta", markup=False)
+        with Horizontal(id="artifact-diff"):
+            with VerticalScroll(classes="diff-side", id="diff-before"):
+                yield Static(Text("before", style="bold red"))
+                yield Static(pretty(before), markup=False)
+            with VerticalScroll(classes="diff-side", id="diff-after"):
+                yield Static(Text("after", style="bold green"))
+                yield Static(pretty(after), markup=False)
+
+    def on_mount(self) -> None:
+        self._apply_width(self.app.size.width)
+        scroll = self.query("#artifact-scroll, #artifact-json")
+        if scroll:
+            scroll.first().focus()
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        for diff in self.query("#artifact-diff"):
+            diff.set_class(width < SIDE_BY_SIDE_WIDTH, "-stacked")
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_copy(self) -> None:
+        what = (
+            "stack" if self.kind == "error.stack" else f"{clean(self.kind or 'artifact')} content"
+        )
+        self.app.copy_text(self.copy_payload(), what)
+
+    def action_expand_all(self) -> None:
+        for tree in self.query(JsonTree):
+            tree.action_expand_all()
+
+    def action_collapse_all(self) -> None:
+        for tree in self.query(JsonTree):
+            tree.action_collapse_all()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [PaletteCommand("Copy artifact content", "Copy the content shown", self.action_copy)]
+
+    def plain_text(self) -> str:
+        """What the viewer shows, as plain text (tests)."""
+        parts: list[str] = []
+        for widget in self.query(Static):
+            parts.append(_static_plain(widget))
+        for tree in self.query(JsonTree):
+            parts.extend(tree.text_lines())
+        return "\n".join(parts)
+
+
+def _static_plain(widget: Widget) -> str:
+    content = getattr(widget, "content", None)
+    if isinstance(content, Text):
+        return content.plain
+    if isinstance(content, Syntax):
+        return content.code
+    if isinstance(content, str):
+        return content
+    return ""
+
+
+def format_error_line(summary: dict[str, Any]) -> str:
+    """``Name: message`` (used by tests and the copy menu)."""
+    name = clean(summary.get("name") or "Error")
+    message = clean(summary.get("message") or "")
+    return f"{name}: {message}" if message else name
+
+
+__all__ = ["ArtifactScreen", "fmt"]

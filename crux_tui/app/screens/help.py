@@ -1,0 +1,114 @@
+"""``?`` help: every binding of the screen it was opened from, generated from the keymap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    group: str
+    key: str
+    description: str
+    binding_id: str
+    enabled: bool = True
+
+
+def _group_name(node: Any, screen: Screen[Any]) -> str:
+    if node is screen.app:
+        return "Global"
+    if node is screen:
+        return getattr(screen, "HELP_TITLE", None) or type(screen).__name__
+    return getattr(node, "HELP_TITLE", None) or type(node).__name__
+
+
+def collect_bindings(screen: Screen[Any]) -> list[HelpEntry]:
+    """Active bindings of ``screen`` first, then bindings of its other widgets."""
+    app = screen.app
+    entries: list[HelpEntry] = []
+    seen: set[tuple[int, str]] = set()
+
+    def add(node: Any, binding: Binding, enabled: bool) -> None:
+        # Only the app's own (id-carrying) bindings: Textual's generic scroll/focus keys
+        # are noise here; the palette key is listed in the footnote.
+        if not binding.description or not binding.id:
+            return
+        marker = (id(node), binding.key)
+        if marker in seen:
+            return
+        seen.add(marker)
+        entries.append(
+            HelpEntry(
+                group=_group_name(node, screen),
+                key=app.get_key_display(binding),
+                description=binding.description,
+                binding_id=binding.id or "",
+                enabled=enabled,
+            )
+        )
+
+    for active in screen.active_bindings.values():
+        add(active.node, active.binding, active.enabled)
+    # Widgets that are not focused right now still have keys the user can reach.
+    for widget in screen.walk_children(with_self=False):
+        for _key, binding in widget._bindings:
+            add(widget, binding, True)
+    return entries
+
+
+def help_text(entries: list[HelpEntry]) -> Text:
+    text = Text()
+    groups: dict[str, list[HelpEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.group, []).append(entry)
+    order = sorted(groups, key=lambda g: (g == "Global", 0))
+    width = max((len(e.key) for e in entries), default=4) + 2
+    for group in order:
+        if text.plain:
+            text.append("\n")
+        text.append(group, style="bold underline")
+        text.append("\n")
+        for entry in groups[group]:
+            text.append(f"  {entry.key:<{width}}", style="bold cyan" if entry.enabled else "dim")
+            text.append(entry.description, style="" if entry.enabled else "dim")
+            if entry.binding_id:
+                text.append(f"  [{entry.binding_id}]", style="dim")
+            text.append("\n")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the bindings; ``escape``/``?``/``q`` close it."""
+
+    HELP_TITLE = "Help"
+    BINDINGS = [
+        Binding("escape,question_mark,q", "close", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, entries: list[HelpEntry], title: str = "Keys") -> None:
+        super().__init__()
+        self.entries = entries
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(Text(f"{self.title_text} — keys", style="bold"), id="help-title")
+            yield Static(help_text(self.entries), id="help-text")
+            yield Static(
+                Text(
+                    "Bindings can be remapped by id (App.set_keymap). "
+                    "ctrl+p opens the command palette.",
+                    style="dim",
+                )
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

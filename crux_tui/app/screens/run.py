@@ -1,0 +1,468 @@
+"""Run screen: header, folded timeline, detail pane, diagnostics, search and live refetch."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal
+from textual.events import Resize
+from textual.widgets import Footer, Input, Static
+
+from crux_tui.app import format as fmt
+from crux_tui.app.commands import PaletteCommand, RunCommands
+from crux_tui.app.messages import ConnectionChanged, LiveEvent
+from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.widgets.connection import ConnectionIndicator
+from crux_tui.app.widgets.detail_pane import DetailPane, Subject, span_json
+from crux_tui.app.widgets.diagnostics import DiagnosticsList
+from crux_tui.app.widgets.timeline_view import TimelineView
+from crux_tui.contract import errors as crux_errors
+from crux_tui.contract.models import RunDetail, RunDetailNode, RunSummary, items
+from crux_tui.sanitize import clean
+
+#: Terminal width from which the detail pane sits to the right of the timeline.
+WIDE_WIDTH = 120
+#: After a run turns terminal, keep polling (when there is no stream) this long.
+TERMINAL_POLL_WINDOW = 60.0
+
+
+def index_subjects(detail: RunDetail) -> dict[str, Subject]:
+    """node id / detail id / span id -> node or folded detail (iterative walk)."""
+    index: dict[str, Subject] = {}
+    stack: list[RunDetailNode] = [detail.root]
+    while stack:
+        node = stack.pop()
+        if node.id:
+            index.setdefault(node.id, node)
+        if node.spanId:
+            index.setdefault(node.spanId, node)
+        for det in items(node.details):
+            if det.id:
+                index.setdefault(det.id, det)
+            if det.spanId:
+                index.setdefault(det.spanId, det)
+        stack.extend(reversed(items(node.children)))
+    return index
+
+
+def header_text(detail: RunDetail | None, summary: RunSummary | None, run_id: str) -> Text:
+    run = detail.run if detail is not None else summary
+    text = Text()
+    if run is None:
+        text.append(f"Run {clean(run_id)}", style="bold")
+        text.append("  loading…", style="dim")
+        return text
+    text.append_text(fmt.status_text(run.status, with_label=False))
+    text.append(f" {clean(run.name or run.runId)}", style="bold")
+    text.append("  ")
+    text.append_text(fmt.status_text(run.status))
+    parts = [fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)]
+    tokens = fmt.total_tokens(run.metrics)
+    if tokens:
+        parts.append(f"{fmt.tokens(tokens)} tok")
+    if fmt.total_cost(run.metrics):
+        parts.append(fmt.cost(fmt.total_cost(run.metrics)))
+    if run.model:
+        parts.append(clean(run.model) + (f" ({clean(run.provider)})" if run.provider else ""))
+    if run.spanCount:
+        parts.append(f"{run.spanCount} spans")
+    text.append("  " + " · ".join(parts), style="dim")
+    return text
+
+
+def safe_filename(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)[:120] or "run"
+
+
+class RunScreen(CruxScreen):
+    """One run: the folded agent timeline plus details of the highlighted row."""
+
+    HELP_TITLE = "Run"
+    COMMANDS = {RunCommands}
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="run.back"),
+        Binding("slash", "search", "Search", id="run.search"),
+        Binding("p", "toggle_detail", "Detail pane", id="run.detail-pane"),
+        Binding("a", "open_artifact", "Artifact", id="run.artifact"),
+        Binding("y", "copy_span_id", "Copy id", id="run.copy-id"),
+        Binding("Y", "copy_span_json", "Copy JSON", id="run.copy-json", show=False),
+        Binding("x", "export", "Export", id="run.export"),
+        Binding("r", "refresh", "Refresh", id="run.refresh", show=False),
+        Binding("D", "focus_diagnostics", "Diagnostics", id="run.diagnostics", show=False),
+        Binding("t", "focus_timeline", "Timeline", id="run.timeline", show=False),
+    ]
+
+    def __init__(self, run_id: str, summary: RunSummary | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.summary = summary
+        self.detail: RunDetail | None = None
+        self.subjects: dict[str, Subject] = {}
+        self.error_message = ""
+        self.search_text = ""
+        self.match_count = 0
+        self.hidden_count = 0
+        self.row_count = 0
+        self._pending = False
+        self._inflight = False
+        self._request_seq = 0
+        self._applied_seq = 0
+        self._last_poll = 0.0
+        self._terminal_since: float | None = None
+        self._detail_visible: bool | None = None
+        self._current_subject: Subject | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="run-header", classes="screen-header"):
+            yield Static(header_text(None, self.summary, self.run_id), id="run-title", markup=False)
+            yield ConnectionIndicator(id="run-connection")
+        with Container(id="run-body"):
+            yield TimelineView(id="timeline")
+            yield DetailPane(id="detail")
+        yield DiagnosticsList(id="diagnostics")
+        yield Input(placeholder="search spans — enter keeps, esc clears", id="run-search")
+        yield Static("", id="run-statusline", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#run-search", Input).display = False
+        self.query_one(DiagnosticsList).display = False
+        self._apply_layout(self.app.size.width)
+        self.query_one(TimelineView).focus()
+        self._update_statusline()
+        self.request_refresh()
+        self.set_interval(0.25, self._poll_tick)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        wide = width >= WIDE_WIDTH
+        body = self.query_one("#run-body")
+        body.set_class(wide, "-wide")
+        body.set_class(not wide, "-narrow")
+        if self._detail_visible is None:
+            self.query_one(DetailPane).display = True
+        else:
+            self.query_one(DetailPane).display = self._detail_visible
+
+    @property
+    def timeline(self) -> TimelineView:
+        return self.query_one(TimelineView)
+
+    @property
+    def detail_pane(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    # ------------------------------------------------------------------ fetching
+
+    def request_refresh(self) -> None:
+        """Refetch RunDetail; bursts coalesce (one request in flight, at most one queued)."""
+        self._pending = True
+        if self._inflight:
+            return
+        self._inflight = True
+        self.run_worker(
+            self._refresh_loop(),
+            group="run-detail",
+            description="load run",
+            exit_on_error=False,
+        )
+
+    async def _refresh_loop(self) -> None:
+        try:
+            while self._pending:
+                self._pending = False
+                self._request_seq += 1
+                await self._fetch(self._request_seq)
+        finally:
+            self._inflight = False
+
+    async def _fetch(self, seq: int) -> None:
+        from crux_tui.app.app import describe_error
+
+        try:
+            detail = await self.app.client.run_detail(self.run_id)
+        except crux_errors.CruxError as error:
+            self.error_message = describe_error(error, getattr(self.app, "url", ""))
+            if isinstance(error, crux_errors.BackendUnreachable):
+                self.app.mark_unreachable(self.error_message)
+            self._update_statusline()
+            if self.detail is None:
+                self.query_one("#run-title", Static).update(
+                    Text(f"Run {clean(self.run_id)} — {self.error_message}", style="bold red")
+                )
+            return
+        self.app.mark_reachable()
+        self.apply_detail(detail, seq)
+
+    def apply_detail(self, detail: RunDetail, seq: int | None = None) -> bool:
+        """Show ``detail`` unless a newer request was already applied."""
+        if seq is not None:
+            if seq < self._applied_seq:
+                return False
+            self._applied_seq = seq
+        self.error_message = ""
+        self.detail = detail
+        self.subjects = index_subjects(detail)
+        self.query_one("#run-title", Static).update(header_text(detail, self.summary, self.run_id))
+        self.timeline.set_detail(detail)
+        diagnostics = self.query_one(DiagnosticsList)
+        diagnostics.set_diagnostics(detail.diagnostics)
+        diagnostics.display = bool(items(detail.diagnostics))
+        if fmt.is_terminal(detail.run.status):
+            if self._terminal_since is None:
+                self._terminal_since = time.monotonic()
+        else:
+            self._terminal_since = None
+        self._show_row(self.timeline.selected_row)
+        self._update_statusline()
+        return True
+
+    # ------------------------------------------------------------------ live & polling
+
+    def _names_this_run(self, refs: set[str]) -> bool:
+        if not refs:
+            return True
+        mine = {self.run_id}
+        run = self.detail.run if self.detail is not None else self.summary
+        if run is not None:
+            mine |= {v for v in (run.runId, run.traceId, run.operationId) if v}
+        return bool(refs & mine)
+
+    def on_live_event(self, message: LiveEvent) -> None:
+        if message.event.kind == "token.chunk":
+            return
+        if self._names_this_run(message.event.run_refs()):
+            self.request_refresh()
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if message.state == "live":
+            self.request_refresh()  # the stream gives no replay: catch up
+
+    def _poll_tick(self) -> None:
+        """Without a stream: poll every 1 s while running, every 5 s for 60 s after it ends."""
+        state = getattr(self.app, "connection_state", "live")
+        if state == "live" and not self.error_message:
+            return
+        now = time.monotonic()
+        scale = max(getattr(self.app, "poll_interval", 1.0), 0.05)
+        if self._terminal_since is None:
+            interval = 1.0 * scale
+        elif now - self._terminal_since <= TERMINAL_POLL_WINDOW:
+            interval = 5.0 * scale
+        else:
+            return
+        if now - self._last_poll >= interval:
+            self._last_poll = now
+            self.request_refresh()
+
+    # ------------------------------------------------------------------ timeline messages
+
+    def subject_for(self, row: Any) -> Subject | None:
+        if row is None:
+            return None
+        source = getattr(row, "source", None)
+        if isinstance(source, RunDetailNode | msgspec.Struct) and hasattr(source, "spanId"):
+            # Prefer the freshest object for this id (the row may predate a refetch).
+            fresh = self.subjects.get(getattr(source, "id", "") or "")
+            return fresh or source
+        for key in (
+            getattr(row, "node_id", ""),
+            getattr(row, "key", ""),
+            getattr(row, "span_id", ""),
+        ):
+            if key and key in self.subjects:
+                return self.subjects[key]
+        return None
+
+    def _show_row(self, row: Any) -> None:
+        subject = self.subject_for(row)
+        self._current_subject = subject
+        self.detail_pane.show(subject, self.detail)
+
+    @on(TimelineView.SpanHighlighted)
+    def _span_highlighted(self, event: TimelineView.SpanHighlighted) -> None:
+        self._show_row(event.row)
+
+    @on(TimelineView.SpanActivated)
+    def _span_activated(self, event: TimelineView.SpanActivated) -> None:
+        self._show_row(event.row)
+        pane = self.detail_pane
+        if not pane.display:
+            self._detail_visible = True
+            pane.display = True
+
+    @on(TimelineView.LayoutChanged)
+    def _layout_changed(self, event: TimelineView.LayoutChanged) -> None:
+        self.hidden_count = event.hidden_count
+        self.row_count = event.row_count
+        self.match_count = event.match_count
+        self._update_statusline()
+
+    @on(DetailPane.ArtifactRequested)
+    def _artifact_requested(self, event: DetailPane.ArtifactRequested) -> None:
+        from crux_tui.app.screens.artifact import ArtifactScreen
+
+        self.app.push_screen(ArtifactScreen(event.artifact, event.subject))
+
+    @on(DiagnosticsList.JumpRequested)
+    def _jump(self, event: DiagnosticsList.JumpRequested) -> None:
+        for span_id in event.span_ids:
+            if self.timeline.select_span(span_id):
+                self.timeline.focus()
+                return
+        self.notify("The spans this diagnostic names are not in the timeline", severity="warning")
+
+    # ------------------------------------------------------------------ search
+
+    @on(Input.Changed, "#run-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+        self.match_count = self.timeline.set_search(event.value)
+        self._update_statusline()
+
+    @on(Input.Submitted, "#run-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.timeline.focus()
+
+    # ------------------------------------------------------------------ status line
+
+    def _update_statusline(self) -> None:
+        text = Text()
+        options = getattr(self.timeline, "options", None)
+        text.append(f"{self.row_count} rows", style="dim")
+        if self.hidden_count:
+            text.append(f" · {self.hidden_count} spans hidden (folded)", style="dim")
+        if options is not None:
+            for label, on_ in (
+                ("infra", getattr(options, "show_infrastructure", False)),
+                ("canonical", getattr(options, "canonical_parents", False)),
+                ("details", getattr(options, "show_details", False)),
+            ):
+                text.append(f" · {label} ")
+                text.append("on" if on_ else "off", style="bold green" if on_ else "dim")
+        if self.search_text:
+            text.append(
+                f" · search “{clean(self.search_text)}”: {self.match_count} matches",
+                style="bold yellow",
+            )
+        if self.detail is not None and items(self.detail.diagnostics):
+            count = len(items(self.detail.diagnostics))
+            text.append(f" · {count} diagnostic{'s' if count != 1 else ''}", style="yellow")
+        if self.error_message:
+            text.append(f" · ⚠ {self.error_message}", style="red")
+        self.query_one("#run-statusline", Static).update(text)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        search = self.query_one("#run-search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.search_text = ""
+            self.match_count = self.timeline.set_search("")
+            self.timeline.focus()
+            self._update_statusline()
+            return
+        self.app.pop_screen()
+
+    def action_search(self) -> None:
+        search = self.query_one("#run-search", Input)
+        search.display = True
+        search.focus()
+
+    def action_toggle_detail(self) -> None:
+        pane = self.detail_pane
+        self._detail_visible = not pane.display
+        pane.display = self._detail_visible
+        if not pane.display and pane.has_focus_within:
+            self.timeline.focus()
+
+    def action_focus_timeline(self) -> None:
+        self.timeline.focus()
+
+    def action_focus_diagnostics(self) -> None:
+        diagnostics = self.query_one(DiagnosticsList)
+        if diagnostics.display:
+            diagnostics.focus()
+        else:
+            self.notify("This run has no diagnostics", timeout=2)
+
+    def action_open_artifact(self) -> None:
+        if not self.detail_pane.request_artifact():
+            self.notify("The selected row has no artifacts", timeout=2)
+
+    def action_copy_span_id(self) -> None:
+        subject = self._current_subject
+        if subject is None or not subject.spanId:
+            self.notify("No span selected", timeout=2)
+            return
+        self.app.copy_text(subject.spanId, f"span id {clean(subject.spanId)}")
+
+    def action_copy_span_json(self) -> None:
+        subject = self._current_subject
+        if subject is None:
+            self.notify("No span selected", timeout=2)
+            return
+        self.app.copy_text(span_json(subject), "span JSON")
+
+    def export_path(self) -> Path:
+        return Path.cwd() / f"crux-run-{safe_filename(self.run_id)}.json"
+
+    def action_export(self) -> None:
+        if self.detail is None:
+            self.notify("The run has not loaded yet", severity="warning", timeout=2)
+            return
+        path = self.export_path()
+        data = msgspec.json.format(msgspec.json.encode(self.detail), indent=2)
+        try:
+            path.write_bytes(data + b"\n")
+        except OSError as error:
+            self.notify(f"Export failed: {clean(str(error))}", severity="error", markup=False)
+            return
+        self.notify(f"Exported run to {clean(str(path))}", markup=False, timeout=6)
+
+    def action_refresh(self) -> None:
+        self.request_refresh()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [
+            PaletteCommand("Copy span id", "Copy the selected span id", self.action_copy_span_id),
+            PaletteCommand(
+                "Copy span JSON", "Copy the selected span as JSON", self.action_copy_span_json
+            ),
+            PaletteCommand(
+                "Export run JSON", "Write the RunDetail to ./crux-run-<id>.json", self.action_export
+            ),
+            PaletteCommand("Back to runs", "Return to the runs list", self.action_back),
+        ]
+        for name, action in (
+            ("Toggle infrastructure spans", "toggle_infrastructure"),
+            ("Toggle canonical parents", "toggle_canonical"),
+            ("Toggle inline details", "toggle_details"),
+            ("Expand all", "expand_all"),
+            ("Collapse all", "collapse_all"),
+            ("Next error", "next_error"),
+        ):
+            commands.append(
+                PaletteCommand(
+                    name, "Timeline", lambda action=action: self._timeline_action(action)
+                )
+            )
+        return commands
+
+    def _timeline_action(self, action: str) -> None:
+        self.timeline.run_action(action)

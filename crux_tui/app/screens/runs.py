@@ -1,0 +1,540 @@
+"""Runs screen: the runs list, newest first, live, filterable and paged."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input, Static
+
+from crux_tui.app import format as fmt
+from crux_tui.app.commands import RunsCommands
+from crux_tui.app.messages import ConnectionChanged, LiveEvent
+from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.widgets.connection import ConnectionIndicator
+from crux_tui.contract import errors as crux_errors
+from crux_tui.contract.models import RunSummary, items
+from crux_tui.sanitize import clean
+
+PAGE_SIZE = 50
+MAX_REFRESH_LIMIT = 500
+#: Load the next page when the cursor gets this close to the end of the table.
+PAGE_MARGIN = 5
+
+#: ``f`` cycles through these (label, server ``status`` query).
+STATUS_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("running", "running"),
+    ("error", "error"),
+    ("ok", "ok"),
+    ("suspended", "suspended"),
+    ("incomplete", "incomplete"),
+    ("stale", "stale"),
+    ("cancelled", "cancelled,blocked"),
+]
+
+COLUMNS: list[tuple[str, str, int | None]] = [
+    ("status", "", 2),
+    ("name", "Name", 24),
+    ("state", "Status", 11),
+    ("primitive", "Root", 12),
+    ("model", "Model", 12),
+    ("started", "Started", 8),
+    ("duration", "Duration", 8),
+    ("tokens", "Tokens", 6),
+    ("cost", "Cost", 8),
+    ("spans", "Spans", 5),
+    ("health", "Health", 10),
+]
+
+EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
+
+
+def empty_state_text(url: str) -> Text:
+    text = Text()
+    text.append("No runs yet.\n\n", style="bold")
+    text.append(f"This backend ({clean(url)}) has not received any records. To send some:\n\n")
+    text.append("  • From a Convex deployment: start devtools and expose them with a tunnel\n")
+    text.append("      crux dev\n", style="bold cyan")
+    text.append(
+        "      npx convex env set DEVTOOLS_URL https://your-tunnel.example\n", style="bold cyan"
+    )
+    text.append("  • Run the embedded backend locally and point DEVTOOLS_URL at it\n")
+    text.append("      crux-tui serve\n", style="bold cyan")
+    text.append("  • Look around with sample runs\n")
+    text.append("      crux-tui demo\n", style="bold cyan")
+    text.append("\nNew runs appear here as soon as their records arrive.", style="dim")
+    return text
+
+
+def unreachable_text(url: str, message: str) -> Text:
+    text = Text()
+    text.append(f"Cannot reach {clean(url)}\n\n", style="bold red")
+    text.append("Start a backend with ")
+    text.append("crux-tui serve", style="bold cyan")
+    text.append(" or ")
+    text.append("crux dev", style="bold cyan")
+    text.append(" — this screen keeps retrying.\n\n")
+    text.append(clean(message), style="dim")
+    return text
+
+
+def health_text(run: RunSummary) -> Text:
+    """Compact health marks: reconciled status, failed/suspended children, delivery, gaps."""
+    text = Text()
+
+    def mark(value: str, style: str) -> None:
+        if text.plain:
+            text.append(" ")
+        text.append(value, style=style)
+
+    status = (run.status or "").lower()
+    if status in fmt.RECONCILED_STATUSES:
+        mark(f"{fmt.status_glyph(status)}{status}", "yellow")
+    if run.failedChildCount:
+        mark(f"!{run.failedChildCount}", "bold red")
+    if run.suspendedChildCount:
+        mark(f"‖{run.suspendedChildCount}", "magenta")
+    health = run.deliveryHealth
+    if health is not None and health.status == "degraded":
+        mark("⇣" + (str(health.rejected) if health.rejected else ""), "yellow")
+    if run.gapCount:
+        mark(f"gap{run.gapCount}", "yellow")
+    if run.orderingConfidence == "partial" and not run.gapCount:
+        mark("~order", "dim")
+    if run.topologyHealth and run.topologyHealth not in ("healthy", ""):
+        mark(clean(run.topologyHealth), "yellow")
+    return text
+
+
+def run_matches(run: RunSummary, query: str) -> bool:
+    if not query:
+        return True
+    needle = query.lower()
+    haystack = " ".join(
+        (run.runId, run.traceId, run.name, run.rootPrimitive, run.status, run.model, run.sessionId)
+    ).lower()
+    return all(part in haystack for part in needle.split())
+
+
+#: Columns kept when the terminal is narrower than ``WIDE_TABLE`` (the glyph keeps status).
+NARROW_COLUMNS = ("status", "name", "started", "duration", "tokens", "cost", "spans", "health")
+NARROW_WIDTHS = {"name": 16, "health": 8}
+#: From this width on, every column (root primitive too); below it, no root column.
+WIDE_TABLE = 140
+MEDIUM_TABLE = 100
+MEDIUM_COLUMNS = (
+    "status",
+    "name",
+    "state",
+    "model",
+    "started",
+    "duration",
+    "tokens",
+    "cost",
+    "spans",
+    "health",
+)
+MEDIUM_WIDTHS = {"name": 22, "state": 10}
+
+
+def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[Any]:
+    status = run.status or "unknown"
+    cells = {
+        "status": Text(fmt.status_glyph(status), style=fmt.status_style(status)),
+        "name": Text(clean(run.name or run.runId)),
+        "state": fmt.status_text(status),
+        "primitive": Text(clean(run.rootPrimitive), style="dim"),
+        "model": Text(clean(run.model)),
+        "started": Text(fmt.relative_time(run.startedAt)),
+        "duration": Text(fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)),
+        "tokens": Text(fmt.tokens(fmt.total_tokens(run.metrics))),
+        "cost": Text(fmt.cost(fmt.total_cost(run.metrics))),
+        "spans": Text(str(run.spanCount)),
+        "health": health_text(run),
+    }
+    keys = columns or tuple(key for key, _, _ in COLUMNS)
+    return [cells[key] for key in keys]
+
+
+class RunsTable(DataTable[Any]):
+    """The runs table (a DataTable keyed by runId)."""
+
+    HELP_TITLE = "Runs table"
+
+
+class RunsScreen(CruxScreen):
+    """List of runs; Enter opens one."""
+
+    HELP_TITLE = "Runs"
+    COMMANDS = {RunsCommands}
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="runs.filter"),
+        Binding("f", "cycle_status", "Status filter", id="runs.status"),
+        Binding("enter", "open_run", "Open run", id="runs.open", show=False),
+        Binding("r", "refresh", "Refresh", id="runs.refresh"),
+        Binding("escape", "clear_filter", "Clear filter", id="runs.clear", show=False),
+        Binding("y", "copy_run_id", "Copy run id", id="runs.copy-id", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[RunSummary] = []
+        self.next_cursor: str | None = None
+        self.revision = 0
+        self.query_text = ""
+        self.status_index = 0
+        self.loaded_once = False
+        self.error_message = ""
+        self._refresh_pending = False
+        self._refresh_running = False
+        self._page_loading = False
+        self._generation = 0
+        self._last_poll = 0.0
+        self.columns: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="runs-header", classes="screen-header"):
+            yield Static("", id="runs-title", markup=False)
+            yield ConnectionIndicator(id="runs-connection")
+        yield Input(
+            placeholder="filter runs (name, id, model, status…) — esc clears", id="runs-filter"
+        )
+        table = RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="runs-empty", markup=False)
+        yield Footer()
+
+    def _columns_for(self, width: int) -> tuple[str, ...]:
+        if width >= WIDE_TABLE:
+            return tuple(key for key, _, _ in COLUMNS)
+        if width >= MEDIUM_TABLE:
+            return MEDIUM_COLUMNS
+        return NARROW_COLUMNS
+
+    def _setup_columns(self, width: int) -> bool:
+        columns = self._columns_for(width)
+        if columns == self.columns:
+            return False
+        self.columns = columns
+        table = self.query_one(RunsTable)
+        table.clear(columns=True)
+        for key, label, col_width in COLUMNS:
+            if key in columns:
+                if columns is NARROW_COLUMNS:
+                    col_width = NARROW_WIDTHS.get(key, col_width)
+                elif columns is MEDIUM_COLUMNS:
+                    col_width = MEDIUM_WIDTHS.get(key, col_width)
+                table.add_column(label, key=key, width=col_width)
+        return True
+
+    def on_resize(self, event: Any) -> None:
+        if self._setup_columns(event.size.width) and self.loaded_once:
+            self._rebuild_table()
+
+    def on_mount(self) -> None:
+        self._setup_columns(self.app.size.width)
+        self.query_one("#runs-filter", Input).display = False
+        self._update_title()
+        self._update_empty()
+        self.table.focus()
+        self.request_refresh()
+        self.set_interval(0.5, self._poll_tick)
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def status_filter(self) -> tuple[str, str | None]:
+        return STATUS_FILTERS[self.status_index]
+
+    def visible_runs(self) -> list[RunSummary]:
+        return [run for run in self.runs if run_matches(run, self.query_text)]
+
+    # ------------------------------------------------------------------ fetching
+
+    def request_refresh(self) -> None:
+        """Refetch the list; bursts coalesce (one fetch in flight, at most one queued)."""
+        self._refresh_pending = True
+        if self._refresh_running:
+            return
+        self._refresh_running = True
+        self.run_worker(
+            self._refresh_loop(),
+            group="runs-refresh",
+            description="refresh runs",
+            exit_on_error=False,
+        )
+
+    async def _refresh_loop(self) -> None:
+        try:
+            while self._refresh_pending:
+                self._refresh_pending = False
+                await self._fetch_list()
+        finally:
+            self._refresh_running = False
+
+    async def _fetch_list(self) -> None:
+        client = self.app.client
+        limit = min(max(PAGE_SIZE, len(self.runs)), MAX_REFRESH_LIMIT)
+        try:
+            page = await client.runs_page(limit=limit, status=self.status_filter[1])
+        except crux_errors.CruxError as error:
+            self._show_error(error)
+            return
+        self._generation += 1
+        self.error_message = ""
+        self.loaded_once = True
+        self.revision = page.revision
+        self.runs = _sorted(items(page.rows))
+        self.next_cursor = page.nextCursor or None
+        self.app.mark_reachable()
+        self._rebuild_table()
+        self._maybe_fill_filtered()
+
+    def _show_error(self, error: BaseException) -> None:
+        from crux_tui.app.app import describe_error
+
+        message = describe_error(error, getattr(self.app, "url", ""))
+        self.error_message = message
+        if isinstance(error, crux_errors.BackendUnreachable):
+            self.app.mark_unreachable(message)
+        self._update_title()
+        self._update_empty()
+
+    def load_next_page(self) -> None:
+        if self._page_loading or not self.next_cursor:
+            return
+        self._page_loading = True
+        self.run_worker(
+            self._load_page(self.next_cursor, self._generation),
+            group="runs-page",
+            exclusive=True,
+            description="load more runs",
+            exit_on_error=False,
+        )
+
+    async def _load_page(self, cursor: str, generation: int) -> None:
+        try:
+            page = await self.app.client.runs_page(
+                limit=PAGE_SIZE, cursor=cursor, status=self.status_filter[1]
+            )
+        except crux_errors.CruxError as error:
+            self._show_error(error)
+            return
+        finally:
+            self._page_loading = False
+        if generation != self._generation:
+            return  # a refresh replaced the list meanwhile; it carries its own cursor
+        known = {run.runId for run in self.runs}
+        self.runs.extend(run for run in items(page.rows) if run.runId not in known)
+        self.next_cursor = page.nextCursor or None
+        self._rebuild_table()
+        self._maybe_fill_filtered()
+
+    def _maybe_fill_filtered(self) -> None:
+        """With a text filter, keep paging while few loaded runs match."""
+        if self.query_text and self.next_cursor and len(self.visible_runs()) < PAGE_SIZE // 2:
+            self.load_next_page()
+
+    # ------------------------------------------------------------------ rendering
+
+    def _rebuild_table(self) -> None:
+        table = self.table
+        selected = self.selected_run_id()
+        visible = self.visible_runs()
+        table.clear()
+        for run in visible:
+            table.add_row(*run_cells(run, self.columns), key=run.runId)
+        if visible:
+            index = 0
+            if selected is not None:
+                try:
+                    index = table.get_row_index(selected)
+                except Exception:
+                    index = 0
+            table.move_cursor(row=index, animate=False, scroll=True)
+        self._update_title()
+        self._update_empty()
+
+    def selected_run_id(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return key.value if key is not None else None
+
+    def selected_run(self) -> RunSummary | None:
+        run_id = self.selected_run_id()
+        return next((r for r in self.runs if r.runId == run_id), None)
+
+    def _update_title(self) -> None:
+        text = Text()
+        text.append("Crux runs", style="bold")
+        shown = len(self.visible_runs())
+        total = len(self.runs)
+        count = f"{shown}" if shown == total else f"{shown} of {total}"
+        text.append(
+            f"  {count} loaded" + (" (more below)" if self.next_cursor else ""), style="dim"
+        )
+        label, _ = self.status_filter
+        if label != "all":
+            text.append(f"  status: {label}", style="bold yellow")
+        if self.query_text:
+            text.append(f"  filter: {clean(self.query_text)}", style="bold yellow")
+        if self.error_message and self.runs:
+            text.append(f"  ⚠ {self.error_message}", style="red")
+        self.query_one("#runs-title", Static).update(text)
+
+    def _update_empty(self) -> None:
+        empty = self.query_one("#runs-empty", Static)
+        table = self.table
+        url = getattr(self.app, "url", "")
+        if self.error_message and not self.runs:
+            empty.update(unreachable_text(url, self.error_message))
+            show = True
+        elif not self.loaded_once:
+            empty.update(Text(f"Loading runs from {clean(url)}…", style="dim"))
+            show = True
+        elif not self.runs:
+            if self.status_filter[1]:
+                empty.update(
+                    Text(f"No {self.status_filter[0]} runs. Press f to change the status filter.")
+                )
+            else:
+                empty.update(empty_state_text(url))
+            show = True
+        elif not self.visible_runs():
+            empty.update(Text(f"No loaded runs match “{clean(self.query_text)}” — esc clears."))
+            show = True
+        else:
+            show = False
+        empty.display = show
+        table.display = not show or bool(self.visible_runs())
+
+    # ------------------------------------------------------------------ live
+
+    def on_live_event(self, message: LiveEvent) -> None:
+        if message.event.kind in EVENT_KINDS or not message.event.kind:
+            self.request_refresh()
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if message.state == "live":
+            self.request_refresh()  # catch up after (re)connecting: WS/SSE gives no replay
+
+    def _poll_tick(self) -> None:
+        """Poll while no stream is available: 1 s with running rows, else 5 s."""
+        state = getattr(self.app, "connection_state", "live")
+        if state == "live" and not self.error_message:
+            return
+        running = any(not fmt.is_terminal(run.status) for run in self.runs)
+        interval = 1.0 if running or self.error_message or not self.loaded_once else 5.0
+        interval *= max(getattr(self.app, "poll_interval", 1.0), 0.05)
+        now = time.monotonic()
+        if now - self._last_poll >= interval:
+            self._last_poll = now
+            self.request_refresh()
+
+    # ------------------------------------------------------------------ events
+
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_run()
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - PAGE_MARGIN:
+            self.load_next_page()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._rebuild_table()
+        self._maybe_fill_filtered()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.table.focus()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        had_filter = bool(self.query_text) or field.display
+        field.value = ""
+        field.display = False
+        self.query_text = ""
+        self.table.focus()
+        if had_filter:
+            self._rebuild_table()
+
+    def action_cycle_status(self) -> None:
+        self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
+        self.runs = []
+        self.next_cursor = None
+        self.loaded_once = False
+        self._generation += 1
+        self._rebuild_table()
+        self.request_refresh()
+        self.notify(f"Status filter: {self.status_filter[0]}", timeout=2)
+
+    def action_refresh(self) -> None:
+        self.request_refresh()
+
+    def action_open_run(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        from crux_tui.app.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen(run.runId, summary=run))
+
+    def action_copy_run_id(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id:
+            self.app.copy_text(run_id, f"run id {clean(run_id)}")
+
+    def palette_commands(self) -> list[Any]:
+        from crux_tui.app.commands import PaletteCommand
+
+        commands = [
+            PaletteCommand(
+                f"Status filter: {label}",
+                "Show only runs with this status",
+                lambda index=index: self._set_status(index),
+            )
+            for index, (label, _) in enumerate(STATUS_FILTERS)
+        ]
+        return commands
+
+    def _set_status(self, index: int) -> None:
+        self.status_index = (index - 1) % len(STATUS_FILTERS)
+        self.action_cycle_status()
+
+
+def _sorted(runs: list[RunSummary]) -> list[RunSummary]:
+    """Newest first (the backend already sorts; keep its order for equal start times)."""
+
+    def key(run: RunSummary) -> tuple[bool, float]:
+        started = fmt.parse_time(run.startedAt)
+        return (started is None, -started.timestamp() if started is not None else 0.0)
+
+    return sorted(runs, key=key)

@@ -1,0 +1,555 @@
+"""Detail pane for the highlighted timeline row (a RunDetail node or a folded detail).
+
+:func:`render_detail` is pure (subject + RunDetail -> ``rich.text.Text``) so it can be
+tested without an app; :class:`DetailPane` composes it with the artifact list and a
+JSON tree of the attributes. Every record string goes through :func:`clean`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from crux_tui.app import format as fmt
+from crux_tui.app.widgets.json_tree import JsonTree
+from crux_tui.contract.models import (
+    ArtifactSummary,
+    Diagnostic,
+    RunDetail,
+    RunDetailDetail,
+    RunDetailNode,
+    SpanEventSummary,
+    items,
+)
+from crux_tui.sanitize import clean
+
+Subject = RunDetailNode | RunDetailDetail
+
+RECONCILED_REASONS = {
+    "terminal.ancestor": "closed from its terminal ancestor (no end record of its own)",
+    "terminal.children": "closed because all of its children finished",
+    "operation.deadline": "its Crux operation deadline passed without a terminal record",
+    "descendant.operation.deadline": "a descendant exceeded its Crux operation deadline",
+    "runtime.convex.boundary": "closed from the child action's Convex boundary acknowledgement",
+    "runtime.convex.boundary.lease": "Convex boundary lease expired with no terminal acknowledgement",
+}
+
+TRUNCATION_KEYS = ("truncated", "previewTruncated", "preview_truncated", "isTruncated")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _s(value: Any) -> str:
+    return clean(value) if value not in (None, "") else ""
+
+
+def _compact(value: Any, limit: int = 80) -> str:
+    """One-line JSON-ish preview of a value; says how much was elided."""
+    if isinstance(value, str):
+        text = clean(value)
+    else:
+        try:
+            text = clean(json.dumps(value, ensure_ascii=False, default=str))
+        except (TypeError, ValueError):
+            text = clean(repr(value))
+    if len(text) > limit:
+        return f"{text[:limit]}… (+{len(text) - limit} chars)"
+    return text
+
+
+def _section(text: Text, title: str) -> None:
+    if text.plain:
+        text.append("\n")
+    text.append(title.upper(), style="bold underline")
+    text.append("\n")
+
+
+def _row(text: Text, key: str, value: Any, style: str = "") -> None:
+    if value in (None, "", [], {}):
+        return
+    text.append(f"  {key:<15}", style="dim")
+    if isinstance(value, Text):
+        text.append_text(value)
+    else:
+        text.append(clean(value), style=style)
+    text.append("\n")
+
+
+def subject_label(subject: Subject) -> str:
+    if isinstance(subject, RunDetailNode):
+        label = subject.display.label if subject.display else ""
+    else:
+        label = subject.label
+    return clean(label or subject.name or subject.primitive or subject.spanId or subject.id)
+
+
+def subject_kind(subject: Subject) -> str:
+    if isinstance(subject, RunDetailNode):
+        return clean((subject.display.kind if subject.display else "") or subject.kind)
+    return clean(subject.kind or "detail")
+
+
+def error_fields(error: Any) -> dict[str, Any]:
+    """Normalize a ``CruxErrorSummary`` (object or bare string) to a dict."""
+    if error in (None, "", {}):
+        return {}
+    if isinstance(error, dict):
+        return error
+    return {"message": error}
+
+
+def reconciliation(subject: Subject | None) -> dict[str, Any]:
+    attrs = (subject.attributes if subject is not None else None) or {}
+    diagnostics = attrs.get("diagnostics") if isinstance(attrs, dict) else None
+    return diagnostics if isinstance(diagnostics, dict) else {}
+
+
+def artifact_preview_size(artifact: ArtifactSummary) -> int:
+    preview = artifact.preview
+    if preview is None:
+        return 0
+    if isinstance(preview, str):
+        return len(preview.encode("utf-8"))
+    try:
+        return len(json.dumps(preview, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return 0
+
+
+def truncation_note(artifact: ArtifactSummary) -> str:
+    """Why the preview may not be the whole content ("" when it is)."""
+    attrs = artifact.attributes or {}
+    if any(attrs.get(key) for key in TRUNCATION_KEYS):
+        return "preview truncated by producer"
+    if artifact.preview is None and artifact.sizeBytes:
+        return "no preview sent by producer"
+    shown = artifact_preview_size(artifact)
+    if artifact.sizeBytes and shown and artifact.sizeBytes > shown:
+        return (
+            f"preview {fmt.size(shown)} of {fmt.size(artifact.sizeBytes)}"
+            " (may be truncated by producer)"
+        )
+    return ""
+
+
+def artifact_text(artifact: ArtifactSummary) -> Text:
+    text = Text()
+    text.append(clean(artifact.kind or "artifact"), style="bold")
+    meta = [clean(artifact.contentType) if artifact.contentType else ""]
+    if artifact.sizeBytes:
+        meta.append(fmt.size(artifact.sizeBytes))
+    meta = [m for m in meta if m]
+    if meta:
+        text.append(" · " + " · ".join(meta), style="dim")
+    note = truncation_note(artifact)
+    if note:
+        text.append(f" · {note}", style="yellow")
+    return text
+
+
+def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
+    """Readable one-liner for span events (Convex boundaries, generation steps, usage…)."""
+    name = event.name or ""
+    attrs = event.attributes or {}
+    text = Text()
+    if name.startswith("runtime.convex.boundary."):
+        phase = name.rsplit(".", 1)[-1]
+        style = {"failed": "bold red", "completed": "green"}.get(phase, "cyan")
+        text.append(f"boundary {clean(phase)}", style=style)
+        lease = attrs.get("leaseExpiresAt")
+        if lease:
+            when = fmt.parse_time(lease)
+            now = now or datetime.now(UTC)
+            expired = when is not None and when <= now
+            text.append(f" · lease until {fmt.clock_time(lease)}")
+            text.append(
+                " (expired)" if expired else f" ({fmt.relative_time(lease, now)})",
+                style="yellow" if expired else "dim",
+            )
+        if attrs.get("status"):
+            text.append(" · status ")
+            text.append_text(fmt.status_text(str(attrs.get("status"))))
+        err = error_fields(attrs.get("error"))
+        if err.get("message"):
+            text.append(f" · {_compact(err.get('message'), 120)}", style="red")
+        for key in ("boundaryId", "functionRef", "target"):
+            if attrs.get(key):
+                text.append(f" · {key} {_compact(attrs.get(key), 60)}", style="dim")
+        return text
+    if name == "generation.step":
+        step = attrs.get("stepNumber", attrs.get("step", attrs.get("index")))
+        text.append("generation step", style="bold cyan")
+        if step is not None:
+            text.append(f" {clean(step)}")
+        finish = attrs.get("finishReason") or attrs.get("finish_reason")
+        if finish:
+            style = "yellow" if finish in ("length", "content-filter", "content_filter") else ""
+            text.append(" · finish ")
+            text.append(clean(finish), style=style)
+        calls = attrs.get("toolCalls") or attrs.get("tool_calls") or attrs.get("toolNames")
+        if isinstance(calls, list) and calls:
+            names = []
+            for call in calls:
+                if isinstance(call, dict):
+                    names.append(clean(call.get("toolName") or call.get("name") or "?"))
+                else:
+                    names.append(clean(call))
+            text.append(f" · tool calls: {', '.join(names)}")
+        elif isinstance(calls, int | float) and calls:
+            text.append(f" · {int(calls)} tool calls")
+        usage = attrs.get("usage")
+        if isinstance(usage, dict) and fmt.total_tokens(usage):
+            text.append(f" · {fmt.tokens(fmt.total_tokens(usage))} tok", style="dim")
+        return text
+    if name == "usage.observed":
+        text.append("usage", style="bold")
+        text.append(
+            f" · in {fmt.tokens(attrs.get('inputTokens'))}"
+            f" · out {fmt.tokens(attrs.get('outputTokens'))}"
+            f" · total {fmt.tokens(fmt.total_tokens(attrs))}"
+        )
+        if fmt.total_cost(attrs):
+            text.append(f" · {fmt.cost(fmt.total_cost(attrs))}")
+        return text
+    if name == "operation.deadline":
+        text.append("operation deadline", style="bold yellow")
+        if attrs.get("deadlineAt"):
+            text.append(f" · at {fmt.clock_time(attrs.get('deadlineAt'))}")
+        if attrs.get("timeoutMs"):
+            text.append(f" · timeout {fmt.duration(attrs.get('timeoutMs'))}")
+        return text
+    text.append(clean(name or "event"), style="bold")
+    err = error_fields(attrs.get("error")) if "error" in attrs else {}
+    if err.get("message"):
+        text.append(f" · {_compact(err.get('message'), 120)}", style="red")
+    elif attrs.get("message"):
+        text.append(f" · {_compact(attrs.get('message'), 120)}")
+    shown = 0
+    for key, value in attrs.items():
+        if key in ("error", "message"):
+            continue
+        if shown >= 4:
+            text.append(f" · +{len(attrs) - shown} more attributes", style="dim")
+            break
+        text.append(f" · {clean(key)}={_compact(value, 40)}", style="dim")
+        shown += 1
+    return text
+
+
+def diagnostic_text(diag: Diagnostic, *, include_spans: bool = True) -> Text:
+    text = fmt.severity_text(diag.severity)
+    text.append(" ")
+    text.append(clean(diag.code or "diagnostic"), style="bold")
+    if diag.message:
+        text.append(f" — {clean(diag.message)}")
+    spans = items(diag.spanIds)
+    if include_spans and spans:
+        text.append(f"  spans: {', '.join(clean(s) for s in spans)}", style="dim")
+    if diag.suggestedFix:
+        text.append(f"\n      fix: {clean(diag.suggestedFix)}", style="dim italic")
+    return text
+
+
+def span_json(subject: Subject) -> str:
+    """The subject as pretty JSON, without its subtree (children are separate rows)."""
+    if isinstance(subject, RunDetailNode):
+        subject = msgspec.structs.replace(subject, children=None)
+    raw = msgspec.json.encode(subject)
+    return msgspec.json.format(raw, indent=2).decode("utf-8")
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render_detail(
+    subject: Subject | None, detail: RunDetail | None, now: datetime | None = None
+) -> Text:
+    """Everything the pane shows except the artifact list and attribute tree."""
+    text = Text()
+    if subject is None:
+        text.append("Select a row to see its details.", style="dim")
+        return text
+    run_start = detail.run.startedAt if detail is not None else ""
+    status = subject.status or ""
+
+    # Title
+    text.append_text(fmt.status_text(status, with_label=False))
+    text.append(f" {subject_label(subject)}", style="bold")
+    text.append(f"  {subject_kind(subject)}", style="dim")
+    if isinstance(subject, RunDetailDetail):
+        text.append("  (folded detail)", style="dim italic")
+    text.append("\n")
+
+    # Identity
+    _section(text, "identity")
+    _row(text, "span id", subject.spanId)
+    _row(text, "node id", subject.id)
+    prim = " / ".join(p for p in (_s(subject.primitive), _s(subject.family)) if p)
+    _row(text, "primitive", prim)
+    _row(text, "kind", subject_kind(subject))
+    if isinstance(subject, RunDetailDetail):
+        _row(text, "role", subject.role)
+        _row(text, "display", subject.display)
+    model = " / ".join(p for p in (_s(subject.model), _s(subject.provider)) if p)
+    _row(text, "model", model)
+    for key in ("toolName", "agentId", "flowId", "stepId", "promptId", "contextId", "memoryId"):
+        _row(text, key, getattr(subject, key, ""))
+    _row(text, "parent span", subject.parentSpanId)
+    source = subject.source
+    if source is not None:
+        _row(text, "canonical parent", source.canonicalParentSpanId)
+        _row(text, "placement", source.placementReason)
+        _row(text, "owner span", source.ownerSpanId)
+
+    # Timing
+    _section(text, "timing")
+    timing = subject.timing
+    started = timing.startedAt or subject.startedAt
+    ended = timing.endedAt or subject.endedAt
+    if started:
+        start_value = fmt.clock_time(started)
+        if run_start:
+            start_value += f"  ({fmt.offset(started, run_start)})"
+        _row(text, "start", start_value)
+    _row(text, "end", fmt.clock_time(ended) if ended else Text("— (no end record)", style="dim"))
+    duration_ms = timing.durationMs or subject.durationMs
+    if ended or duration_ms:
+        _row(text, "duration", fmt.duration(duration_ms))
+    if timing.selfMs is not None:
+        _row(text, "self", fmt.duration(timing.selfMs))
+    if timing.childrenMs is not None:
+        _row(text, "children", fmt.duration(timing.childrenMs))
+    if timing.detailsMs:
+        _row(text, "details", fmt.duration(timing.detailsMs))
+
+    # Status and error
+    _section(text, "status")
+    _row(text, "status", fmt.status_text(status))
+    recon = reconciliation(subject)
+    reconciled_from = recon.get("reconciledFrom")
+    if status in fmt.RECONCILED_STATUSES or reconciled_from:
+        if status in fmt.RECONCILED_STATUSES:
+            _row(
+                text,
+                "note",
+                Text(
+                    f"{status}: not running — the backend reconciled it without a terminal record",
+                    style="yellow",
+                ),
+            )
+        if reconciled_from:
+            reason = RECONCILED_REASONS.get(str(reconciled_from), "")
+            _row(
+                text,
+                "reconciled",
+                Text(clean(reconciled_from) + (f" — {reason}" if reason else ""), style="yellow"),
+            )
+            for key, value in recon.items():
+                if key != "reconciledFrom":
+                    _row(text, key, _compact(value, 100))
+        elif status == "stale":
+            _row(text, "reason", "no end record and no activity for more than 60 s")
+    err = error_fields(subject.error)
+    if err:
+        _row(text, "error", Text(clean(err.get("name") or "Error"), style="bold red"))
+        _row(text, "message", Text(clean(err.get("message") or ""), style="red"))
+        for key in ("category", "code", "statusCode", "retryable", "phase"):
+            if key in err:
+                _row(text, key, _compact(err.get(key), 60))
+    node_diags = items(subject.diagnostics)
+    for diag in node_diags:
+        _row(text, "diagnostic", diagnostic_text(diag, include_spans=False))
+
+    # Metrics
+    metrics: dict[str, Any] = {}
+    own: dict[str, Any] = {}
+    if isinstance(subject, RunDetailNode) and subject.metricBuckets is not None:
+        metrics = subject.metricBuckets.total or subject.metricBuckets.own or {}
+        own = subject.metricBuckets.own or {}
+    metrics = metrics or subject.metrics or {}
+    if metrics:
+        _section(text, "metrics")
+        tin, tout = metrics.get("inputTokens"), metrics.get("outputTokens")
+        total = fmt.total_tokens(metrics)
+        _row(
+            text,
+            "tokens",
+            f"in {fmt.tokens(tin)} · out {fmt.tokens(tout)} · total {fmt.tokens(total)}",
+        )
+        if own and own is not metrics and fmt.total_tokens(own) != total:
+            _row(text, "own tokens", fmt.tokens(fmt.total_tokens(own)))
+        for key, label in (("cacheReadTokens", "cache read"), ("reasoningTokens", "reasoning")):
+            if metrics.get(key):
+                _row(text, label, fmt.tokens(metrics.get(key)))
+        if fmt.total_cost(metrics):
+            _row(text, "cost", fmt.cost(fmt.total_cost(metrics)))
+        ttft = fmt.metric(metrics, "ttftMs", "gen.time_to_first_token_ms")
+        if ttft:
+            _row(text, "ttft", fmt.duration(ttft))
+        tps = fmt.metric(metrics, "tokensPerSecond", "gen.output_tokens_per_second")
+        if tps:
+            _row(text, "tok/s", f"{tps:.1f}")
+
+    # Events
+    events = items(subject.events)
+    if events:
+        _section(text, f"events ({len(events)})")
+        for event in events:
+            text.append(f"  {fmt.offset(event.timestamp, started or run_start):>9} ", style="dim")
+            text.append_text(event_summary(event, now))
+            text.append("\n")
+
+    # Relations
+    relations = items(subject.relations)
+    if relations:
+        _section(text, f"relations ({len(relations)})")
+        for edge in relations:
+            text.append(f"  {clean(edge.edgeType)}", style="bold")
+            text.append(
+                f"  {clean(edge.from_.kind)}:{clean(edge.from_.id)}"
+                f" → {clean(edge.to.kind)}:{clean(edge.to.id)}\n"
+            )
+
+    # Folded details of a node
+    if isinstance(subject, RunDetailNode):
+        folded = items(subject.details)
+        if folded:
+            _section(text, f"folded details ({len(folded)})")
+            for det in folded:
+                text.append("  ")
+                text.append_text(fmt.status_text(det.status, with_label=False))
+                text.append(f" {subject_label(det)}", style="bold")
+                meta = [p for p in (_s(det.kind), _s(det.role), _s(det.primitive)) if p]
+                text.append(f"  {' · '.join(meta)}", style="dim")
+                if det.source and det.source.placementReason:
+                    text.append(f"  ({clean(det.source.placementReason)})", style="dim")
+                text.append("\n")
+
+    # Diagnostics naming this span at run level
+    if detail is not None and subject.spanId:
+        run_diags = [d for d in items(detail.diagnostics) if subject.spanId in items(d.spanIds)]
+        if run_diags:
+            _section(text, "run diagnostics naming this span")
+            for diag in run_diags:
+                text.append("  ")
+                text.append_text(diagnostic_text(diag, include_spans=False))
+                text.append("\n")
+    return text
+
+
+class DetailPane(VerticalScroll):
+    """Shows :func:`render_detail`, the artifacts (Enter opens one) and the attributes."""
+
+    DEFAULT_CSS = """
+    DetailPane { padding: 0 1; }
+    DetailPane > .section-title { text-style: bold underline; margin-top: 1; }
+    DetailPane > OptionList { height: auto; max-height: 12; border: none; padding: 0; }
+    DetailPane > JsonTree { height: auto; }
+    """
+
+    class ArtifactRequested(Message):
+        """The user asked to open an artifact."""
+
+        def __init__(self, pane: DetailPane, artifact: ArtifactSummary, subject: Subject) -> None:
+            super().__init__()
+            self.pane = pane
+            self.artifact = artifact
+            self.subject = subject
+
+        @property
+        def control(self) -> DetailPane:
+            return self.pane
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.subject: Subject | None = None
+        self.detail: RunDetail | None = None
+        self._artifacts: list[ArtifactSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(render_detail(None, None), id="detail-summary", markup=False)
+        yield Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title")
+        yield OptionList(id="detail-artifacts")
+        yield Static("ATTRIBUTES", classes="section-title", id="detail-attributes-title")
+        yield JsonTree({}, label="attributes", id="detail-attributes")
+
+    def on_mount(self) -> None:
+        self._sync_sections()
+
+    @property
+    def artifacts(self) -> list[ArtifactSummary]:
+        return list(self._artifacts)
+
+    def show(self, subject: Subject | None, detail: RunDetail | None) -> None:
+        previous = self.subject.id if self.subject is not None else None
+        self.subject = subject
+        self.detail = detail
+        self.query_one("#detail-summary", Static).update(render_detail(subject, detail))
+        self._artifacts = items(subject.artifacts) if subject is not None else []
+        options = self.query_one("#detail-artifacts", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            [Option(artifact_text(a), id=f"artifact-{i}") for i, a in enumerate(self._artifacts)]
+        )
+        same = subject is not None and subject.id == previous
+        if self._artifacts:
+            options.highlighted = (
+                min(highlighted, len(self._artifacts) - 1)
+                if same and highlighted is not None
+                else 0
+            )
+        attrs = (subject.attributes if subject is not None else None) or {}
+        tree = self.query_one("#detail-attributes", JsonTree)
+        if not same or tree.value != attrs:
+            tree.set_value(attrs, label=f"attributes ({len(attrs)})")
+        if not same:
+            self.scroll_home(animate=False)
+        self._sync_sections()
+
+    def _sync_sections(self) -> None:
+        has_artifacts = bool(self._artifacts)
+        self.query_one("#detail-artifacts-title").display = has_artifacts
+        self.query_one("#detail-artifacts").display = has_artifacts
+        attrs = (self.subject.attributes if self.subject is not None else None) or {}
+        self.query_one("#detail-attributes-title").display = bool(attrs)
+        self.query_one("#detail-attributes").display = bool(attrs)
+
+    def selected_artifact(self) -> ArtifactSummary | None:
+        if not self._artifacts:
+            return None
+        index = self.query_one("#detail-artifacts", OptionList).highlighted
+        if index is None or not 0 <= index < len(self._artifacts):
+            index = 0
+        return self._artifacts[index]
+
+    def request_artifact(self, artifact: ArtifactSummary | None = None) -> bool:
+        artifact = artifact or self.selected_artifact()
+        if artifact is None or self.subject is None:
+            return False
+        self.post_message(self.ArtifactRequested(self, artifact, self.subject))
+        return True
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        index = event.option_index
+        if 0 <= index < len(self._artifacts):
+            self.request_artifact(self._artifacts[index])
+
+    def plain_text(self) -> str:
+        """Everything the pane shows as plain text (tests, copy)."""
+        parts = [render_detail(self.subject, self.detail).plain]
+        if self._artifacts:
+            parts.append("ARTIFACTS")
+            parts.extend(artifact_text(a).plain for a in self._artifacts)
+        return "\n".join(parts)

@@ -1,0 +1,645 @@
+"""The folded agent timeline: a Line-API ``ScrollView`` over :mod:`crux_tui.timeline` rows.
+
+One line per visible row (no widget per span). Each line: cursor marker, indentation,
+expand glyph, status glyph, display-kind chip, label, infra/reparented markers,
+duration, and a waterfall bar on the run's time axis. Rendered strips are cached in an
+LRU keyed by (row key, width, selected, match, expanded, layout generation); cursor
+moves refresh only the two touched lines.
+
+Everything from records is cleaned by the timeline model (``sanitize.clean``) and
+rendered as ``rich.text.Text`` with explicit styles, never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from crux_tui.contract.models import RunDetail, items
+from crux_tui.timeline import (
+    TimelineLayout,
+    TimelineModel,
+    TimelineOptions,
+    TimelineRow,
+    bar_geometry,
+    build_model,
+    collapse_all,
+    error_targets,
+    expand_all,
+    layout,
+    match_targets,
+    reveal,
+    step_target,
+    structure,
+)
+
+#: status -> glyph (distinct per status so NO_COLOR still tells them apart)
+STATUS_GLYPHS: dict[str, str] = {
+    "ok": "●",
+    "success": "●",
+    "skipped": "○",
+    "error": "✖",
+    "blocked": "✖",
+    "cancelled": "⊘",
+    "running": "◐",
+    "stale": "◌",
+    "incomplete": "◑",
+    "suspended": "⏸",
+}
+STATUS_STYLES: dict[str, str] = {
+    "ok": "green",
+    "success": "green",
+    "skipped": "dim",
+    "error": "bold red",
+    "blocked": "bold red",
+    "cancelled": "red",
+    "running": "bold blue",
+    "stale": "#d7a000",
+    "incomplete": "#d7a000",
+    "suspended": "magenta",
+}
+BAR_GLYPHS = {"done": "━", "running": "╍", "incomplete": "┅", "stale": "┄", "error": "━"}
+BAR_STYLES = {
+    "done": "green",
+    "running": "blue",
+    "incomplete": "#d7a000",
+    "stale": "#d7a000",
+    "error": "red",
+}
+
+_STYLE_CACHE: dict[str, Style] = {}
+
+
+def _style(spec: str) -> Style:
+    style = _STYLE_CACHE.get(spec)
+    if style is None:
+        style = _STYLE_CACHE[spec] = Style.parse(spec) if spec else Style()
+    return style
+
+
+def format_duration(ms: float | None) -> str:
+    """Compact duration: ``12ms``, ``1.2s``, ``3m05s``, ``2h04m``."""
+    if ms is None or ms < 0:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f}s"
+    if s < 3600:
+        m, sec = divmod(int(s), 60)
+        return f"{m}m{sec:02d}s"
+    h, rest = divmod(int(s), 3600)
+    return f"{h}h{rest // 60:02d}m"
+
+
+class TimelineView(ScrollView, can_focus=True):
+    """Virtualized folded timeline of one run."""
+
+    #: details with more (estimated) spans than this are laid out in a thread worker
+    SYNC_SPAN_LIMIT: ClassVar[int] = 3000
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "toggle_infrastructure", "Infra", id="timeline.infrastructure"),
+        Binding("c", "toggle_canonical", "Canonical", id="timeline.canonical"),
+        Binding("d", "toggle_details", "Details", id="timeline.details"),
+        Binding("e", "next_error", "Next error", id="timeline.next_error"),
+        Binding("E", "previous_error", "Prev error", id="timeline.previous_error"),
+        Binding("plus,right_square_bracket", "expand_all", "Expand all", id="timeline.expand_all"),
+        Binding(
+            "minus,left_square_bracket", "collapse_all", "Collapse all", id="timeline.collapse_all"
+        ),
+        Binding("space", "toggle_node", "Toggle", show=False, id="timeline.toggle_node"),
+        Binding("right,l", "expand_node", "Expand", show=False, id="timeline.expand_node"),
+        Binding("left,h", "collapse_node", "Collapse", show=False, id="timeline.collapse_node"),
+        Binding("enter", "activate", "Open", show=False, id="timeline.activate"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="timeline.cursor_down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="timeline.cursor_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="timeline.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="timeline.page_up"),
+        Binding("home,g", "first", "First", show=False, id="timeline.first"),
+        Binding("end,G", "last", "Last", show=False, id="timeline.last"),
+        Binding("n", "next_match", "Next match", show=False, id="timeline.next_match"),
+        Binding("N", "previous_match", "Prev match", show=False, id="timeline.previous_match"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timeline-view--cursor",
+        "timeline-view--chip",
+        "timeline-view--dim",
+        "timeline-view--match",
+        "timeline-view--infra",
+        "timeline-view--status-line",
+    }
+
+    DEFAULT_CSS = """
+    TimelineView {
+        height: 1fr;
+        background: $surface;
+        & > .timeline-view--cursor { background: $boost; }
+        &:focus > .timeline-view--cursor { background: $accent 40%; }
+        & > .timeline-view--chip { color: $text-muted; }
+        & > .timeline-view--dim { color: $text-muted; }
+        & > .timeline-view--match { background: $warning 30%; }
+        & > .timeline-view--infra { color: $secondary; }
+        & > .timeline-view--status-line { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    class SpanHighlighted(Message):
+        """The cursor moved to ``row`` (``None`` when there are no rows)."""
+
+        def __init__(self, row: TimelineRow | None) -> None:
+            super().__init__()
+            self.row = row
+
+    class SpanActivated(Message):
+        """Enter was pressed on ``row``."""
+
+        def __init__(self, row: TimelineRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class LayoutChanged(Message):
+        """Rows were rebuilt (toggle, expansion, search, new detail)."""
+
+        def __init__(self, hidden_count: int, row_count: int, match_count: int) -> None:
+            super().__init__()
+            self.hidden_count = hidden_count
+            self.row_count = row_count
+            self.match_count = match_count
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._model: TimelineModel | None = None
+        self._options = TimelineOptions()
+        self._layout: TimelineLayout | None = None
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._pending_select: str | None = None
+        self._status_line: str = ""
+        self._generation = 0
+        self._strip_cache: LRUCache[tuple, Strip] = LRUCache(1024)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def options(self) -> TimelineOptions:
+        return self._options
+
+    @property
+    def model(self) -> TimelineModel | None:
+        return self._model
+
+    @property
+    def rows(self) -> TimelineLayout | None:
+        """The visible rows (a lazy sequence), or ``None`` before the first layout."""
+        return self._layout
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    @property
+    def selected_row(self) -> TimelineRow | None:
+        lay = self._layout
+        if lay is None or not len(lay):
+            return None
+        return lay[min(self._cursor, len(lay) - 1)]
+
+    def set_detail(self, detail: RunDetail) -> None:
+        """Show a new or refetched detail; keeps cursor span, expansion, scroll and toggles."""
+        self._generation += 1
+        estimate = _estimate_spans(detail, self.SYNC_SPAN_LIMIT)
+        if estimate <= self.SYNC_SPAN_LIMIT:
+            model = build_model(detail)
+            self._swap(model, layout(model, self._options), self._generation)
+            return
+        if self._model is None:
+            self._status_line = f"laying out {estimate:,} spans…"
+            self.virtual_size = Size(self.size.width, 1)
+            self.refresh()
+        self._layout_worker(detail, self._options, self._generation, estimate)
+
+    def select_span(self, span_id: str) -> bool:
+        """Reveal ``span_id`` (expand ancestors), move the cursor to it and scroll it into view."""
+        if self._model is None:
+            self._pending_select = span_id
+            return False
+        found = reveal(self._model, self._options, span_id)
+        if found is None:
+            return False
+        if found.options != self._options:
+            self._options = found.options
+            self._relayout(keep=found.key)
+        else:
+            self._move_to_key(found.key)
+        return True
+
+    def set_search(self, text: str) -> int:
+        """Search labels/names/primitives/tools/models/span ids; returns the match count.
+
+        Moves the cursor to the first match (revealing it when collapsed).
+        """
+        self._options = self._options.with_search(text)
+        self._relayout(keep=self._cursor_key)
+        count = self._layout.match_count if self._layout is not None else 0
+        if count and self._model is not None:
+            targets = match_targets(self._model, self._options)
+            if targets:
+                self.select_span(targets[0])
+        return count
+
+    def set_options(self, options: TimelineOptions) -> None:
+        """Replace the whole toggle/expansion state (e.g. restored from a previous screen)."""
+        self._options = options
+        self._relayout(keep=self._cursor_key)
+
+    # ------------------------------------------------------------------ layout
+
+    @work(thread=True, exclusive=True, group="timeline-layout", description="timeline layout")
+    def _layout_worker(
+        self, detail: RunDetail, options: TimelineOptions, generation: int, estimate: int
+    ) -> None:
+        worker = get_current_worker()
+        model = build_model(detail)
+        if worker.is_cancelled:
+            return
+        lay = layout(model, options)
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._swap, model, lay, generation)
+        # warm the structures of the other toggles so the first toggle is instant
+        for variant in (
+            options.toggle_infrastructure(),
+            options.toggle_canonical(),
+            options.toggle_details(),
+        ):
+            if worker.is_cancelled:
+                return
+            structure(model, variant)
+
+    def _swap(self, model: TimelineModel, lay: TimelineLayout, generation: int) -> None:
+        if generation != self._generation:
+            return
+        keep = self._pending_select or self._cursor_key
+        self._pending_select = None
+        self._model = model
+        self._status_line = ""
+        self._strip_cache.clear()
+        if lay.options != self._options:  # options changed while the worker ran
+            lay = layout(model, self._options)
+        self._install(lay, keep)
+
+    def _relayout(self, keep: str | None) -> None:
+        if self._model is None:
+            return
+        self._install(layout(self._model, self._options), keep)
+
+    def _install(self, lay: TimelineLayout, keep: str | None) -> None:
+        model = lay.model
+        self._layout = lay
+        index = None
+        if keep is not None:
+            index = lay.index_of(keep)
+            if index is None:
+                found = reveal(model, self._options, keep)
+                if found is not None:
+                    if found.options != self._options:
+                        self._options = found.options
+                        lay = layout(model, self._options)
+                        self._layout = lay
+                    index = lay.index_of(found.key)
+        if index is None:
+            index = min(self._cursor, max(0, len(lay) - 1))
+        self.virtual_size = Size(self.size.width, len(lay))
+        self._cursor = index
+        self.refresh()
+        self.post_message(self.LayoutChanged(lay.hidden_count, len(lay), lay.match_count))
+        self._after_cursor_move(scroll=True, force_message=True)
+
+    # ------------------------------------------------------------------ cursor
+
+    def _after_cursor_move(self, *, scroll: bool = True, force_message: bool = False) -> None:
+        row = self.selected_row
+        key = row.key if row is not None else None
+        changed = key != self._cursor_key
+        self._cursor_key = key
+        if scroll and row is not None:
+            self.scroll_to_region(
+                Region(0, self._cursor, 1, 1), animate=False, force=True, immediate=True
+            )
+        if changed or force_message:
+            self.post_message(self.SpanHighlighted(row))
+
+    def _set_cursor(self, index: int) -> None:
+        lay = self._layout
+        if lay is None or not len(lay):
+            return
+        index = max(0, min(index, len(lay) - 1))
+        old = self._cursor
+        if index == old:
+            return
+        self._cursor = index
+        self.refresh_line(old)
+        self.refresh_line(index)
+        self._after_cursor_move()
+
+    def _move_to_key(self, key: str) -> None:
+        if self._layout is None:
+            return
+        index = self._layout.index_of(key)
+        if index is not None:
+            self._set_cursor(index)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        if self._layout is not None:
+            self._set_cursor(len(self._layout) - 1)
+
+    # ------------------------------------------------------------------ toggles & expansion
+
+    def action_toggle_infrastructure(self) -> None:
+        self._options = self._options.toggle_infrastructure()
+        self._relayout(keep=self._cursor_key)
+
+    def action_toggle_canonical(self) -> None:
+        self._options = self._options.toggle_canonical()
+        self._relayout(keep=self._cursor_key)
+
+    def action_toggle_details(self) -> None:
+        self._options = self._options.toggle_details()
+        self._relayout(keep=self._cursor_key)
+
+    def action_expand_all(self) -> None:
+        self._options = expand_all(self._options)
+        self._relayout(keep=self._cursor_key)
+
+    def action_collapse_all(self) -> None:
+        self._options = collapse_all(self._options)
+        self._relayout(keep=self._cursor_key)
+
+    def _set_expanded(self, row: TimelineRow, expanded: bool) -> None:
+        self._options = self._options.with_expanded(row.key, expanded)
+        self._relayout(keep=row.key)
+
+    def action_toggle_node(self) -> None:
+        row = self.selected_row
+        if row is not None and row.has_children:
+            self._set_expanded(row, not row.expanded)
+
+    def action_expand_node(self) -> None:
+        row = self.selected_row
+        if row is None or not row.has_children:
+            return
+        if row.expanded:
+            self._set_cursor(self._cursor + 1)
+        else:
+            self._set_expanded(row, True)
+
+    def action_collapse_node(self) -> None:
+        row = self.selected_row
+        if row is None:
+            return
+        if row.has_children and row.expanded:
+            self._set_expanded(row, False)
+            return
+        lay = self._layout
+        assert lay is not None
+        s = lay.structure
+        parent_pos = s.up[lay.positions[self._cursor]]
+        if parent_pos >= 0:
+            parent_index = lay.index_of(lay.model.entries[s.order[parent_pos]].key)
+            if parent_index is not None:
+                self._set_cursor(parent_index)
+
+    def action_activate(self) -> None:
+        row = self.selected_row
+        if row is not None:
+            self.post_message(self.SpanActivated(row))
+
+    # ------------------------------------------------------------------ errors & matches
+
+    def _step(self, targets: list[str], forward: bool) -> None:
+        if self._model is None:
+            return
+        target = step_target(self._model, self._options, targets, self._cursor_key, forward)
+        if target is not None:
+            self.select_span(target)
+
+    def action_next_error(self) -> None:
+        if self._model is not None:
+            self._step(error_targets(self._model, self._options), True)
+
+    def action_previous_error(self) -> None:
+        if self._model is not None:
+            self._step(error_targets(self._model, self._options), False)
+
+    def action_next_match(self) -> None:
+        if self._model is not None:
+            self._step(match_targets(self._model, self._options), True)
+
+    def action_previous_match(self) -> None:
+        if self._model is not None:
+            self._step(match_targets(self._model, self._options), False)
+
+    # ------------------------------------------------------------------ rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip_cache.clear()
+
+    def on_resize(self) -> None:
+        if self._layout is not None:
+            self.virtual_size = Size(self.size.width, len(self._layout))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if self._status_line:
+            if y == 0:
+                style = self.get_component_rich_style("timeline-view--status-line")
+                text = Text(self._status_line, style=style, no_wrap=True, overflow="ellipsis")
+                text.truncate(width, pad=True)
+                return Strip(text.render(self.app.console), width).apply_style(base)
+            return Strip.blank(width, base)
+        lay = self._layout
+        index = y + self.scroll_offset.y
+        if lay is None or index >= len(lay) or width <= 0:
+            return Strip.blank(width, base)
+        row = lay[index]
+        selected = index == self._cursor
+        cache_key = (
+            row.key,
+            width,
+            selected,
+            row.is_match,
+            row.expanded,
+            row.depth,
+            row.is_detail,
+            self._generation,
+            lay.structure.key,
+            self.has_focus,
+        )
+        strip = self._strip_cache.get(cache_key)
+        if strip is None:
+            strip = self._render_row(row, width, selected)
+            self._strip_cache[cache_key] = strip
+        return strip
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def _columns(self, width: int) -> tuple[int, int, int]:
+        """(left, duration, bar) widths; the bar shrinks first on narrow terminals."""
+        duration_w = 7
+        if width >= 160:
+            bar_w = width * 2 // 5
+        elif width >= 100:
+            bar_w = width // 3
+        elif width >= 70:
+            bar_w = max(10, width // 5)
+        else:
+            bar_w = 0
+        left = max(1, width - bar_w - duration_w - (2 if bar_w else 1))
+        return left, duration_w, bar_w
+
+    def _render_row(self, row: TimelineRow, width: int, selected: bool) -> Strip:
+        base = self.rich_style
+        left_w, duration_w, bar_w = self._columns(width)
+        dim = self.get_component_rich_style("timeline-view--dim", partial=True)
+        chip_style = self.get_component_rich_style("timeline-view--chip", partial=True)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append("▌" if selected else " ", style=_style("bold") if selected else None)
+        # indentation, capped so the label stays readable in hostile deep trees
+        max_indent = max(0, left_w // 3)
+        indent = row.depth * 2
+        if indent > max_indent:
+            text.append(f"…{row.depth} ".rjust(max_indent)[:max_indent], style=dim)
+        else:
+            text.append(" " * indent)
+        if row.has_children:
+            text.append("▾ " if row.expanded else "▸ ", style=dim)
+        else:
+            text.append("  ")
+        status = row.status
+        glyph = STATUS_GLYPHS.get(status, "·")
+        glyph_style = STATUS_STYLES.get(status, "dim")
+        if row.is_error and status not in ("error", "blocked", "cancelled"):
+            # an error object on a span whose status is not an error status
+            glyph, glyph_style = "●", "bold red"
+        text.append(glyph, style=_style(glyph_style))
+        text.append(" ")
+        chip = row.display_kind[:10]
+        if row.is_detail:
+            chip = (row.role or "detail")[:10]
+        if chip:
+            text.append(chip, style=chip_style)
+            text.append(" ")
+        label_style = _style("italic") if row.is_detail else None
+        if row.is_match:
+            match_style = self.get_component_rich_style("timeline-view--match", partial=True)
+            label_style = match_style if label_style is None else label_style + match_style
+        text.append(row.label or "—", style=label_style)
+        if row.infrastructure:
+            infra = self.get_component_rich_style("timeline-view--infra", partial=True)
+            text.append(" ⚙ infra", style=infra)
+        if row.reparented and self._options.canonical_parents:
+            text.append(" ↰ moved", style=dim)
+        elif row.reparented:
+            text.append(" ↰", style=dim)
+        if status in ("stale", "incomplete"):
+            text.append(f" {status}", style=_style(STATUS_STYLES[status]))
+        text.truncate(left_w, pad=True)
+        text.append(" ")
+        text.append(format_duration(row.duration_ms).rjust(duration_w)[:duration_w], style=dim)
+        segments: list[Segment] = list(text.render(self.app.console))
+        if bar_w:
+            segments.append(Segment(" "))
+            segments.extend(self._bar_segments(row, bar_w))
+        strip = Strip(segments).adjust_cell_length(width)
+        if selected:
+            strip = strip.apply_style(self.get_component_rich_style("timeline-view--cursor"))
+        return strip.apply_style(base)
+
+    def _bar_segments(self, row: TimelineRow, bar_w: int) -> list[Segment]:
+        model = self._model
+        if model is None:
+            return [Segment(" " * bar_w)]
+        window = model.window_end_ms - model.window_start_ms
+        bar = bar_geometry(
+            row.start_offset_ms,
+            row.duration_ms,
+            window,
+            bar_w,
+            status=row.status,
+            open_ended=row.open_ended,
+        )
+        if bar is None:
+            return [Segment(" " * bar_w)]
+        glyph = BAR_GLYPHS.get(bar.kind, "━")
+        style = _style(BAR_STYLES.get(bar.kind, ""))
+        if row.is_detail or row.infrastructure:
+            style = style + _style("dim")
+        tail = bar_w - bar.start - bar.length
+        out = []
+        if bar.start:
+            out.append(Segment(" " * bar.start))
+        out.append(Segment(glyph * bar.length, style))
+        if tail > 0:
+            out.append(Segment(" " * tail))
+        return out
+
+
+def _estimate_spans(detail: RunDetail, limit: int) -> int:
+    """Span count from the summary, else a bounded count of the tree."""
+    known = max(
+        detail.run.spanCount,
+        len(items(detail.rows)),
+        len(detail.spanIndex or {}),
+        detail.counts.primary + detail.counts.detail + detail.counts.metadata,
+    )
+    if known:
+        return known
+    count = 0
+    stack = [detail.root]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1 + len(items(node.details))
+        stack.extend(items(node.children))
+    return count

@@ -1,0 +1,169 @@
+"""Run the backend in-process (background thread) or in the foreground (``crux-tui serve``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import socket
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from crux_tui.backend.events import EventBus
+from crux_tui.backend.server import Clock, create_app
+from crux_tui.backend.store import Store, default_db_path
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class EmbeddedBackend:
+    """The devtools backend on a background thread (default: a free 127.0.0.1 port).
+
+    Usage::
+
+        with EmbeddedBackend() as backend:
+            httpx.get(backend.url + "/api/observability/runs/page")
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        db: str | Path = ":memory:",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | datetime | str | None = None,
+        token: str | None = None,
+        keepalive: float = 15.0,
+        lifecycle_interval: float | None = 1.0,
+    ) -> None:
+        self._owns_store = store is None
+        self.store = store if store is not None else Store(db)
+        self.host = host
+        self.port = port
+        self.token = token
+        self.bus = EventBus()
+        self.app = create_app(
+            self.store,
+            clock,
+            token,
+            bus=self.bus,
+            keepalive=keepalive,
+            lifecycle_interval=lifecycle_interval,
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> EmbeddedBackend:
+        """Bind, start serving, and wait until the server accepts connections."""
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            ws="none",
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # surfaced by start()
+                self._error = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="crux-backend", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise RuntimeError(f"backend failed to start: {self._error}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("backend did not start in time")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (ends open streams) and close the store if this object opened it."""
+        server, thread = self._server, self._thread
+        if server is not None and thread is not None:
+            self.bus.close()
+            server.should_exit = True
+            thread.join(timeout)
+        self._server = self._thread = None
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> EmbeddedBackend:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = 4400,
+    db: str | Path | None = None,
+    clock: Clock | datetime | str | None = None,
+    token: str | None = None,
+) -> int:
+    """Run the backend in the foreground until interrupted (``crux-tui serve``)."""
+    if not is_loopback(host) and not token:
+        token = secrets.token_hex(32)
+        print(f"crux-tui: listening on {host} requires a token: {token}", file=sys.stderr)
+    path = db if db is not None else default_db_path()
+    store = Store(path)
+    try:
+        app = create_app(store, clock, token)
+        try:
+            sock = _bind(host, port)
+        except OSError as exc:
+            print(
+                f"crux-tui serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr
+            )
+            return 1
+        shown = f"[{host}]" if ":" in host else host
+        print(f"crux-tui devtools backend on http://{shown}:{port} (db: {path})", flush=True)
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, ws="none"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()
+    return 0

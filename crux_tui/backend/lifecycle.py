@@ -1,0 +1,81 @@
+"""Lifecycle reconciler: announces presented-status changes of inactive running runs.
+
+Every tick (1 s) it looks at runs whose stored status is ``running`` and that have been
+inactive for more than 60 s (by the projection clock), projects their RunDetail, and when
+the presented status is no longer ``running`` (stale, incomplete, terminal from children)
+persists it once and publishes an ``observability.lifecycle`` / ``reconciled`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from crux_tui.backend.events import EventBus, lifecycle_event
+from crux_tui.backend.store import Store, StoreError
+from crux_tui.backend.timeutil import sort_key
+from crux_tui.contract.models import ObservabilityEvent, items
+
+FRESHNESS = timedelta(seconds=60)
+log = logging.getLogger(__name__)
+
+
+def reconcile_once(store: Store, now: datetime) -> list[tuple[int, ObservabilityEvent]]:
+    """One reconciliation pass; returns the ``(revision, event)`` pairs to publish."""
+    from crux_tui.backend.projection import project_run_detail
+
+    stale_before = sort_key((now - FRESHNESS).isoformat())
+    out: list[tuple[int, ObservabilityEvent]] = []
+    for run_id, activity_key in store.lifecycle_candidates(stale_before):
+        graph = store.graph(run_id, include_records=False)
+        if graph is None:
+            continue
+        try:
+            detail = project_run_detail(graph, now)
+        except Exception:  # a projection bug must not stop the ticker
+            log.exception("projection failed for run %s", run_id)
+            continue
+        status = detail.run.status or "running"
+        if status == "running":
+            status = detail.root.status or "running"
+        if status == "running":
+            continue
+        diagnostics = items(detail.diagnostics)
+        reason = diagnostics[0].code if diagnostics else "presentation-reconciled"
+        revision = store.set_lifecycle_status(run_id, status, activity_key)
+        if revision is not None:
+            at_ms = int(now.timestamp() * 1000)
+            out.append((revision, lifecycle_event(run_id, status, reason, revision, at_ms)))
+    return out
+
+
+class LifecycleReconciler:
+    """The background ticker (an asyncio task running passes in a worker thread)."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        clock: Callable[[], datetime],
+        interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+        self.interval = interval
+
+    async def run(self) -> None:
+        """Tick until cancelled."""
+        while True:
+            try:
+                events = await asyncio.to_thread(reconcile_once, self.store, self.clock())
+            except StoreError:
+                events = []
+            except Exception:
+                log.exception("lifecycle pass failed")
+                events = []
+            for revision, event in events:
+                self.bus.publish(revision, event)
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,332 @@
+"""Starlette app speaking the Crux devtools observability HTTP contract (+ SSE stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crux_tui.backend.events import EventBus, records_event
+from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
+from crux_tui.backend.lifecycle import LifecycleReconciler
+from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
+from crux_tui.contract.models import IngestResponse
+
+MAX_BODY_BYTES = 1024 * 1024
+API = "/api/observability"
+INGEST_PATH = f"{API}/records"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+_encoder = msgspec.json.Encoder()
+
+Clock = Callable[[], datetime]
+
+
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A msgspec-encoded JSON body with a trailing newline."""
+    return Response(
+        _encoder.encode(value) + b"\n",
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def text_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A plain-text error body (Go ``http.Error`` style)."""
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+def make_clock(clock: Clock | datetime | str | None) -> Clock:
+    """Normalize a clock argument: a callable, a fixed datetime/RFC3339 string, or wall time."""
+    if clock is None:
+        return lambda: datetime.now(UTC)
+    if isinstance(clock, str):
+        fixed = datetime.fromisoformat(clock)
+        clock = fixed if fixed.tzinfo else fixed.replace(tzinfo=UTC)
+    if isinstance(clock, datetime):
+        frozen = clock if clock.tzinfo else clock.replace(tzinfo=UTC)
+        return lambda: frozen
+    return clock
+
+
+def _origin_allowed(origin: str, host_header: str) -> bool:
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    if not parts.scheme or not parts.netloc:
+        return False
+    hostname = (parts.hostname or "").lower()
+    if hostname in LOOPBACK_HOSTS or hostname.endswith(".localhost"):
+        return True
+    return parts.netloc.lower() == host_header.lower()
+
+
+class SecurityMiddleware:
+    """Origin check (403) and token check (401) in front of every route."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        if origin is not None and not _origin_allowed(origin, headers.get("host", "")):
+            await text_response("cross-origin request denied", 403)(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and origin is not None:
+            await Response(status_code=204, headers=_cors_headers(origin))(scope, receive, send)
+            return
+        if (
+            self.token
+            and scope["path"].startswith("/api/")
+            and not self._authorized(scope, headers)
+        ):
+            await text_response("unauthorized", 401)(scope, receive, send)
+            return
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(k.lower().encode(), v.encode()) for k, v in _cors_headers(origin).items()]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _authorized(self, scope: Scope, headers: dict[str, str]) -> bool:
+        assert self.token is not None
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        for candidate in query.get("t", []):
+            if hmac.compare_digest(candidate.encode(), self.token.encode()):
+                return True
+        if scope["path"] == INGEST_PATH and scope["method"] == "POST":
+            auth = headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                return hmac.compare_digest(auth[7:].strip().encode(), self.token.encode())
+        return False
+
+
+def _cors_headers(origin: str) -> dict[str, str]:
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, Authorization, Bypass-Tunnel-Reminder",
+        "Vary": "Origin",
+    }
+
+
+def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidQuery(f"invalid {name} query parameter") from exc
+
+
+def create_app(
+    store: Store,
+    clock: Clock | datetime | str | None = None,
+    token: str | None = None,
+    *,
+    bus: EventBus | None = None,
+    keepalive: float = 15.0,
+    lifecycle_interval: float | None = 1.0,
+    max_body: int = MAX_BODY_BYTES,
+) -> Starlette:
+    """Build the backend app over ``store``.
+
+    ``clock`` freezes the projection clock (RunDetail, lifecycle) when given; ``token``
+    enables the ``?t=`` / bearer checks; ``lifecycle_interval=None`` disables the ticker.
+    """
+    now = make_clock(clock)
+    events = bus or EventBus()
+
+    async def ingest(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            return text_response("Request Entity Too Large", 413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_body:
+                return text_response("Request Entity Too Large", 413)
+        try:
+            data = msgspec.json.decode(bytes(body))
+        except msgspec.DecodeError:
+            return text_response("invalid JSON", 400)
+        try:
+            records, version_ok, health = check_batch(data)
+        except BatchError as exc:
+            return text_response(str(exc), 400)
+        if not version_ok:
+            return json_response(
+                IngestResponse(dispositions=batch_version_dispositions(records)), 422
+            )
+        try:
+            result = await run_in_threadpool(store.ingest_batch, records, health)
+        except TransientStoreError:
+            return text_response("observability store busy", 503, {"Retry-After": "1"})
+        for change in result.changes:
+            events.publish(
+                change.revision, records_event(change.runId, change.traceId, change.revision)
+            )
+        headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
+        return json_response(IngestResponse(dispositions=result.dispositions), 202, headers)
+
+    async def read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def runs_page(request: Request) -> Response:
+        q = request.query_params
+        status = [s.strip() for s in q.get("status", "").split(",") if s.strip()]
+        page = await read(
+            store.runs_page,
+            limit=_int_param(request, "limit"),
+            cursor=q.get("cursor") or None,
+            status=status,
+            session_id=q.get("sessionId") or None,
+            since=q.get("since") or None,
+            until=q.get("until") or None,
+        )
+        return json_response(page)
+
+    async def runs_delta(request: Request) -> Response:
+        try:
+            since = _int_param(request, "since", 0) or 0
+        except InvalidQuery:
+            return text_response("invalid since query parameter", 400)
+        return json_response(await read(store.runs_delta, since))
+
+    async def run_detail(request: Request) -> Response:
+        from crux_tui.backend.projection import project_run_detail
+
+        ref = request.path_params["run_id"]
+        moment = now()
+
+        def build() -> Any:
+            graph = store.graph(ref, include_records=False)
+            return None if graph is None else project_run_detail(graph, moment)
+
+        detail = await read(build)
+        if detail is None:
+            return text_response("not found", 404)
+        return json_response(detail)
+
+    async def run_graph(request: Request) -> Response:
+        graph = await read(store.graph, request.path_params["run_id"])
+        if graph is None:
+            return text_response("not found", 404)
+        return json_response(graph)
+
+    async def span_events(request: Request) -> Response:
+        limit = _int_param(request, "limit", 200)
+        result = await read(
+            store.span_events,
+            request.path_params["run_id"],
+            request.path_params["span_id"],
+            name=request.query_params.get("name") or None,
+            after=request.query_params.get("after") or None,
+            limit=200 if limit is None or limit <= 0 else limit,
+        )
+        if result is None:
+            return text_response("not found", 404)
+        return json_response(result)
+
+    async def stream(request: Request) -> Response:
+        raw = request.headers.get("last-event-id") or request.query_params.get("lastEventId")
+        after: int | None = None
+        if raw:
+            with contextlib.suppress(ValueError):
+                after = int(raw.strip())
+
+        async def body() -> AsyncIterator[bytes]:
+            yield b"retry: 1000\n: connected\n\n"
+            async for item in events.subscribe(after=after, keepalive=keepalive):
+                if item is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                seq, event = item
+                yield b"event: observability\nid: %d\ndata: %s\n\n" % (seq, _encoder.encode(event))
+
+        return StreamingResponse(
+            body(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def wrapper(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except InvalidQuery as exc:
+                return text_response(str(exc), 400)
+            except TransientStoreError:
+                return text_response("observability service unavailable", 503, {"Retry-After": "1"})
+
+        return wrapper
+
+    routes = [
+        Route(INGEST_PATH, guarded(ingest), methods=["POST"]),
+        Route(f"{API}/runs/page", guarded(runs_page), methods=["GET"]),
+        Route(f"{API}/runs/delta", guarded(runs_delta), methods=["GET"]),
+        Route(f"{API}/stream", stream, methods=["GET"]),
+        Route(f"{API}/runs/{{run_id}}", guarded(run_detail), methods=["GET"]),
+        Route(f"{API}/runs/{{run_id}}/graph", guarded(run_graph), methods=["GET"]),
+        Route(
+            f"{API}/runs/{{run_id}}/spans/{{span_id}}/events", guarded(span_events), methods=["GET"]
+        ),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if lifecycle_interval:
+            reconciler = LifecycleReconciler(store, events, now, lifecycle_interval)
+            task = asyncio.create_task(reconciler.run())
+        try:
+            yield
+        finally:
+            events.close()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = {404: "not found", 405: "method not allowed"}.get(status, "error")
+        return text_response(message, status)
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+    app.add_middleware(SecurityMiddleware, token=token)
+    app.state.store = store
+    app.state.bus = events
+    app.state.clock = now
+    return app

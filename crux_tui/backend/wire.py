@@ -1,0 +1,114 @@
+"""The canonical record wire format (schema v2) as one tolerant msgspec Struct.
+
+Every known record type (``run:start`` ... ``artifact``) decodes into :class:`WireRecord`;
+fields a type does not use stay ``None``. Unknown JSON fields are ignored, so newer
+producers (v4/v5 additions) still decode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+#: Record types the store projects into the canonical graph / run summary.
+PROJECTED_TYPES = frozenset(
+    {
+        "run:start",
+        "run:end",
+        "run:suspend",
+        "run:resume",
+        "span:start",
+        "span:end",
+        "span",
+        "span:event",
+        "edge",
+        "artifact",
+    }
+)
+
+
+class Endpoint(msgspec.Struct, kw_only=True):
+    """``edge.from`` / ``edge.to``."""
+
+    kind: str = ""
+    id: str = ""
+
+
+class WireRecord(msgspec.Struct, kw_only=True):
+    """Superset of all v2 record shapes."""
+
+    schemaVersion: int = 0
+    recordId: str = ""
+    type: str = ""
+    runId: str = ""
+    segmentId: str = ""
+    segmentSeq: int = 0
+    traceId: str | None = None
+    sessionId: str | None = None
+    userId: str | None = None
+    # run / span
+    name: str | None = None
+    rootPrimitive: str | None = None
+    startedAt: str | None = None
+    endedAt: str | None = None
+    status: str | None = None
+    durationMs: float | None = None
+    metrics: dict[str, Any] | None = None
+    error: Any = None
+    attributes: dict[str, Any] | None = None
+    spanId: str | None = None
+    parentSpanId: str | None = None
+    family: str | None = None
+    primitive: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    promptId: str | None = None
+    contextId: str | None = None
+    agentId: str | None = None
+    toolName: str | None = None
+    flowId: str | None = None
+    stepId: str | None = None
+    memoryId: str | None = None
+    retrieverId: str | None = None
+    # span:event
+    eventId: str | None = None
+    timestamp: str | None = None
+    # edge
+    edgeId: str | None = None
+    edgeType: str | None = None
+    from_: Endpoint | None = msgspec.field(default=None, name="from")
+    to: Endpoint | None = None
+    createdAt: str | None = None
+    # artifact
+    artifactId: str | None = None
+    kind: str | None = None
+    contentType: str | None = None
+    encoding: str | None = None
+    sizeBytes: int | float | None = None
+    hash: str | None = None
+    preview: Any = None
+    uri: str | None = None
+    # run:suspend / run:resume
+    suspendedAt: str | None = None
+    resumedAt: str | None = None
+    reason: str | None = None
+    previousSegmentId: str | None = None
+
+    def activity_at(self) -> str:
+        """The newest timestamp this record carries ("" when none)."""
+        best = ""
+        for value in (
+            self.startedAt,
+            self.endedAt,
+            self.timestamp,
+            self.createdAt,
+            self.suspendedAt,
+            self.resumedAt,
+        ):
+            if value and value > best:
+                best = value
+        return best
+
+
+WIRE_LIST_DECODER = msgspec.json.Decoder(list[WireRecord])

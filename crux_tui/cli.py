@@ -1,0 +1,256 @@
+"""Command line: ``crux-tui [--url URL] [--token TOKEN]`` and the ``serve``, ``demo``,
+``open`` and ``export`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import msgspec
+
+DEFAULT_URL = "http://localhost:4400"
+MAX_BATCH_RECORDS = 50
+MAX_BATCH_BYTES = 1024 * 1024 - 4096
+
+
+class CliError(Exception):
+    """A one-line user-facing error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (exit 2) instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def default_url() -> str:
+    """``CRUX_DEVTOOLS_URL`` or ``http://localhost:4400``."""
+    return os.environ.get("CRUX_DEVTOOLS_URL") or DEFAULT_URL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = _Parser(
+        prog="crux-tui",
+        description="Terminal trace viewer for Crux devtools. Without a command, opens the "
+        "viewer against a running backend (`crux dev` or `crux-tui serve`).",
+    )
+    parser.add_argument(
+        "--url", default=None, help=f"backend URL (default: $CRUX_DEVTOOLS_URL or {DEFAULT_URL})"
+    )
+    parser.add_argument("--token", default=None, help="session token, sent as ?t=<token>")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the embedded devtools backend in the foreground",
+        description="Run the embedded Crux-compatible devtools backend (HTTP + SSE over SQLite).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=4400, help="port (default 4400)")
+    serve.add_argument(
+        "--db", default=None, help="SQLite file (default: in the user data dir; ':memory:' works)"
+    )
+    serve.add_argument(
+        "--clock", default=None, metavar="RFC3339", help="freeze the projection clock at this time"
+    )
+    serve.add_argument(
+        "--token",
+        dest="serve_token",
+        default=None,
+        help="require this token (?t= for reads, Bearer or ?t= for ingest)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="open the viewer on generated demo runs",
+        description="Start an in-process backend on a free loopback port, load demo runs, "
+        "and open the viewer.",
+    )
+    demo.add_argument("--records", metavar="OUT.jsonl", help="also write the demo records here")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+
+    open_ = sub.add_parser(
+        "open",
+        help="open the viewer on records from a JSONL file",
+        description="Start an in-process backend, load canonical records from FILE.jsonl "
+        "(one record per line) and open the viewer.",
+    )
+    open_.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
+
+    export = sub.add_parser(
+        "export",
+        help="write a run's canonical records as JSONL",
+        description="Fetch a run's canonical graph and write its raw records as JSONL.",
+    )
+    export.add_argument("run_id", metavar="RUN_ID", help="run id or trace id")
+    export.add_argument("--url", dest="export_url", default=None, help="backend URL")
+    export.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``crux-tui`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "open":
+            return _open(args)
+        if args.command == "export":
+            return _export(args)
+        return _tui(args.url or default_url(), args.token)
+    except CliError as exc:
+        print(f"crux-tui: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _tui(url: str, token: str | None) -> int:
+    from crux_tui.app.main import run_tui
+
+    return int(run_tui(url, token) or 0)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from crux_tui.backend.embedded import serve_forever
+    from crux_tui.backend.timeutil import parse
+
+    if args.clock is not None and parse(args.clock) is None:
+        raise CliError(f"invalid --clock value {args.clock!r} (expected RFC3339)")
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"invalid --port {args.port}")
+    token = args.serve_token or args.token
+    try:
+        return serve_forever(args.host, args.port, args.db, args.clock, token)
+    except KeyboardInterrupt:
+        return 0
+
+
+def batches(records: list[Any]) -> list[list[Any]]:
+    """Split records into ingest batches of at most 50 records and ~1 MiB."""
+    out: list[list[Any]] = []
+    current: list[Any] = []
+    size = 0
+    for record in records:
+        length = len(msgspec.json.encode(record)) + 1
+        if current and (len(current) >= MAX_BATCH_RECORDS or size + length > MAX_BATCH_BYTES):
+            out.append(current)
+            current, size = [], 0
+        current.append(record)
+        size += length
+    if current:
+        out.append(current)
+    return out
+
+
+def load_records(url: str, records: list[Any], token: str | None = None) -> list[str]:
+    """POST ``records`` to a backend through the real ingest route; returns problems."""
+    from crux_tui.contract.client import CruxClient
+    from crux_tui.contract.errors import CruxError
+
+    async def run() -> list[str]:
+        problems: list[str] = []
+        async with CruxClient(url, token) as client:
+            offset = 0
+            for chunk in batches(records):
+                try:
+                    dispositions = await client.post_records(chunk)
+                except CruxError as exc:
+                    problems.append(f"batch at record {offset + 1}: {exc}")
+                else:
+                    for d in dispositions:
+                        if d.outcome != "accepted":
+                            label = d.recordId or "?"
+                            problems.append(
+                                f"record {offset + d.index + 1} ({label}): {d.code}"
+                                + (f": {d.message}" if d.message else "")
+                            )
+                offset += len(chunk)
+        return problems
+
+    return asyncio.run(run())
+
+
+def _view_records(records: list[Any], problems: list[str], token: str | None) -> int:
+    from crux_tui.backend.embedded import EmbeddedBackend
+
+    with EmbeddedBackend() as backend:
+        problems = problems + load_records(backend.url, records)
+        for problem in problems:
+            print(f"crux-tui: {problem}", file=sys.stderr)
+        return _tui(backend.url, None)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from crux_tui.demo import build_demo_records
+
+    records = build_demo_records(seed=args.seed)
+    if args.records:
+        try:
+            with open(args.records, "wb") as fh:
+                for record in records:
+                    fh.write(msgspec.json.encode(record) + b"\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
+    return _view_records(records, [], args.token)
+
+
+def _open(args: argparse.Namespace) -> int:
+    from crux_tui.demo import read_jsonl
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    try:
+        records, errors = read_jsonl(path)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    if not records and errors:
+        for error in errors:
+            print(f"crux-tui: {error}", file=sys.stderr)
+        raise CliError(f"no valid records in {path}")
+    return _view_records(records, list(errors), args.token)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from crux_tui.contract.client import CruxClient
+    from crux_tui.contract.errors import CruxError, NotFound
+    from crux_tui.contract.models import items
+
+    url = args.export_url or args.url or default_url()
+
+    async def fetch() -> list[str]:
+        async with CruxClient(url, args.token) as client:
+            graph = await client.graph(args.run_id)
+        return [r.payloadJson for r in items(graph.records)]
+
+    try:
+        lines = asyncio.run(fetch())
+    except NotFound as exc:
+        raise CliError(f"run {args.run_id!r} not found at {url}") from exc
+    except CruxError as exc:
+        raise CliError(str(exc)) from exc
+    text = "".join(line + "\n" for line in lines)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror}") from exc
+        print(f"wrote {len(lines)} records to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""Async client of the Crux devtools observability HTTP API (``crux-api.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from crux_tui.contract.errors import (
+    BackendUnreachable,
+    HttpError,
+    NotFound,
+    ProtocolError,
+    RequestTimeout,
+    Unauthorized,
+)
+from crux_tui.contract.models import (
+    Graph,
+    IngestDisposition,
+    IngestResponse,
+    RunDetail,
+    RunsDelta,
+    RunsPage,
+    RunSummary,
+    SpanEventSummary,
+    items,
+)
+
+T = TypeVar("T")
+API = "/api/observability"
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def _snippet(content: bytes, size: int = 200) -> str:
+    return content[:size].decode("utf-8", "replace")
+
+
+class CruxClient:
+    """Typed, async access to one backend. Use as ``async with CruxClient(url) as c``."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(
+            base_url=self.url,
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> CruxClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying connection pool."""
+        await self._http.aclose()
+
+    def params(self, **params: Any) -> dict[str, Any]:
+        """Query parameters with ``None`` dropped and the token added."""
+        out = {k: v for k, v in params.items() if v is not None and v != ""}
+        if self.token:
+            out["t"] = self.token
+        return out
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = self.url + path
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(url) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
+            raise BackendUnreachable(self.url, str(exc)) from exc
+        except httpx.HTTPError as exc:
+            raise BackendUnreachable(self.url, str(exc)) from exc
+        if response.status_code == 404:
+            raise NotFound(url, response.text)
+        if response.status_code == 401:
+            raise Unauthorized(url, response.text)
+        if response.status_code >= 400:
+            raise HttpError(response.status_code, response.text, url)
+        return response
+
+    @staticmethod
+    def _decode(response: httpx.Response, kind: type[T]) -> T:
+        try:
+            return msgspec.json.decode(response.content, type=kind)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ProtocolError(
+                f"unexpected response from {response.url.path}: {exc}", _snippet(response.content)
+            ) from exc
+
+    async def _get(self, path: str, kind: type[T], **params: Any) -> T:
+        response = await self._request("GET", path, params=self.params(**params))
+        return self._decode(response, kind)
+
+    async def runs_page(
+        self,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: str | Sequence[str] | None = None,
+        session_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> RunsPage:
+        """``GET /runs/page``: one page of runs, newest first."""
+        if status is not None and not isinstance(status, str):
+            status = ",".join(status)
+        return await self._get(
+            f"{API}/runs/page",
+            RunsPage,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            sessionId=session_id,
+            since=since,
+            until=until,
+        )
+
+    async def iter_runs(
+        self,
+        page_size: int | None = None,
+        status: str | Sequence[str] | None = None,
+        session_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> AsyncIterator[RunSummary]:
+        """Every matching run, following ``nextCursor``."""
+        cursor: str | None = None
+        while True:
+            page = await self.runs_page(page_size, cursor, status, session_id, since, until)
+            for row in items(page.rows):
+                yield row
+            if not page.nextCursor:
+                return
+            cursor = page.nextCursor
+
+    async def run_detail(self, run_id: str) -> RunDetail:
+        """``GET /runs/{runId}`` (run id or trace id)."""
+        return await self._get(f"{API}/runs/{_quote(run_id)}", RunDetail)
+
+    async def graph(self, run_id: str) -> Graph:
+        """``GET /runs/{runId}/graph``: the canonical graph with raw records."""
+        return await self._get(f"{API}/runs/{_quote(run_id)}/graph", Graph)
+
+    async def span_events(
+        self,
+        run_id: str,
+        span_id: str,
+        name: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[SpanEventSummary]:
+        """``GET /runs/{runId}/spans/{spanId}/events`` (``null`` reads as empty)."""
+        result = await self._get(
+            f"{API}/runs/{_quote(run_id)}/spans/{_quote(span_id)}/events",
+            list[SpanEventSummary] | None,
+            name=name,
+            after=after,
+            limit=limit,
+        )
+        return items(result)
+
+    async def runs_delta(self, since: int) -> RunsDelta:
+        """``GET /runs/delta?since=``."""
+        return await self._get(f"{API}/runs/delta", RunsDelta, since=since)
+
+    async def post_records(
+        self, records: Iterable[dict[str, Any]], source_health: dict[str, Any] | None = None
+    ) -> list[IngestDisposition]:
+        """``POST /records`` as one v2 batch; returns the dispositions (202 or 422)."""
+        body: dict[str, Any] = {"schemaVersion": 2, "records": list(records)}
+        if source_health is not None:
+            body["sourceHealth"] = source_health
+        url = self.url + f"{API}/records"
+        try:
+            response = await self._http.post(
+                f"{API}/records",
+                content=msgspec.json.encode(body),
+                headers={"Content-Type": "application/json"},
+                params=self.params(),
+            )
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(url) from exc
+        except httpx.HTTPError as exc:
+            raise BackendUnreachable(self.url, str(exc)) from exc
+        if response.status_code in (202, 422):
+            return items(self._decode(response, IngestResponse).dispositions)
+        if response.status_code == 404:
+            raise NotFound(url, response.text)
+        if response.status_code == 401:
+            raise Unauthorized(url, response.text)
+        raise HttpError(response.status_code, response.text, url)
+
+
+def _quote(segment: str) -> str:
+    from urllib.parse import quote
+
+    return quote(segment, safe="")

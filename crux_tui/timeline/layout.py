@@ -1,0 +1,693 @@
+"""Toggle state -> tree structure -> visible rows. Pure, no Textual imports.
+
+Two stages, both O(n) and iterative:
+
+1. :func:`structure` -- which spans are rows and who their parent is, for one
+   combination of (infrastructure, canonical parents, details). Cached on the model,
+   so toggling back and forth is free after the first time.
+2. :func:`layout` -- the rows visible under the expansion state and search of a
+   :class:`TimelineOptions`. It only walks the preorder array and skips collapsed
+   subtrees, and returns a lazy :class:`TimelineLayout` sequence that creates
+   :class:`TimelineRow` objects on access (a 100k-row layout costs one int list).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, NamedTuple, overload
+
+from crux_tui.contract.models import RunDetail, RunDetailDetail, RunDetailNode
+from crux_tui.timeline.model import SpanEntry, TimelineModel, build_model, no_gc
+
+ExpandMode = Literal["default", "all", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineOptions:
+    """Everything the user can toggle. Expansion is keyed by row key (span id, else node id).
+
+    ``expand_mode`` is the default for rows without an override: ``"default"`` =
+    the backend's ``expandedDefault`` (presentation depth < 2), ``"all"``, or
+    ``"none"`` (only the root stays open). ``expanded`` / ``collapsed`` override it.
+    """
+
+    show_infrastructure: bool = False
+    canonical_parents: bool = False
+    show_details: bool = False
+    expanded: frozenset[str] = field(default_factory=frozenset)
+    collapsed: frozenset[str] = field(default_factory=frozenset)
+    expand_mode: ExpandMode = "default"
+    search: str = ""
+
+    @property
+    def structure_key(self) -> tuple[bool, bool, bool]:
+        return (self.show_infrastructure, self.canonical_parents, self.show_details)
+
+    def toggle_infrastructure(self) -> TimelineOptions:
+        return replace(self, show_infrastructure=not self.show_infrastructure)
+
+    def toggle_canonical(self) -> TimelineOptions:
+        return replace(self, canonical_parents=not self.canonical_parents)
+
+    def toggle_details(self) -> TimelineOptions:
+        return replace(self, show_details=not self.show_details)
+
+    def with_search(self, text: str) -> TimelineOptions:
+        return replace(self, search=text)
+
+    def with_expanded(self, key: str, expanded: bool) -> TimelineOptions:
+        if expanded:
+            return replace(self, expanded=self.expanded | {key}, collapsed=self.collapsed - {key})
+        return replace(self, expanded=self.expanded - {key}, collapsed=self.collapsed | {key})
+
+    def is_expanded(self, key: str, default: bool, depth: int = 1) -> bool:
+        if key in self.collapsed:
+            return False
+        if key in self.expanded:
+            return True
+        mode = self.expand_mode
+        if mode == "all":
+            return True
+        if mode == "none":
+            return depth == 0
+        return default
+
+
+def expand_all(options: TimelineOptions) -> TimelineOptions:
+    return replace(options, expand_mode="all", expanded=frozenset(), collapsed=frozenset())
+
+
+def collapse_all(options: TimelineOptions) -> TimelineOptions:
+    return replace(options, expand_mode="none", expanded=frozenset(), collapsed=frozenset())
+
+
+# --------------------------------------------------------------------------- structure
+
+
+class Structure:
+    """Rows of one toggle combination as a preorder array with subtree ends."""
+
+    __slots__ = (
+        "depth",
+        "end",
+        "hidden_count",
+        "key",
+        "n_children",
+        "order",
+        "pos",
+        "row_kind",
+        "up",
+    )
+
+    #: entry index per preorder position
+    order: list[int]
+    #: depth per preorder position
+    depth: list[int]
+    #: one past the last descendant, per preorder position
+    end: list[int]
+    n_children: list[int]
+    #: parent preorder position per preorder position (-1 for the root)
+    up: list[int]
+    #: per preorder position: 0 structural row, 1 inline detail row
+    row_kind: list[int]
+    #: preorder position per entry index; -1 if the entry is not a row
+    pos: list[int]
+    hidden_count: int
+    key: tuple[bool, bool, bool]
+
+
+def _nearest_row(model: TimelineModel, start: int, is_row: list[bool], memo: dict[int, int]) -> int:
+    """Nearest canonical ancestor of entry ``start`` (exclusive) that is a row; -1 if none."""
+    entries = model.entries
+    path: list[int] = []
+    on_path: set[int] = {start}
+    cur = entries[start].canonical_parent
+    result = -1
+    while cur != -1:
+        if is_row[cur]:
+            result = cur
+            break
+        hit = memo.get(cur)
+        if hit is not None:
+            result = hit
+            break
+        if cur in on_path:  # cycle through folded spans
+            break
+        on_path.add(cur)
+        path.append(cur)
+        cur = entries[cur].canonical_parent
+    for p in path:
+        memo[p] = result
+    return result
+
+
+def _break_cycles(parent: list[int], rows: list[int], root: int) -> None:
+    """Re-attach to ``root`` any row whose parent chain loops instead of reaching root."""
+    state = [0] * len(parent)  # 0 new, 1 on current walk, 2 done
+    state[root] = 2
+    for r in rows:
+        if state[r]:
+            continue
+        path = []
+        cur = r
+        while cur != -1 and state[cur] == 0:
+            state[cur] = 1
+            path.append(cur)
+            cur = parent[cur]
+        if cur != -1 and state[cur] == 1:
+            parent[cur] = root
+        elif cur == -1:
+            # chain ended without reaching root: hang its top on root
+            parent[path[-1]] = root
+        for p in path:
+            state[p] = 2
+
+
+def structure(model: TimelineModel, options: TimelineOptions) -> Structure:
+    key = options.structure_key
+    cached = model.structures.get(key)
+    if cached is not None:
+        return cached
+    with no_gc():
+        built = _build_structure(model, *key)
+    model.structures[key] = built
+    return built
+
+
+def _build_structure(
+    model: TimelineModel, infra: bool, canonical: bool, details: bool
+) -> Structure:
+    entries = model.entries
+    n = len(entries)
+    root = model.root
+    # 0 = not a row, 1 = structural row (node / promoted infra), 2 = inline detail row
+    kind = [0] * n
+    for e in entries:
+        if not e.is_detail or (infra and e.infrastructure):
+            kind[e.index] = 1
+        elif details:
+            kind[e.index] = 2
+    is_struct = [k == 1 for k in kind]
+    parent = [-1] * n
+    memo: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+
+    if canonical:
+        is_row = [k != 0 for k in kind]
+        for e in entries:
+            i = e.index
+            if kind[i] == 0 or i == root:
+                continue
+            p = _nearest_row(model, i, is_row, memo)
+            if p == -1:
+                p = e.owner if e.owner != -1 and kind[e.owner] else root
+            parent[i] = p
+        rows = [i for i in range(n) if kind[i]]
+        _break_cycles(parent, rows, root)
+        for i in model.rank:  # (startedAt, spanId) order
+            if kind[i] and i != root:
+                children.setdefault(parent[i], []).append(i)
+    else:
+        extras: set[int] = set()
+        for e in entries:
+            i = e.index
+            if i == root or kind[i] == 0:
+                continue
+            if kind[i] == 2:
+                parent[i] = e.owner
+                continue
+            if e.is_detail:  # promoted infrastructure span
+                p = _nearest_row(model, i, is_struct, memo)
+                parent[i] = p if p != -1 else e.owner
+                extras.add(i)
+                continue
+            parent[i] = e.presentation_parent
+            if infra:
+                p = _nearest_row(model, i, is_struct, memo)
+                if p != -1 and p != e.presentation_parent and entries[p].is_detail:
+                    parent[i] = p
+                    extras.add(i)
+        if extras:
+            rows = [i for i in range(n) if kind[i]]
+            _break_cycles(parent, rows, root)
+            for i in rows:  # cycle breaking may move a node away from its presentation parent
+                if (
+                    kind[i] == 1
+                    and not entries[i].is_detail
+                    and parent[i] != entries[i].presentation_parent
+                ):
+                    extras.add(i)
+        # inline details first, then presentation children in backend order
+        if details:
+            for owner, dets in model.details.items():
+                inline = [d for d in dets if kind[d] == 2]
+                if inline:
+                    children[owner] = inline
+        for p, kids in model.children.items():
+            stay = [c for c in kids if c not in extras] if extras else kids
+            if stay:
+                existing = children.get(p)
+                children[p] = existing + stay if existing else list(stay)
+        if extras:
+            by_parent: dict[int, list[int]] = {}
+            for i in model.rank:
+                if i in extras:
+                    by_parent.setdefault(parent[i], []).append(i)
+            for p, moved in by_parent.items():
+                base = children.get(p, [])
+                children[p] = _merge_by_start(entries, base, moved, kind)
+
+    # preorder with explicit stack
+    order: list[int] = []
+    depth: list[int] = []
+    n_children: list[int] = []
+    row_kind: list[int] = []
+    end: list[int] = []
+    up: list[int] = []
+    pos = [-1] * n
+    stack: list[tuple[int, int, int]] = [(root, 0, -1)]
+    # post-processing of subtree ends: remember open positions
+    open_pos: list[int] = []
+    open_depth: list[int] = []
+    while stack:
+        i, d, parent_pos = stack.pop()
+        while open_depth and open_depth[-1] >= d:
+            end[open_pos.pop()] = len(order)
+            open_depth.pop()
+        p = len(order)
+        pos[i] = p
+        order.append(i)
+        depth.append(d)
+        up.append(parent_pos)
+        row_kind.append(1 if kind[i] == 2 else 0)
+        end.append(p + 1)
+        kids = children.get(i)
+        if kids:
+            n_children.append(len(kids))
+            open_pos.append(p)
+            open_depth.append(d)
+            for c in reversed(kids):
+                stack.append((c, d + 1, p))
+        else:
+            n_children.append(0)
+    total = len(order)
+    for p in open_pos:
+        end[p] = total
+    s = Structure()
+    s.order = order
+    s.depth = depth
+    s.end = end
+    s.n_children = n_children
+    s.up = up
+    s.row_kind = row_kind
+    s.pos = pos
+    s.hidden_count = n - total
+    s.key = (infra, canonical, details)
+    return s
+
+
+def _merge_by_start(
+    entries: list[SpanEntry], base: list[int], moved: list[int], kind: list[int]
+) -> list[int]:
+    """Insert ``moved`` (sorted by start) into ``base`` (backend order) by start time.
+
+    Inline detail rows at the head of ``base`` stay first.
+    """
+    out: list[int] = []
+    i = 0
+    while i < len(base) and kind[base[i]] == 2:
+        out.append(base[i])
+        i += 1
+    inf = float("inf")
+    j = 0
+    while i < len(base) and j < len(moved):
+        bs = entries[base[i]].start_ms
+        ms = entries[moved[j]].start_ms
+        if (ms if ms is not None else inf) < (bs if bs is not None else inf):
+            out.append(moved[j])
+            j += 1
+        else:
+            out.append(base[i])
+            i += 1
+    out.extend(base[i:])
+    out.extend(moved[j:])
+    return out
+
+
+# --------------------------------------------------------------------------- rows
+
+
+class TimelineRow:
+    """One visible line of the timeline. Static span data comes from the model entry."""
+
+    __slots__ = (
+        "cost",
+        "depth",
+        "display_kind",
+        "duration_ms",
+        "entry",
+        "expanded",
+        "has_children",
+        "infrastructure",
+        "is_detail",
+        "is_error",
+        "is_match",
+        "key",
+        "kind",
+        "label",
+        "model",
+        "node_id",
+        "open_ended",
+        "placement_reason",
+        "reparented",
+        "role",
+        "severity",
+        "source",
+        "span_id",
+        "start_offset_ms",
+        "status",
+        "tokens",
+    )
+
+    key: str
+    span_id: str
+    node_id: str
+    depth: int
+    label: str
+    kind: str
+    display_kind: str
+    status: str
+    severity: str
+    start_offset_ms: float | None
+    duration_ms: float
+    open_ended: bool
+    has_children: bool
+    expanded: bool
+    is_detail: bool
+    infrastructure: bool
+    reparented: bool
+    is_error: bool
+    is_match: bool
+    tokens: float | None
+    cost: float | None
+    model: str
+    role: str
+    placement_reason: str
+    source: RunDetailNode | RunDetailDetail
+    entry: SpanEntry
+
+    def __init__(
+        self,
+        e: SpanEntry,
+        depth: int,
+        has_children: bool,
+        expanded: bool,
+        inline: bool,
+        match: bool,
+    ) -> None:
+        self.entry = e
+        self.key = e.key
+        self.span_id = e.span_id
+        self.node_id = e.node_id
+        self.depth = depth
+        self.label = e.label
+        self.kind = "detail" if inline else e.kind
+        self.display_kind = e.display_kind
+        self.status = e.status
+        self.severity = e.severity
+        self.start_offset_ms = e.start_offset_ms
+        self.duration_ms = e.duration_ms
+        self.open_ended = e.open_ended
+        self.has_children = has_children
+        self.expanded = expanded and has_children
+        self.is_detail = inline
+        self.infrastructure = e.infrastructure
+        self.reparented = e.reparented
+        self.is_error = e.is_error
+        self.is_match = match
+        self.tokens = e.tokens
+        self.cost = e.cost
+        self.model = e.model
+        self.role = e.role
+        self.placement_reason = e.placement_reason
+        self.source = e.source
+
+    def __repr__(self) -> str:
+        return f"TimelineRow({self.key!r}, depth={self.depth}, label={self.label!r})"
+
+
+class TimelineLayout(Sequence[TimelineRow]):
+    """The visible rows, created lazily. ``positions`` are preorder positions."""
+
+    __slots__ = ("_matches", "model", "options", "positions", "structure")
+
+    def __init__(
+        self,
+        model: TimelineModel,
+        structure: Structure,
+        options: TimelineOptions,
+        positions: list[int],
+        matches: frozenset[int],
+    ) -> None:
+        self.model = model
+        self.structure = structure
+        self.options = options
+        self.positions = positions
+        self._matches = matches
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineRow]: ...
+    def __getitem__(self, index: int | slice) -> TimelineRow | list[TimelineRow]:
+        if isinstance(index, slice):
+            return [self._row(p) for p in self.positions[index]]
+        return self._row(self.positions[index])
+
+    def __iter__(self) -> Iterator[TimelineRow]:
+        for p in self.positions:
+            yield self._row(p)
+
+    def _row(self, p: int) -> TimelineRow:
+        s = self.structure
+        i = s.order[p]
+        e = self.model.entries[i]
+        has_children = s.n_children[p] > 0
+        expanded = has_children and self.options.is_expanded(e.key, e.default_expanded, s.depth[p])
+        return TimelineRow(
+            e, s.depth[p], has_children, expanded, s.row_kind[p] == 1, i in self._matches
+        )
+
+    @property
+    def hidden_count(self) -> int:
+        return self.structure.hidden_count
+
+    @property
+    def match_count(self) -> int:
+        return len(self._matches)
+
+    def index_of(self, key: str) -> int | None:
+        """Row index of ``key`` if visible (O(log n))."""
+        i = self.model.by_key.get(key)
+        if i is None:
+            i = self.model.by_span_id.get(key)
+        if i is None:
+            return None
+        p = self.structure.pos[i]
+        if p < 0:
+            return None
+        k = bisect.bisect_left(self.positions, p)
+        return k if k < len(self.positions) and self.positions[k] == p else None
+
+    def row_keys(self) -> list[str]:
+        entries, order = self.model.entries, self.structure.order
+        return [entries[order[p]].key for p in self.positions]
+
+
+def _visible_positions(model: TimelineModel, s: Structure, options: TimelineOptions) -> list[int]:
+    order, end, nch, depth = s.order, s.end, s.n_children, s.depth
+    n = len(order)
+    if options.expand_mode == "all" and not options.collapsed:
+        return list(range(n))
+    entries = model.entries
+    expanded_set, collapsed_set, mode = options.expanded, options.collapsed, options.expand_mode
+    out: list[int] = []
+    append = out.append
+    p = 0
+    while p < n:
+        append(p)
+        if nch[p]:
+            e = entries[order[p]]
+            k = e.key
+            if k in collapsed_set:
+                open_ = False
+            elif k in expanded_set:
+                open_ = True
+            elif mode == "default":
+                open_ = e.default_expanded
+            elif mode == "all":
+                open_ = True
+            else:
+                open_ = depth[p] == 0
+            p = p + 1 if open_ else end[p]
+        else:
+            p += 1
+    return out
+
+
+def search_matches(model: TimelineModel, text: str) -> frozenset[int]:
+    """Entry indices of every span (rows or folded) matching ``text`` (case-insensitive)."""
+    needle = text.strip().lower()
+    if not needle:
+        return frozenset()
+    cached = model.search_cache.get(needle)
+    if cached is not None:
+        return cached
+    found = frozenset(e.index for e in model.entries if needle in e.haystack)
+    if len(model.search_cache) > 32:
+        model.search_cache.clear()
+    model.search_cache[needle] = found
+    return found
+
+
+def match_count(model: TimelineModel, text: str) -> int:
+    return len(search_matches(model, text))
+
+
+def layout(model: TimelineModel, options: TimelineOptions) -> TimelineLayout:
+    s = structure(model, options)
+    return TimelineLayout(
+        model,
+        s,
+        options,
+        _visible_positions(model, s, options),
+        search_matches(model, options.search),
+    )
+
+
+def build_rows(
+    detail: RunDetail | TimelineModel, options: TimelineOptions | None = None
+) -> list[TimelineRow]:
+    """Convenience: ``RunDetail + options -> list[TimelineRow]``."""
+    model = detail if isinstance(detail, TimelineModel) else build_model(detail)
+    return list(layout(model, options or TimelineOptions()))
+
+
+def find_errors(rows: Sequence[TimelineRow]) -> list[int]:
+    """Indices of error rows."""
+    return [i for i, row in enumerate(rows) if row.is_error]
+
+
+# --------------------------------------------------------------------------- navigation
+
+
+class Reveal(NamedTuple):
+    options: TimelineOptions
+    #: row key that shows the span (itself, or its owner when the span is folded)
+    key: str
+
+
+def row_entry_for(model: TimelineModel, options: TimelineOptions, span_or_key: str) -> int | None:
+    """Entry index of the row that shows ``span_or_key`` under ``options``."""
+    i = model.by_key.get(span_or_key)
+    if i is None:
+        i = model.by_span_id.get(span_or_key)
+    if i is None:
+        return None
+    s = structure(model, options)
+    seen = 0
+    while s.pos[i] < 0 and seen <= len(model.entries):
+        e = model.entries[i]
+        i = e.owner if e.owner != -1 else model.root
+        seen += 1
+    return i
+
+
+def reveal(model: TimelineModel, options: TimelineOptions, span_or_key: str) -> Reveal | None:
+    """Options with every ancestor of the span's row expanded, and that row's key."""
+    i = row_entry_for(model, options, span_or_key)
+    if i is None:
+        return None
+    s = structure(model, options)
+    entries = model.entries
+    need: list[str] = []
+    q = s.up[s.pos[i]]
+    while q >= 0:
+        e = entries[s.order[q]]
+        if not options.is_expanded(e.key, e.default_expanded, s.depth[q]):
+            need.append(e.key)
+        q = s.up[q]
+    new = options
+    if need:
+        new = replace(
+            options,
+            expanded=options.expanded | frozenset(need),
+            collapsed=options.collapsed - frozenset(need),
+        )
+    return Reveal(new, entries[i].key)
+
+
+def _targets(
+    model: TimelineModel, options: TimelineOptions, wanted: Sequence[int] | frozenset[int]
+) -> list[int]:
+    s = structure(model, options)
+    pos = s.pos
+    found: set[int] = set()
+    for i in wanted:
+        p = pos[i]
+        if p < 0:
+            r = row_entry_for(model, options, model.entries[i].key)
+            if r is None:
+                continue
+            p = pos[r]
+        found.add(p)
+    return sorted(found)
+
+
+def match_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
+    """Keys of the rows showing search matches, in tree order (collapsed ones included)."""
+    s = structure(model, options)
+    ps = _targets(model, options, search_matches(model, options.search))
+    return [model.entries[s.order[p]].key for p in ps]
+
+
+def error_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
+    """Keys of error rows in tree order, including rows inside collapsed subtrees."""
+    s = structure(model, options)
+    entries = model.entries
+    return [entries[i].key for i in s.order if entries[i].is_error]
+
+
+def tree_position(model: TimelineModel, options: TimelineOptions, key: str) -> int | None:
+    """Preorder position of the row showing ``key`` in the current structure."""
+    i = row_entry_for(model, options, key)
+    if i is None:
+        return None
+    return structure(model, options).pos[i]
+
+
+def step_target(
+    model: TimelineModel,
+    options: TimelineOptions,
+    targets: Sequence[str],
+    current: str | None,
+    forward: bool,
+) -> str | None:
+    """Next/previous of ``targets`` (tree-order keys) relative to the row ``current``."""
+    if not targets:
+        return None
+    s = structure(model, options)
+    ranks = [s.pos[model.by_key[t]] for t in targets]
+    here = tree_position(model, options, current) if current else None
+    if here is None:
+        return targets[0] if forward else targets[-1]
+    if forward:
+        k = bisect.bisect_right(ranks, here)
+        return targets[k % len(targets)]
+    k = bisect.bisect_left(ranks, here) - 1
+    return targets[k % len(targets)]

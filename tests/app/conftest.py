@@ -1,0 +1,25 @@
+"""Fixtures for app tests: a real embedded backend per test, and a dead URL."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from crux_tui.backend.embedded import EmbeddedBackend
+
+
+@pytest.fixture
+def backend_url() -> Iterator[str]:
+    with EmbeddedBackend(keepalive=1.0) as backend:
+        yield backend.url.rstrip("/")
+
+
+@pytest.fixture
+def down_url() -> str:
+    """A loopback URL where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -1,0 +1,234 @@
+"""Helpers for app tests: v2 record builders, posting over HTTP, bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ago(seconds: float) -> str:
+    return iso(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+class RunRecords:
+    """Builds schema-v2 records for one run (one segment)."""
+
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        name: str = "chat",
+        root_primitive: str = "agent.run",
+        started: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.name = name
+        self.root_primitive = root_primitive
+        self.started = started or ago(5)
+        self.trace_id = trace_id or ("t" + run_id).ljust(32, "0")[:32]
+        self.segment = f"seg_{run_id}"
+        self.seq = 0
+
+    def _base(self, type_: str) -> dict[str, Any]:
+        self.seq += 1
+        return {
+            "schemaVersion": 2,
+            "recordId": f"rec_{self.run_id}_{self.seq}",
+            "type": type_,
+            "runId": self.run_id,
+            "segmentId": self.segment,
+            "segmentSeq": self.seq,
+            "traceId": self.trace_id,
+        }
+
+    def run_start(self, **extra: Any) -> dict[str, Any]:
+        assert self.seq == 0, "run:start must be the first record"
+        return {
+            **self._base("run:start"),
+            "name": self.name,
+            "rootPrimitive": self.root_primitive,
+            "startedAt": self.started,
+            "status": "running",
+            **extra,
+        }
+
+    def run_end(self, status: str = "ok", ended: str | None = None, **extra: Any) -> dict[str, Any]:
+        return {**self._base("run:end"), "endedAt": ended or ago(0), "status": status, **extra}
+
+    def span_start(
+        self,
+        span_id: str,
+        primitive: str,
+        name: str,
+        *,
+        parent: str | None = None,
+        started: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        family = primitive.split(".")[0]
+        if primitive.startswith("runtime."):
+            family = "runtime"
+        return {
+            **self._base("span:start"),
+            "spanId": span_id,
+            "parentSpanId": parent,
+            "family": family,
+            "primitive": primitive,
+            "name": name,
+            "startedAt": started or self.started,
+            "status": "running",
+            **extra,
+        }
+
+    def span_end(
+        self, span_id: str, status: str = "ok", ended: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            **self._base("span:end"),
+            "spanId": span_id,
+            "endedAt": ended or ago(0),
+            "status": status,
+            **extra,
+        }
+
+    def event(
+        self,
+        span_id: str,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        ts: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            **self._base("span:event"),
+            "spanId": span_id,
+            "eventId": f"evt_{self.run_id}_{self.seq + 1}",
+            "name": name,
+            "timestamp": ts or ago(1),
+            "attributes": attributes or {},
+        }
+
+    def artifact(
+        self,
+        span_id: str,
+        kind: str,
+        preview: Any,
+        *,
+        content_type: str = "application/json",
+        encoding: str = "json",
+        size: int | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        record = {
+            **self._base("artifact"),
+            "artifactId": f"art_{self.run_id}_{self.seq + 1}",
+            "spanId": span_id,
+            "kind": kind,
+            "createdAt": ago(1),
+            "contentType": content_type,
+            "encoding": encoding,
+            "preview": preview,
+        }
+        if size is not None:
+            record["sizeBytes"] = size
+        if attributes:
+            record["attributes"] = attributes
+        return record
+
+
+async def post_records(url: str, records: list[dict[str, Any]]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        response = await client.post(
+            "/api/observability/records", json={"schemaVersion": 2, "records": records}
+        )
+    assert response.status_code in (200, 202), response.text
+    body = response.json()
+    rejected = [d for d in body.get("dispositions") or [] if d.get("outcome") != "accepted"]
+    assert not rejected, rejected
+
+
+def simple_run(
+    run_id: str, name: str, *, status: str = "ok", started: str | None = None
+) -> list[dict[str, Any]]:
+    """A finished (or running) one-generation agent run."""
+    r = RunRecords(run_id, name=name, started=started)
+    records = [
+        r.run_start(),
+        r.span_start(f"{run_id}_agent", "agent.run", name, agentId=name),
+        r.span_start(
+            f"{run_id}_gen",
+            "generation.call",
+            "generate reply",
+            parent=f"{run_id}_agent",
+            model="gpt-4o",
+            provider="openai",
+        ),
+    ]
+    if status != "running":
+        records += [
+            r.span_end(
+                f"{run_id}_gen",
+                status,
+                metrics={
+                    "inputTokens": 40,
+                    "outputTokens": 20,
+                    "totalTokens": 60,
+                    "costUsd": 0.0042,
+                },
+            ),
+            r.span_end(f"{run_id}_agent", status),
+            r.run_end(status),
+        ]
+    return records
+
+
+async def wait_for(
+    pilot: Any, predicate: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition"
+) -> Any:
+    """Let the app run until ``predicate()`` is truthy (bounded; no timing assertions)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except Exception:  # widgets may not be mounted yet
+            value = None
+        if value:
+            await pilot.pause()  # let the screen repaint what the state now says
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0)
+
+
+def screen_text(app: Any) -> str:
+    """The rendered text of the current screen, exactly the characters a terminal gets."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    update = app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens, simplify=False
+    )
+    console.print(update)
+    return console.export_text(styles=False)

@@ -1,0 +1,265 @@
+"""Run screen: timeline, detail pane, diagnostics, search, live refetch, copy/export, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crux_tui.app.commands import RunCommands
+from crux_tui.app.main import make_app
+from crux_tui.app.screens.help import HelpScreen
+from crux_tui.app.screens.run import RunScreen
+from crux_tui.app.screens.runs import RunsScreen
+from crux_tui.app.widgets.detail_pane import DetailPane
+
+from .helpers import RunRecords, ago, post_records, screen_text, simple_run, wait_for
+
+
+async def open_run(app, pilot, run_id: str) -> RunScreen:
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, RunsScreen)
+            and run_id in [r.key.value for r in app.screen.table.ordered_rows]
+        ),
+        what=f"{run_id} listed",
+    )
+    screen = app.screen
+    screen.table.move_cursor(row=screen.table.get_row_index(run_id))
+    await pilot.press("enter")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None,
+        what="run loaded",
+    )
+    return app.screen
+
+
+def tool_error_run(run_id: str = "run_tool") -> list[dict]:
+    r = RunRecords(run_id, name="support agent", started=ago(8))
+    agent, gen, tool = f"{run_id}_agent", f"{run_id}_gen", f"{run_id}_tool"
+    return [
+        r.run_start(),
+        r.span_start(agent, "agent.run", "support agent", agentId="support", started=ago(8)),
+        r.span_start(
+            gen,
+            "generation.call",
+            "generate",
+            parent=agent,
+            model="gpt-4o",
+            provider="openai",
+            started=ago(7),
+        ),
+        r.span_end(
+            gen,
+            "ok",
+            ended=ago(6),
+            metrics={"inputTokens": 100, "outputTokens": 20, "totalTokens": 120, "costUsd": 0.0042},
+        ),
+        r.span_start(
+            tool,
+            "tool.call",
+            "searchDocs",
+            parent=agent,
+            toolName="searchDocs",
+            started=ago(6),
+            attributes={"phase": "tool.execute", "errorKind": "execute_error"},
+        ),
+        r.event(tool, "exception", {"message": "index offline"}, ts=ago(5)),
+        r.artifact(
+            tool,
+            "error.stack",
+            "Error: index offline\n    at search (tools.ts:10:5)\n    at run (agent.ts:3:1)",
+            content_type="text/plain",
+            encoding="text",
+        ),
+        r.artifact(
+            tool,
+            "error.raw",
+            {
+                "name": "Error",
+                "message": "index offline",
+                "code": "E_INDEX",
+                "details": {"shard": 3},
+            },
+        ),
+        r.span_end(
+            tool,
+            "error",
+            ended=ago(5),
+            error={"message": "index offline", "name": "Error", "category": "tool"},
+        ),
+        r.span_end(agent, "error", ended=ago(4)),
+        r.run_end("error", ended=ago(4)),
+    ]
+
+
+async def test_open_run_shows_timeline_and_detail_pane(backend_url: str) -> None:
+    await post_records(backend_url, tool_error_run())
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_tool")
+        await wait_for(pilot, lambda: "searchDocs" in screen_text(app), what="tool row")
+        text = screen_text(app)
+        assert "support agent" in text
+        assert "✗" in text  # run status glyph in the header
+        # Select the failing tool span and read its details.
+        assert screen.timeline.select_span("run_tool_tool")
+        pane = screen.query_one(DetailPane)
+        await wait_for(
+            pilot,
+            lambda: pane.subject is not None and pane.subject.spanId == "run_tool_tool",
+            what="tool detail",
+        )
+        details = pane.plain_text()
+        assert "run_tool_tool" in details
+        assert "tool.call" in details
+        assert "index offline" in details
+        assert "error.stack" in details and "error.raw" in details
+        assert "canonical parent" in details or "parent span" in details
+
+
+async def test_live_loop_running_run_finishes_without_keys(backend_url: str) -> None:
+    r = RunRecords("run_live", name="live chat", started=ago(3))
+    await post_records(
+        backend_url,
+        [
+            r.run_start(),
+            r.span_start("live_agent", "agent.run", "live chat", started=ago(3)),
+            r.span_start(
+                "live_gen",
+                "generation.stream",
+                "streaming",
+                parent="live_agent",
+                model="gpt-4o",
+                started=ago(2),
+            ),
+        ],
+    )
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_live")
+        assert screen.detail.run.status == "running"
+        assert "◐" in screen_text(app)
+        await post_records(
+            backend_url,
+            [
+                r.span_end(
+                    "live_gen",
+                    "ok",
+                    metrics={"inputTokens": 5, "outputTokens": 7, "totalTokens": 12},
+                ),
+                r.span_end("live_agent", "ok"),
+                r.run_end("ok"),
+            ],
+        )
+        await wait_for(pilot, lambda: screen.detail.run.status == "ok", what="run ended")
+        await wait_for(pilot, lambda: "✓ ok" in screen_text(app), what="header shows ok")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_search_counts_matches(backend_url: str) -> None:
+    await post_records(backend_url, tool_error_run("run_search"))
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_search")
+        await pilot.press("slash")
+        await pilot.press(*"searchDocs")
+        await wait_for(pilot, lambda: screen.match_count >= 1, what="matches")
+        assert "matches" in screen_text(app)
+        await pilot.press("escape")
+        assert screen.search_text == ""
+
+
+async def test_copy_and_export(backend_url: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    await post_records(backend_url, tool_error_run("run_copy"))
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_copy")
+        assert screen.timeline.select_span("run_copy_tool")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.detail_pane.subject is not None
+                and screen.detail_pane.subject.spanId == "run_copy_tool"
+            ),
+            what="selected",
+        )
+        screen.timeline.focus()
+        await pilot.press("y")
+        assert app.clipboard == "run_copy_tool"
+        await pilot.press("Y")
+        copied = json.loads(app.clipboard)
+        assert copied["spanId"] == "run_copy_tool"
+        await pilot.press("x")
+        exported = tmp_path / "crux-run-run_copy.json"
+        await wait_for(pilot, exported.exists, what="export file")
+        data = json.loads(exported.read_text())
+        assert data["run"]["runId"] == "run_copy"
+
+
+async def test_help_lists_bindings_and_palette_has_actions(backend_url: str) -> None:
+    await post_records(backend_url, simple_run("run_help", "help me"))
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count == 1,
+            what="runs",
+        )
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        ids = {entry.binding_id for entry in app.screen.entries}
+        assert {"runs.filter", "runs.status", "app.quit"} <= ids
+        await pilot.press("escape")
+        screen = await open_run(app, pilot, "run_help")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        ids = {entry.binding_id for entry in app.screen.entries}
+        assert {"run.back", "run.search", "run.export", "run.copy-id"} <= ids
+        assert any(i.startswith("timeline") for i in ids), ids
+        await pilot.press("escape")
+        names = {command.name for command in RunCommands(screen).commands()}
+        assert {"Export run JSON", "Copy span id"} <= names
+        assert "Export" in names or "Search" in names
+
+
+async def test_diagnostic_jumps_to_span(backend_url: str) -> None:
+    r = RunRecords("run_diag", name="orphan", started=ago(5))
+    await post_records(
+        backend_url,
+        [
+            r.run_start(),
+            r.span_start("diag_agent", "agent.run", "orphan", started=ago(5)),
+            r.span_start(
+                "diag_child",
+                "tool.call",
+                "lonely tool",
+                parent="missing_parent",
+                toolName="lonely",
+                started=ago(4),
+            ),
+            r.span_end("diag_child", "ok", ended=ago(3)),
+            r.span_end("diag_agent", "ok", ended=ago(2)),
+            r.run_end("ok", ended=ago(2)),
+        ],
+    )
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_diag")
+        from crux_tui.app.widgets.diagnostics import DiagnosticsList
+
+        diagnostics = screen.query_one(DiagnosticsList)
+        await wait_for(pilot, lambda: diagnostics.diagnostics, what="diagnostics")
+        assert "missing-parent-span" in screen_text(app)
+        await pilot.press("D")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.detail_pane.subject is not None
+                and screen.detail_pane.subject.spanId == "diag_child"
+            ),
+            what="jumped",
+        )

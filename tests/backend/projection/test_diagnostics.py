@@ -1,0 +1,73 @@
+"""Run-level diagnostics (§6) and hostile input."""
+
+from __future__ import annotations
+
+import sys
+
+from crux_tui.backend.projection import presented_run_status
+from crux_tui.contract.models import SpanSummary
+
+from .builders import at, diag_codes, graph, project, span
+
+
+def test_missing_parent_span_and_cross_trace_and_alias_conflict():
+    g = graph(
+        [
+            span("a", "", "agent.run", start=0, end=1, traceId="t1"),
+            span("b", "ghost", "tool.call", start=0, end=1, traceId="t2"),
+            span("c", "", "tool.call", start=0, end=1, traceId="t3"),
+        ],
+        traceId="t1",
+        traceAliasConflict=True,
+    )
+    d = project(g, now=2)
+    codes = diag_codes(d.diagnostics)
+    assert codes == ["cross-trace-run", "missing-parent-span", "trace-alias-conflict"]
+    assert d.diagnostics[0].spanIds == ["b"]  # reported once, first offender
+    assert d.diagnostics[1].spanIds == ["b", "ghost"]
+    assert all(x.severity == "warn" and x.suggestedFix for x in d.diagnostics)
+    assert d.spanIndex["b"].placement == "node"  # orphans become roots
+
+
+def test_presented_run_status_reason():
+    g = graph([span("t", "", "tool.call", start=0)])
+    assert presented_run_status(g, at(61)) == ("incomplete", "stale-boundary")
+    done = graph([span("t", "", "tool.call", start=0, end=1)])
+    assert presented_run_status(done, at(61)) == ("ok", "presentation-reconciled")
+
+
+def test_hostile_input_never_raises():
+    deep: dict = {}
+    cur = deep
+    for _ in range(500):
+        cur["x"] = {}
+        cur = cur["x"]
+    spans_ = [
+        span("a", "b", "agent.run"),
+        span("b", "a", "agent.run"),  # cycle a -> b -> a
+        span("self", "self", "tool.call"),  # self parent
+        span("dup", "", "tool.call"),
+        span("dup", "", "generation.call"),  # duplicate id
+        SpanSummary(spanId="nots", parentSpanId="a", startedAt="garbage"),
+        SpanSummary(spanId="weird", attributes=[1, 2], metrics="x"),  # type: ignore[arg-type]
+        span(
+            "big",
+            "",
+            "tool.call",
+            attributes={"presentation": "detail", "blob": deep, "toolCallId": 5, "timeoutMs": "x"},
+        ),
+        SpanSummary(spanId=""),
+    ]
+    g = graph(spans_)
+    d = project(g, now=1000)
+    assert set(d.spanIndex) == {"a", "b", "self", "dup", "nots", "weird", "big"}
+    codes = diag_codes(d.diagnostics)
+    assert "cyclic-parent-span" in codes and "duplicate-span-id" in codes
+    assert sys.getrecursionlimit()  # no recursion used in the projection
+
+
+def test_deep_chain_is_iterative():
+    n = 3000  # deeper than the default recursion limit
+    spans_ = [span(f"s{i}", f"s{i - 1}" if i else "", "agent.run", start=0) for i in range(n)]
+    d = project(graph(spans_), now=1)
+    assert len(d.rows) == n + 1 and len(d.spanIndex) == n

@@ -1,0 +1,248 @@
+"""One test per reconciliation rule R1-R7 (presentation.md §2)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from .builders import (
+    artifact,
+    event,
+    graph,
+    node_by_span,
+    project,
+    reconciled_from,
+    span,
+    ts,
+)
+
+BOUNDARY_HINT = {"boundary": "convex.action", "presentation": {"display": "detail"}}
+
+
+def _detail_of(detail, sid):
+    placement = detail.spanIndex[sid]
+    owner = placement.ownerNodeId
+    for node in [detail.root, *_all(detail.root)]:
+        if node.id == owner:
+            return next(d for d in node.details if d.spanId == sid)
+    raise KeyError(sid)
+
+
+def _all(root):
+    out, stack = [], list(root.children or [])
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children or [])
+    return out
+
+
+def test_r1_completed_ack_closes_open_boundary_span():
+    g = graph(
+        [
+            span("act", primitive="agent.run", start=0),
+            span("b", "act", "runtime.convex.action", start=1, attributes=dict(BOUNDARY_HINT)),
+        ],
+        events=[
+            event("b", "runtime.convex.boundary.completed", 2.5, status="ok"),
+            event("b", "runtime.convex.boundary.completed", 3, status="cancelled"),
+        ],
+    )
+    d = project(g, now=4)
+    b = _detail_of(d, "b")
+    assert b.status == "cancelled"  # latest ack wins, its status is taken
+    assert b.endedAt == "2026-05-16T18:00:03Z"  # Go RFC3339Nano re-format
+    assert b.durationMs == 2000
+    assert reconciled_from(b) == "runtime.convex.boundary"
+    assert b.attributes["diagnostics"]["boundaryEvent"] == "runtime.convex.boundary.completed"
+    assert b.attributes["boundary"] == "convex.action"  # nothing else in attributes changes
+
+
+def test_r1_failed_ack_means_error():
+    g = graph(
+        [span("b", "", "runtime.convex.schedule", start=1)],
+        events=[event("b", "runtime.convex.boundary.failed", 2, status="ok")],
+    )
+    d = project(g, now=3)
+    assert node_by_span(d, "b").status == "error"
+
+
+def test_r2_expired_lease_marks_boundary_stale():
+    g = graph(
+        [span("b", "", "runtime.convex.action", start=0)],
+        events=[
+            event("b", "runtime.convex.boundary.requested", 0, leaseExpiresAt=ts(90)),
+            event("b", "runtime.convex.boundary.received", 1, leaseExpiresAt=ts(50)),
+        ],
+    )
+    live = project(g, now=89)
+    assert node_by_span(live, "b").status == "running"  # live lease protects the branch
+    d = project(g, now=90)  # now >= leaseExpiresAt
+    b = node_by_span(d, "b")
+    assert b.status == "stale"
+    assert b.endedAt == "2026-05-16T18:01:30Z"
+    diag = b.attributes["diagnostics"]
+    assert diag["reconciledFrom"] == "runtime.convex.boundary.lease"
+    assert diag["boundaryEvent"] == "runtime.convex.boundary.requested"
+    assert diag["leaseExpiresAt"] == ts(90)
+    assert [x.code for x in b.diagnostics] == ["convex-boundary-lease-expired"]
+
+
+def test_r2_lease_ignored_once_any_ack_exists_or_unparseable():
+    g = graph(
+        [span("b", "", "runtime.convex.action", start=0), span("c", "", "runtime.convex.action")],
+        events=[
+            event("b", "runtime.convex.boundary.requested", 0, leaseExpiresAt="not a time"),
+            event("c", "runtime.convex.boundary.requested", 0, leaseExpiresAt=ts(5)),
+            event("c", "runtime.convex.boundary.failed", 1),
+        ],
+    )
+    d = project(g, now=30)
+    assert node_by_span(d, "b").status == "running"
+    assert node_by_span(d, "c").status == "error"  # R1 closed it before R2
+
+
+def test_r3_open_descendant_closes_with_terminal_ancestor():
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="suspended"),
+            span("gen", "flow", "generation.call", start=1),
+            span("late", "flow", "generation.call", start=6),  # started after the end: untouched
+            span("done", "flow", "tool.call", start=2),
+        ],
+        artifacts=[artifact("done", "tool.result", 3)],
+    )
+    d = project(g, now=10)
+    gen = node_by_span(d, "gen")
+    assert (gen.status, gen.endedAt) == ("suspended", ts(5))
+    assert gen.attributes["diagnostics"] == {
+        "reconciledFrom": "terminal.ancestor",
+        "ancestorSpanId": "flow",
+    }
+    assert node_by_span(d, "done").status == "ok"  # completion evidence
+    assert node_by_span(d, "late").status == "running"
+
+
+def test_r3_beats_expired_deadline():
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="suspended"),
+            span("gen", "flow", "generation.call", start=1, attributes={"timeoutMs": 1000}),
+        ]
+    )
+    d = project(g, now=10)
+    assert node_by_span(d, "gen").status == "suspended"
+
+
+def test_r4_deadline_from_attributes_and_events():
+    g = graph(
+        [
+            span("a", "", "generation.call", start=0, attributes={"timeoutMs": 2000}),
+            span("b", "", "generation.call", start=0, attributes={"deadlineAt": ts(3)}),
+            span("c", "", "generation.call", start=0, attributes={"timeoutMs": 1000}),
+        ],
+        events=[event("c", "operation.deadline", 0, deadlineAt=ts(20), timeoutMs=20000)],
+    )
+    d = project(g, now=5)
+    a = node_by_span(d, "a")
+    assert (a.status, a.endedAt, a.durationMs) == ("incomplete", "2026-05-16T18:00:02Z", 2000)
+    assert a.attributes["diagnostics"] == {
+        "reconciledFrom": "operation.deadline",
+        "deadlineAt": "2026-05-16T18:00:02Z",
+        "timeoutMs": 2000,
+    }
+    assert [x.code for x in a.diagnostics] == ["operation-deadline-exceeded"]
+    assert node_by_span(d, "b").status == "incomplete"
+    assert node_by_span(d, "c").status == "running"  # later event deadline overrides, not expired
+
+
+def test_r5_incompleteness_propagates_to_open_ancestors_and_run():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0),
+            span("done", "agent", "flow.run", start=0, end=1),
+            span("stream", "agent", "generation.stream", start=1, attributes={"timeoutMs": 2000}),
+            span("gen", "stream", "generation.call", start=1, attributes={"timeoutMs": 3000}),
+        ]
+    )
+    d = project(g, now=10)
+    agent = node_by_span(d, "agent") if d.root.virtual else d.root
+    assert agent.status == "incomplete"
+    diag = agent.attributes["diagnostics"]
+    assert diag["reconciledFrom"] == "descendant.operation.deadline"
+    # deterministic: the latest-ending cause wins for every ancestor (and for the run)
+    assert diag["causeSpanId"] == "gen"
+    assert agent.endedAt == "2026-05-16T18:00:04Z"
+    assert d.run.status == "incomplete"
+    assert d.run.endedAt == "2026-05-16T18:00:04Z"
+    assert reconciled_from(d.run) == "descendant.operation.deadline"
+    assert d.diagnostics[0].code == "descendant-operation-deadline-exceeded"
+
+
+def test_r6_terminal_children_close_parent_with_worst_status():
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            span("a", "p", "tool.call", start=0, end=1, status="ok"),
+            span("b", "p", "tool.call", start=0, end=2, status="cancelled"),
+            span("c", "p", "tool.call", start=0, end=1.5, status="blocked"),
+        ]
+    )
+    d = project(g, now=3)
+    p = node_by_span(d, "p")
+    assert (p.endedAt, reconciled_from(p)) == (ts(2), "terminal.children")
+    assert d.run.status == "cancelled"  # run: same test over top-level spans
+    assert reconciled_from(d.run) == "terminal.children"
+
+
+def test_r6_fixed_point_through_levels():
+    g = graph(
+        [
+            span("a", "", "agent.run", start=0),
+            span("b", "a", "flow.run", start=0),
+            span("c", "b", "flow.step", start=0, end=1, status="error"),
+        ]
+    )
+    d = project(g, now=2)
+    assert node_by_span(d, "b").status == "error"
+    assert d.run.status == "error"
+
+
+def test_r7_stale_after_sixty_seconds_unless_protected():
+    spans_ = [
+        span("a", "", "agent.run", start=0),
+        span("g", "a", "generation.call", start=0, attributes={"deadlineAt": ts(500)}),
+        span("t", "", "tool.call", start=0),
+    ]
+    d60 = project(graph(spans_), now=60)
+    assert node_by_span(d60, "t").status == "running"  # threshold is strictly > 60 s
+    d = project(graph(spans_), now=61)
+    t = node_by_span(d, "t")
+    assert t.status == "stale" and t.endedAt == "" and t.durationMs == 61000
+    assert reconciled_from(t) == "freshness"
+    assert [x.code for x in t.diagnostics] == ["missing-span-end"]
+    # a future deadline protects the span and all its ancestors ... and the run
+    assert node_by_span(d, "a").status == "running"
+    assert node_by_span(d, "g").status == "running"
+    assert d.run.status == "running"
+
+
+def test_r7_run_goes_incomplete_when_nothing_is_protected():
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(10))
+    assert project(g, now=70).run.status == "running"  # anchor = lastActivityAt
+    d = project(g, now=71)
+    assert d.run.status == "incomplete" and d.run.endedAt == "" and d.run.durationMs == 71000
+    assert d.diagnostics[0].code == "stale-boundary"
+    assert "missing-span-end" in [x.code for x in d.diagnostics]
+
+
+def test_input_graph_is_never_mutated():
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0, attributes={"x": 1}),
+            span("c", "p", "generation.call", start=0, attributes={"timeoutMs": 10}),
+        ],
+        events=[event("c", "usage.observed", 0.1, inputTokens=1)],
+    )
+    before = msgspec.json.encode(g)
+    project(g, now=500)
+    assert msgspec.json.encode(g) == before

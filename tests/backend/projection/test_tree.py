@@ -1,0 +1,268 @@
+"""Placement, folding, re-parenting and sibling order (presentation.md §3-4)."""
+
+from __future__ import annotations
+
+from .builders import (
+    artifact,
+    child_spans,
+    detail_spans,
+    edge,
+    graph,
+    node_by_span,
+    project,
+    span,
+)
+
+DETAIL = {"presentation": {"display": "detail"}}
+
+
+def test_context_style_spans_become_details_and_wrappers_are_compacted():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("router", "agent", "routing.router", start=1, end=8),  # wrapper
+            span("prompt", "router", "prompt.resolve", start=1, end=1.1),  # leaf detail
+            span("gen", "router", "generation.call", start=2, end=7),
+            span("cost", "agent", "cost.record", start=8, end=8.1),  # trailing
+        ],
+        name="agent",
+        root_primitive="agent.run",
+        status="ok",
+        end=9,
+    )
+    d = project(g, now=10)
+    assert d.root.id == "run:run_1" and not d.root.virtual
+    assert child_spans(d.root) == ["gen"]  # router compacted, gen hoisted
+    gen = node_by_span(d, "gen")
+    assert gen.parentId == "run:run_1" and gen.source.canonicalParentSpanId == "router"
+    assert detail_spans(gen) == ["router"]  # pending wrapper -> first visible descendant
+    assert set(detail_spans(d.root)) == {"prompt", "cost"}  # leaf details trail the ancestor
+    assert d.spanIndex["router"].placement == "detail"
+    assert d.spanIndex["router"].ownerNodeId == "span:gen"
+    assert d.spanIndex["router"].path == ["run:run_1", "span:gen", "detail:router"]
+    assert d.spanIndex["prompt"].reason == "chronology"
+    assert d.spanIndex["agent"].nodeId == "run:run_1"
+    assert (d.counts.primary, d.counts.detail, d.counts.attachedDetails) == (2, 3, 3)
+    assert [r.nodeId for r in d.rows] == ["run:run_1", "span:gen"]
+
+
+def test_explains_edge_beats_owner_hint_beats_chronology():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("p1", "agent", "prompt.resolve", start=0.1, end=0.2),
+            span(
+                "p2",
+                "agent",
+                "context.resolve",
+                start=0.2,
+                end=0.3,
+                attributes={"presentation": {"ownerSpanId": "g2"}},
+            ),
+            span(
+                "p3",
+                "agent",
+                "context.resolve",
+                start=0.3,
+                end=0.4,
+                attributes={"presentation": {"ownerSpanId": "g2"}},
+            ),
+            span("g1", "agent", "generation.call", start=1, end=2),
+            span("g2", "agent", "generation.call", start=3, end=4),
+        ],
+        edges=[edge("explains", "p1", "g1"), edge("explains", "p3", "g1")],
+    )
+    d = project(g, now=10)
+    assert detail_spans(node_by_span(d, "g1")) == ["p1", "p3"]
+    assert detail_spans(node_by_span(d, "g2")) == ["p2"]
+    assert d.spanIndex["p1"].reason == "explains-edge"
+    assert d.spanIndex["p2"].reason == "owner-hint"
+    assert d.spanIndex["p3"].reason == "explains-edge"
+    p2 = node_by_span(d, "g2").details[0]
+    assert (p2.source.ownerSpanId, p2.source.placementReason, p2.role) == (
+        "g2",
+        "owner-hint",
+        "input",
+    )
+
+
+def test_completion_only_span_is_a_detail_never_a_row():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=2),
+            span("orphan_end", "agent", "", family="", start=0, end=1, status="ok"),
+        ]
+    )
+    d = project(g, now=3)
+    assert d.spanIndex["orphan_end"].placement == "detail"
+    assert all(r.spanId != "orphan_end" for r in d.rows)
+
+
+def test_infrastructure_boundary_folds_into_next_visible_descendant():
+    g = graph(
+        [
+            span("chat", "", "agent.run", start=0, end=10),
+            span("b", "chat", "runtime.convex.action", start=1, end=9, attributes=dict(DETAIL)),
+            span("research", "b", "agent.run", start=2, end=8),
+            span("gen", "research", "generation.call", start=3, end=7),
+        ]
+    )
+    d = project(g, now=11)
+    chat = node_by_span(d, "chat")
+    assert child_spans(chat) == ["research"]
+    research = node_by_span(d, "research")
+    assert research.parentId == chat.id and research.parentSpanId == "chat"
+    assert research.source.canonicalParentSpanId == "b"
+    assert detail_spans(research) == ["b"]
+    assert d.spanIndex["b"].ownerNodeId == "span:research"
+    assert node_by_span(d, "research").details[0].source.canonicalParentSpanId == "chat"
+    # the boundary without the hint stays primary (no family rule for runtime)
+    g.spans[1].attributes = None
+    assert child_spans(node_by_span(project(g, now=11), "chat")) == ["b"]
+
+
+def test_redundant_convex_agent_stream_folds_to_detail():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("s", "agent", "generation.stream", start=1, end=8),
+            span(
+                "step",
+                "s",
+                "generation.call",
+                start=1,
+                end=8,
+                attributes={"source": "convex.agent.step"},
+            ),
+            span("s2", "agent", "generation.stream", start=1, end=8, metrics={"inputTokens": 3}),
+            span("step2", "s2", "generation.call", start=1, end=8, name="Step-1"),
+        ]
+    )
+    d = project(g, now=10)
+    agent = node_by_span(d, "agent")
+    assert "step" in child_spans(agent) and "s" not in child_spans(agent)
+    assert detail_spans(node_by_span(d, "step")) == ["s"]
+    assert child_spans(node_by_span(d, "s2")) == ["step2"]  # metrics -> not redundant
+    assert d.facets["primitive"]["generation.stream"] == 2
+
+
+def test_tool_call_under_generation_reparenting():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("gen", "agent", "generation.call", start=1, end=3),
+            span("tool", "gen", "tool.call", start=2, end=2.5, toolName="search"),
+            span("stream", "agent", "generation.stream", start=4, end=8, metrics={"x": 1}),
+            span("inner", "stream", "generation.call", start=4, end=5),
+            span("tool2", "inner", "tool.call", start=5, end=6),
+        ]
+    )
+    d = project(g, now=10)
+    agent = node_by_span(d, "agent")
+    assert child_spans(agent) == ["gen", "tool", "stream"]  # promoted tool execution
+    assert node_by_span(d, "tool").display.label == "search"
+    assert child_spans(node_by_span(d, "stream")) == ["inner", "tool2"]  # [new]: to the stream
+
+
+def test_tool_execution_stays_after_requesting_generation_despite_noisy_clock():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("g1", "agent", "generation.call", start=2, end=3),
+            span("tool", "agent", "tool.call", start=1.5, end=4, attributes={"toolCallId": "c1"}),
+            span("g2", "agent", "generation.call", start=5, end=6),
+        ],
+        artifacts=[artifact("g1", "tool.request", 2.5, preview={"toolCallId": "c1"})],
+    )
+    d = project(g, now=10)
+    assert child_spans(node_by_span(d, "agent")) == ["g1", "tool", "g2"]
+
+
+def test_large_sibling_level_keeps_order_constraints():
+    spans_ = [span("agent", "", "agent.run", start=0, end=99)]
+    arts = []
+    for i in range(20):
+        spans_.append(span(f"g{i:02d}", "agent", "generation.call", start=i * 2, end=i * 2 + 1))
+        spans_.append(
+            span(
+                f"t{i:02d}",
+                "agent",
+                "tool.call",
+                start=i * 2 - 0.5,
+                end=i * 2 + 1,
+                attributes={"toolCallId": f"c{i}"},
+            )
+        )
+        arts.append(artifact(f"g{i:02d}", "tool.request", i * 2, toolCallId=f"c{i}"))
+    d = project(graph(spans_, artifacts=arts), now=100)
+    order = child_spans(node_by_span(d, "agent"))
+    assert len(order) == 40
+    for i in range(20):
+        assert order.index(f"t{i:02d}") == order.index(f"g{i:02d}") + 1
+
+
+def test_handoff_and_delegate_are_transitions_not_parents():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("h", "agent", "handoff.prepare", start=1, end=2),
+            span("research", "h", "agent.run", start=0.5, end=5),  # earlier clock, canonical child
+            span("g", "agent", "generation.call", start=6, end=7),
+        ]
+    )
+    d = project(g, now=10)
+    agent = node_by_span(d, "agent")
+    assert child_spans(agent) == ["h", "research", "g"]
+    assert node_by_span(d, "h").children == [] and node_by_span(d, "h").kind == "transition"
+    assert node_by_span(d, "research").source.canonicalParentSpanId == "h"
+
+
+def test_flow_suspension_reparented_to_flow_run():
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="suspended"),
+            span("step", "flow", "flow.step", start=1, end=2),
+            span("susp", "step", "flow.suspension", start=2, end=2, status="suspended"),
+        ]
+    )
+    d = project(g, now=6)
+    flow = node_by_span(d, "flow")
+    assert child_spans(flow) == ["step", "susp"]
+    assert node_by_span(d, "susp").kind == "suspension"
+    assert node_by_span(d, "step").kind == "step"
+
+
+def test_status_and_metric_rollups():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9, metrics={"cost": 0.5}),
+            span(
+                "g1",
+                "agent",
+                "generation.call",
+                start=1,
+                end=2,
+                metrics={"inputTokens": 10, "outputTokens": 5, "ttftMs": 30},
+            ),
+            span(
+                "g2",
+                "agent",
+                "generation.call",
+                start=3,
+                end=4,
+                status="error",
+                metrics={"inputTokens": 1, "ttftMs": 20, "score": 0.9},
+            ),
+            span("p", "g2", "prompt.resolve", start=3, end=3.1, metrics={"costUsd": 0.1}),
+        ]
+    )
+    d = project(g, now=10)
+    agent = node_by_span(d, "agent")
+    assert agent.status == "error" and agent.display.severity == "error"
+    b = agent.metricBuckets
+    assert b.own == {"costUsd": 0.5}
+    assert b.children["inputTokens"] == 11 and b.children["ttftMs"] == 20
+    assert b.children["totalTokens"] == 16
+    assert b.total["costUsd"] == 0.6
+    assert node_by_span(d, "g2").metricBuckets.details == {"costUsd": 0.1}
+    assert agent.timing.childrenMs == 2000 and agent.timing.selfMs == 7000

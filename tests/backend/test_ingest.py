@@ -1,0 +1,161 @@
+"""Pure validation of ingest batches and records (contract section 2.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crux_tui.backend.ingest import (
+    BatchError,
+    batch_version_dispositions,
+    check_batch,
+    validate_record,
+)
+from records import RunBuilder, batch
+
+
+def code_of(record: Any) -> str:
+    return validate_record(0, record)[0].code
+
+
+def test_valid_records_of_every_type_are_accepted() -> None:
+    run = RunBuilder("run_v")
+    records = [
+        run.run_start(),
+        run.span_start("a", "agent.run"),
+        run.span("t", "tool.call", parent="a"),
+        run.event("a", "usage.observed", attributes={"inputTokens": 1}),
+        run.artifact("a", "custom.thing"),
+        run.edge("a", "t", "custom.link"),
+        run.span_end("a"),
+        run.run_end(),
+    ]
+    for i, record in enumerate(records):
+        disposition, wire = validate_record(i, record)
+        assert (disposition.outcome, disposition.code, disposition.index) == ("accepted", "accepted", i)
+        assert disposition.recordId == record["recordId"]
+        assert wire is not None and wire.type == record["type"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "message"),
+    [
+        (lambda r: r.update(schemaVersion=1), "unsupported_schema_version", "schemaVersion"),
+        (lambda r: r.pop("schemaVersion"), "unsupported_schema_version", "schemaVersion"),
+        (lambda r: r.update(recordId=""), "invalid_record", "recordId"),
+        (lambda r: r.update(runId=7), "invalid_record", "runId"),
+        (lambda r: r.pop("segmentId"), "missing_segment_identity", "missing v2 segment identity"),
+        (lambda r: r.update(segmentSeq=0), "missing_segment_identity", "segment identity"),
+        (lambda r: r.update(segmentSeq="1"), "missing_segment_identity", "segment identity"),
+        (lambda r: r.update(segmentSeq=2), "invalid_record", "segmentSeq 1"),
+        (lambda r: r.update(rootPrimitive="nope.run"), "unknown_primitive", "nope.run"),
+        (lambda r: r.update(name=12), "invalid_record", "$.name"),
+        (lambda r: r.pop("type"), "invalid_record", "type"),
+    ],
+)
+def test_run_start_rejections(mutate: Any, code: str, message: str) -> None:
+    record = RunBuilder("r").run_start()
+    mutate(record)
+    disposition, wire = validate_record(3, record)
+    assert disposition.outcome == "rejected"
+    assert disposition.code == code
+    assert message in (disposition.message or "")
+    assert disposition.retryable is False and disposition.index == 3
+    assert wire is None
+
+
+def test_span_primitive_and_family_rules() -> None:
+    run = RunBuilder("r")
+    assert code_of({**run.span_start("s", "tool.call"), "primitive": "tool.bogus"}) == "unknown_primitive"
+    assert code_of({**run.span_start("s", "tool.call"), "family": "agent"}) == "family_mismatch"
+    complete = run.span("s", "tool.call")
+    del complete["family"]
+    assert code_of(complete) == "family_mismatch"
+    assert code_of({**run.span_start("s", "tool.call"), "spanId": ""}) == "invalid_record"
+
+
+def test_artifact_kind_and_edge_type_rules() -> None:
+    run = RunBuilder("r")
+    assert code_of(run.artifact("s", "output")) == "accepted"
+    assert code_of(run.artifact("s", "custom.x")) == "accepted"
+    assert code_of(run.artifact("s", "custom.")) == "invalid_artifact_kind"
+    assert code_of(run.artifact("s", "pictures")) == "invalid_artifact_kind"
+    assert code_of(run.edge("a", "b", "caused")) == "accepted"
+    assert code_of(run.edge("a", "b", "likes")) == "invalid_edge_type"
+
+
+def test_wrong_json_types_give_precise_messages() -> None:
+    run = RunBuilder("r")
+    disposition, _ = validate_record(0, {**run.span_end("s"), "durationMs": "slow"})
+    assert disposition.code == "invalid_record"
+    assert "$.durationMs" in (disposition.message or "")
+    disposition, _ = validate_record(0, {**run.edge("a", "b"), "from": "span:a"})
+    assert "$.from" in (disposition.message or "")
+    assert code_of("not an object") == "invalid_record"
+    assert code_of(None) == "invalid_record"
+
+
+def test_unknown_record_types_are_accepted_but_not_typed() -> None:
+    record = RunBuilder("r")._record("run:teleport", anything={"x": 1}, name=5)
+    disposition, wire = validate_record(0, record)
+    assert disposition.outcome == "accepted" and wire is None
+
+
+def test_check_batch() -> None:
+    records, ok, health = check_batch(batch([{"a": 1}], source_health={"sourceId": "s"}))
+    assert records == [{"a": 1}] and ok and health == {"sourceId": "s"}
+    assert check_batch({"records": []})[1] is False
+    assert check_batch({"schemaVersion": 3, "records": []})[1] is False
+    assert check_batch({"schemaVersion": True, "records": []})[1] is False
+    for bad in ([], "x", {"records": {}}, {"schemaVersion": 2}):
+        with pytest.raises(BatchError):
+            check_batch(bad)
+
+
+def test_batch_version_dispositions() -> None:
+    out = batch_version_dispositions([{"recordId": "a"}, 5])
+    assert [(d.index, d.recordId, d.code) for d in out] == [
+        (0, "a", "unsupported_schema_version"),
+        (1, "", "unsupported_schema_version"),
+    ]
+    assert all(d.message == "unsupported observability batch schema version" for d in out)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.sampled_from(["run:start", "span:start", "span", "span:end", "span:event", "edge", "artifact"]),
+    overrides=st.dictionaries(
+        st.sampled_from(
+            ["name", "spanId", "primitive", "family", "from", "kind", "edgeType", "metrics",
+             "durationMs", "segmentSeq", "recordId", "type", "attributes", "sizeBytes"]
+        ),
+        json_values,
+        max_size=4,
+    ),
+)
+def test_validation_never_raises(base: str, overrides: dict[str, Any]) -> None:
+    run = RunBuilder("r")
+    record = {
+        "run:start": run.run_start,
+        "span:start": lambda: run.span_start("s"),
+        "span": lambda: run.span("s"),
+        "span:end": lambda: run.span_end("s"),
+        "span:event": lambda: run.event("s"),
+        "edge": lambda: run.edge("a", "b"),
+        "artifact": lambda: run.artifact("s"),
+    }[base]()
+    record.update(overrides)
+    disposition, wire = validate_record(0, record)
+    assert disposition.outcome in ("accepted", "rejected")
+    assert (wire is None) or disposition.outcome == "accepted"

@@ -1,0 +1,52 @@
+"""Shared fixtures: a real embedded backend on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from crux_tui.backend.embedded import EmbeddedBackend  # noqa: E402
+
+#: The pinned projection clock: 5 s after the default record base time of tests/records.py.
+PINNED_CLOCK = "2026-05-16T18:00:05Z"
+
+
+@pytest.fixture
+def make_backend() -> Iterator[Callable[..., EmbeddedBackend]]:
+    """Factory: ``make_backend(db=..., clock=..., token=..., port=...)`` -> started backend."""
+    started: list[EmbeddedBackend] = []
+
+    def factory(**kwargs: Any) -> EmbeddedBackend:
+        kwargs.setdefault("keepalive", 0.5)
+        kwargs.setdefault("lifecycle_interval", 0.2)
+        backend = EmbeddedBackend(**kwargs).start()
+        started.append(backend)
+        return backend
+
+    yield factory
+    for backend in reversed(started):
+        backend.stop()
+
+
+@pytest.fixture
+def backend(make_backend: Callable[..., EmbeddedBackend]) -> EmbeddedBackend:
+    """A backend with an in-memory DB and the wall clock."""
+    return make_backend()
+
+
+@pytest.fixture
+def pinned_backend(make_backend: Callable[..., EmbeddedBackend]) -> EmbeddedBackend:
+    """A backend whose projection clock is frozen at :data:`PINNED_CLOCK`."""
+    return make_backend(clock=PINNED_CLOCK)
+
+
+@pytest.fixture
+def file_backend(make_backend: Callable[..., EmbeddedBackend], tmp_path: Path) -> EmbeddedBackend:
+    """A backend over a SQLite file in ``tmp_path`` (pinned clock)."""
+    return make_backend(db=tmp_path / "devtools.sqlite3", clock=PINNED_CLOCK)

@@ -1,0 +1,59 @@
+"""Time axis: run window and bar geometry."""
+
+from __future__ import annotations
+
+import itertools
+
+from crux_tui.timeline import bar_geometry, build_model, parse_ms, ruler_ticks, run_window
+from tests.timeline.builders import BASE, convex_run, node, run_detail
+
+
+def test_parse_ms_variants():
+    base = BASE.timestamp() * 1000
+    assert parse_ms("2026-05-16T18:00:00Z") == base
+    assert parse_ms("2026-05-16T18:00:00.5Z") == base + 500
+    assert abs(parse_ms("2026-05-16T18:00:00.123456789Z") - (base + 123.456789)) < 1e-6
+    assert parse_ms("2026-05-16T20:00:00+02:00") == base
+    assert parse_ms("") is None
+    assert parse_ms("garbage-garbage-garbage") is None
+    assert parse_ms(None) is None
+
+
+def test_run_window_covers_spans():
+    detail = convex_run()
+    start, end = run_window(detail)
+    assert start == BASE.timestamp() * 1000
+    assert end - start == 1000
+    assert run_window(build_model(detail)) == (start, end)
+
+
+def test_bar_geometry():
+    assert bar_geometry(0, 1000, 1000, 50) == (0, 50, "done")
+    assert bar_geometry(500, 0, 1000, 50) == (25, 1, "done")  # at least one cell
+    assert bar_geometry(999, 1, 1000, 50).start == 49
+    bar = bar_geometry(250, 10, 1000, 40, status="running", open_ended=True)
+    assert bar == (10, 30, "running")  # open-ended: runs to the edge
+    assert bar_geometry(0, 10, 1000, 40, status="stale").kind == "stale"
+    assert bar_geometry(0, 10, 1000, 40, status="incomplete").kind == "incomplete"
+    assert bar_geometry(0, 10, 1000, 40, status="error").kind == "error"
+    assert bar_geometry(None, 10, 1000, 40) is None
+    assert bar_geometry(0, 10, 1000, 0) is None
+    assert bar_geometry(5, 10, 0, 10) == (0, 1, "done")
+    for width in (1, 7, 33, 200):
+        for start in (0, 10, 500, 999, 1000, 5000):
+            b = bar_geometry(start, 300, 1000, width)
+            assert 0 <= b.start < width and b.length >= 1 and b.start + b.length <= width
+
+
+def test_ruler_ticks():
+    ticks = ruler_ticks(1000, 50)
+    assert ticks[0] == (0, 0.0)
+    cols = [c for c, _ in ticks]
+    assert all(b - a >= 10 for a, b in itertools.pairwise(cols))
+    assert ruler_ticks(0, 10) == [(0, 0.0)]
+
+
+def test_running_run_window_without_end():
+    root = node("a", status="running", ended=False, start=0, duration=300)
+    start, end = run_window(run_detail(root, ended=False))
+    assert end - start == 300
