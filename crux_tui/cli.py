@@ -115,9 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _tui(url: str, token: str | None) -> int:
-    from crux_tui.app.main import run_tui
+def _optional_import(module: str, name: str) -> Any:
+    """Import ``module.name`` or fail with a one-line CLI error."""
+    import importlib
 
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise CliError(f"{module}.{name} is not available in this build ({exc})") from exc
+
+
+def _tui(url: str, token: str | None) -> int:
+    run_tui = _optional_import("crux_tui.app.main", "run_tui")
     return int(run_tui(url, token) or 0)
 
 
@@ -192,8 +201,7 @@ def _view_records(records: list[Any], problems: list[str], token: str | None) ->
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from crux_tui.demo import build_demo_records
-
+    build_demo_records = _optional_import("crux_tui.demo", "build_demo_records")
     records = build_demo_records(seed=args.seed)
     if args.records:
         try:
@@ -206,8 +214,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from crux_tui.demo import read_jsonl
-
+    read_jsonl = _optional_import("crux_tui.demo", "read_jsonl")
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"no such file: {path}")

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from crux_tui.backend.embedded import EmbeddedBackend  # noqa: E402
+from crux_tui.backend.embedded import EmbeddedBackend
 
 #: The pinned projection clock: 5 s after the default record base time of tests/records.py.
 PINNED_CLOCK = "2026-05-16T18:00:05Z"
@@ -50,3 +50,33 @@ def pinned_backend(make_backend: Callable[..., EmbeddedBackend]) -> EmbeddedBack
 def file_backend(make_backend: Callable[..., EmbeddedBackend], tmp_path: Path) -> EmbeddedBackend:
     """A backend over a SQLite file in ``tmp_path`` (pinned clock)."""
     return make_backend(db=tmp_path / "devtools.sqlite3", clock=PINNED_CLOCK)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    """Factory: serve any ASGI app on a free 127.0.0.1 port; returns its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def factory(app: Any) -> str:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return f"http://127.0.0.1:{port}"
+
+    yield factory
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(5)

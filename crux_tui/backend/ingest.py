@@ -112,7 +112,7 @@ def validate_record(index: int, record: Any) -> tuple[IngestDisposition, WireRec
     if not _nonempty_str(record.get("runId")):
         return _reject(index, rid, INVALID_RECORD, "runId is required"), None
     seq = record.get("segmentSeq")
-    if not _nonempty_str(record.get("segmentId")) or type(seq) is not int or seq <= 0:
+    if not _nonempty_str(record.get("segmentId")) or type(seq) is not int or not 0 < seq < 2**63:
         return _reject(index, rid, MISSING_SEGMENT_IDENTITY, "missing v2 segment identity"), None
     rtype = record.get("type")
     if not _nonempty_str(rtype):

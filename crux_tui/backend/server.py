@@ -23,7 +23,7 @@ from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
-from crux_tui.contract.models import IngestResponse
+from crux_tui.contract.models import IngestDisposition
 
 MAX_BODY_BYTES = 1024 * 1024
 API = "/api/observability"
@@ -31,6 +31,32 @@ INGEST_PATH = f"{API}/records"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 _encoder = msgspec.json.Encoder()
+
+
+class _Disposition(msgspec.Struct, omit_defaults=True):
+    """Wire form of an IngestDisposition: ``message`` omitted when empty."""
+
+    index: int
+    recordId: str
+    outcome: str
+    code: str
+    retryable: bool
+    message: str | None = None
+
+
+class _IngestBody(msgspec.Struct):
+    dispositions: list[_Disposition]
+
+
+def ingest_body(dispositions: list[IngestDisposition]) -> _IngestBody:
+    """The ``{"dispositions": [...]}`` response body."""
+    return _IngestBody(
+        [
+            _Disposition(d.index, d.recordId, d.outcome, d.code, d.retryable, d.message or None)
+            for d in dispositions
+        ]
+    )
+
 
 Clock = Callable[[], datetime]
 
@@ -182,9 +208,7 @@ def create_app(
         except BatchError as exc:
             return text_response(str(exc), 400)
         if not version_ok:
-            return json_response(
-                IngestResponse(dispositions=batch_version_dispositions(records)), 422
-            )
+            return json_response(ingest_body(batch_version_dispositions(records)), 422)
         try:
             result = await run_in_threadpool(store.ingest_batch, records, health)
         except TransientStoreError:
@@ -194,7 +218,7 @@ def create_app(
                 change.revision, records_event(change.runId, change.traceId, change.revision)
             )
         headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
-        return json_response(IngestResponse(dispositions=result.dispositions), 202, headers)
+        return json_response(ingest_body(result.dispositions), 202, headers)
 
     async def read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)

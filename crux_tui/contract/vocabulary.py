@@ -12,20 +12,71 @@ RUN_STATUSES = frozenset({"running", "ok", "error", "blocked", "cancelled", "sus
 SPAN_STATUSES = RUN_STATUSES | {"skipped"}
 
 ARTIFACT_KINDS = frozenset(
-    """approval.request input output messages system context context.contribution prompt
-    prompt.budget tool.args tool.request tool.result retrieval.hits memory.snapshot memory.recall
-    memory.diff memory.write handoff.payload delegate.report constraint.report guardrail.report
-    error.stack error.raw stream.timeline score.report citation.report comparison.report
-    baseline.promotion composition.report routing.report cache.report compaction.report
-    embedding.report indexing.report ingest.report corpus.report security.report
-    validation.feedback""".split()
+    [
+        "approval.request",
+        "input",
+        "output",
+        "messages",
+        "system",
+        "context",
+        "context.contribution",
+        "prompt",
+        "prompt.budget",
+        "tool.args",
+        "tool.request",
+        "tool.result",
+        "retrieval.hits",
+        "memory.snapshot",
+        "memory.recall",
+        "memory.diff",
+        "memory.write",
+        "handoff.payload",
+        "delegate.report",
+        "constraint.report",
+        "guardrail.report",
+        "error.stack",
+        "error.raw",
+        "stream.timeline",
+        "score.report",
+        "citation.report",
+        "comparison.report",
+        "baseline.promotion",
+        "composition.report",
+        "routing.report",
+        "cache.report",
+        "compaction.report",
+        "embedding.report",
+        "indexing.report",
+        "ingest.report",
+        "corpus.report",
+        "security.report",
+        "validation.feedback",
+    ]
 )
 
 EDGE_TYPES = frozenset(
-    """caused triggered called explains produced consumed handoff.payload delegate.invoked
-    memory.read memory.write retrieval.returned citation.used constraint.retry guardrail.blocked
-    fallback.attempt replay.of feedback.for eval.case_of comparison.baseline
-    comparison.candidate""".split()
+    [
+        "caused",
+        "triggered",
+        "called",
+        "explains",
+        "produced",
+        "consumed",
+        "handoff.payload",
+        "delegate.invoked",
+        "memory.read",
+        "memory.write",
+        "retrieval.returned",
+        "citation.used",
+        "constraint.retry",
+        "guardrail.blocked",
+        "fallback.attempt",
+        "replay.of",
+        "feedback.for",
+        "eval.case_of",
+        "comparison.baseline",
+        "comparison.candidate",
+    ]
 )
 
 _FAMILIES: dict[str, str] = {

@@ -214,4 +214,3 @@ def _synthesize(delta: RunsDelta, since: int) -> list[ObservabilityEvent]:
         for change in items(delta.changes)
         if change.revision > since
     ]
-

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from records import RunBuilder, batch
 
 from crux_tui.backend.ingest import (
     BatchError,
@@ -14,7 +15,6 @@ from crux_tui.backend.ingest import (
     check_batch,
     validate_record,
 )
-from records import RunBuilder, batch
 
 
 def code_of(record: Any) -> str:
@@ -35,7 +35,11 @@ def test_valid_records_of_every_type_are_accepted() -> None:
     ]
     for i, record in enumerate(records):
         disposition, wire = validate_record(i, record)
-        assert (disposition.outcome, disposition.code, disposition.index) == ("accepted", "accepted", i)
+        assert (disposition.outcome, disposition.code, disposition.index) == (
+            "accepted",
+            "accepted",
+            i,
+        )
         assert disposition.recordId == record["recordId"]
         assert wire is not None and wire.type == record["type"]
 
@@ -50,6 +54,7 @@ def test_valid_records_of_every_type_are_accepted() -> None:
         (lambda r: r.pop("segmentId"), "missing_segment_identity", "missing v2 segment identity"),
         (lambda r: r.update(segmentSeq=0), "missing_segment_identity", "segment identity"),
         (lambda r: r.update(segmentSeq="1"), "missing_segment_identity", "segment identity"),
+        (lambda r: r.update(segmentSeq=2**64), "missing_segment_identity", "segment identity"),
         (lambda r: r.update(segmentSeq=2), "invalid_record", "segmentSeq 1"),
         (lambda r: r.update(rootPrimitive="nope.run"), "unknown_primitive", "nope.run"),
         (lambda r: r.update(name=12), "invalid_record", "$.name"),
@@ -69,7 +74,10 @@ def test_run_start_rejections(mutate: Any, code: str, message: str) -> None:
 
 def test_span_primitive_and_family_rules() -> None:
     run = RunBuilder("r")
-    assert code_of({**run.span_start("s", "tool.call"), "primitive": "tool.bogus"}) == "unknown_primitive"
+    assert (
+        code_of({**run.span_start("s", "tool.call"), "primitive": "tool.bogus"})
+        == "unknown_primitive"
+    )
     assert code_of({**run.span_start("s", "tool.call"), "family": "agent"}) == "family_mismatch"
     complete = run.span("s", "tool.call")
     del complete["family"]
@@ -126,19 +134,36 @@ def test_batch_version_dispositions() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    base=st.sampled_from(["run:start", "span:start", "span", "span:end", "span:event", "edge", "artifact"]),
+    base=st.sampled_from(
+        ["run:start", "span:start", "span", "span:end", "span:event", "edge", "artifact"]
+    ),
     overrides=st.dictionaries(
         st.sampled_from(
-            ["name", "spanId", "primitive", "family", "from", "kind", "edgeType", "metrics",
-             "durationMs", "segmentSeq", "recordId", "type", "attributes", "sizeBytes"]
+            [
+                "name",
+                "spanId",
+                "primitive",
+                "family",
+                "from",
+                "kind",
+                "edgeType",
+                "metrics",
+                "durationMs",
+                "segmentSeq",
+                "recordId",
+                "type",
+                "attributes",
+                "sizeBytes",
+            ]
         ),
         json_values,
         max_size=4,

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from records import RunBuilder, simple_run
 
 from crux_tui.backend import store as store_module
 from crux_tui.backend.lifecycle import reconcile_once
 from crux_tui.backend.store import InvalidQuery, Store
 from crux_tui.contract.models import items
-from records import RunBuilder, simple_run
 
 
 @pytest.fixture
@@ -39,7 +41,12 @@ def test_duplicate_within_batch_and_partial_batch(store: Store) -> None:
     start = run.run_start()
     bad = {**run.span_start("s", "tool.call"), "primitive": "tool.nope"}
     result = store.ingest_batch([start, start, bad, run.span("t", "tool.call")])
-    assert [d.outcome for d in result.dispositions] == ["accepted", "accepted", "rejected", "accepted"]
+    assert [d.outcome for d in result.dispositions] == [
+        "accepted",
+        "accepted",
+        "rejected",
+        "accepted",
+    ]
     summary = store.run_summary("p")
     assert summary is not None and summary.recordCount == 2 and summary.spanCount == 1
 
@@ -49,7 +56,13 @@ def test_summary_rollup(store: Store) -> None:
     s = store.run_summary("a")
     assert s is not None
     assert (s.status, s.name, s.rootPrimitive, s.sessionId) == ("ok", "a name", "agent.run", "sess")
-    assert (s.spanCount, s.eventCount, s.artifactCount, s.edgeCount, s.segmentCount) == (3, 2, 1, 1, 1)
+    assert (s.spanCount, s.eventCount, s.artifactCount, s.edgeCount, s.segmentCount) == (
+        3,
+        2,
+        1,
+        1,
+        1,
+    )
     assert (s.model, s.provider) == ("gpt-4o", "openai")
     assert s.durationMs == 1000
     # span:end metrics win over usage.observed for the same span (no double counting)
@@ -176,12 +189,15 @@ def test_runs_delta_and_expiry(store: Store, monkeypatch: pytest.MonkeyPatch) ->
 def test_span_events_filters(store: Store) -> None:
     run = RunBuilder("e")
     store.ingest_batch(
-        [run.run_start()] + [run.event("s", "token.chunk", at=100 + i) for i in range(5)]
+        [run.run_start()]
+        + [run.event("s", "token.chunk", at=100 + i) for i in range(5)]
         + [run.event("s", "usage.observed", at=50)]
     )
     events = store.span_events("e", "s")
-    assert events is not None and [e.name for e in events][0] == "usage.observed"
-    chunks = store.span_events("e", "s", name="token.chunk", after="2026-05-16T18:00:00.101Z", limit=2)
+    assert events is not None and events[0].name == "usage.observed"
+    chunks = store.span_events(
+        "e", "s", name="token.chunk", after="2026-05-16T18:00:00.101Z", limit=2
+    )
     assert [e.timestamp for e in chunks] == ["2026-05-16T18:00:00.102Z", "2026-05-16T18:00:00.103Z"]
     assert store.span_events("e", "other") == []
     assert store.span_events("nope", "s") is None
@@ -199,7 +215,12 @@ def test_file_store_survives_reopen(tmp_path: Path) -> None:
         assert result.changes[0].revision == 2
         s = second.run_summary("a")
         assert s is not None and s.spanCount == 4 and s.segmentCount == 2
-        assert s.metrics == {"inputTokens": 42, "outputTokens": 18, "totalTokens": 60, "costUsd": 0.5}
+        assert s.metrics == {
+            "inputTokens": 42,
+            "outputTokens": 18,
+            "totalTokens": 60,
+            "costUsd": 0.5,
+        }
     finally:
         second.close()
 
@@ -238,7 +259,11 @@ def test_lifecycle_reconcile_marks_stale_once(store: Store) -> None:
     published = reconcile_once(store, later)
     assert len(published) == 1
     revision, event = published[0]
-    assert (event.kind, event.action, event.refId) == ("observability.lifecycle", "reconciled", "open")
+    assert (event.kind, event.action, event.refId) == (
+        "observability.lifecycle",
+        "reconciled",
+        "open",
+    )
     assert event.payload is not None and event.payload["status"] != "running"
     assert event.payload["runId"] == "open" and event.payload["reason"]
     assert revision == store.revision() == 3
@@ -247,3 +272,54 @@ def test_lifecycle_reconcile_marks_stale_once(store: Store) -> None:
     assert row.status == event.payload["status"]
     graph = store.graph("open")
     assert graph is not None and graph.run.status == "running"  # canonical status unchanged
+
+
+_values = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6) | st.floats(allow_nan=False)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(simple_run("f")) - 1),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "spanId",
+                        "parentSpanId",
+                        "name",
+                        "metrics",
+                        "attributes",
+                        "timestamp",
+                        "startedAt",
+                        "endedAt",
+                        "status",
+                        "durationMs",
+                        "traceId",
+                        "preview",
+                        "to",
+                    ]
+                ),
+                _values | st.dictionaries(st.text(max_size=4), _values, max_size=2),
+                max_size=3,
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_arbitrary_field_values_never_break_ingest_or_graph(picks: list) -> None:
+    store = Store(":memory:")
+    try:
+        base = simple_run("f")
+        records = [{**base[i], **over, "recordId": f"x{n}"} for n, (i, over) in enumerate(picks)]
+        result = store.ingest_batch(records)
+        assert len(result.dispositions) == len(records)
+        if any(d.outcome == "accepted" for d in result.dispositions):
+            graph = store.graph("f")
+            assert graph is not None
+            store.runs_page()
+            store.span_events("f", "gen")
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from crux_tui.contract.models import RunDetail, items
 from crux_tui.timeline import (
@@ -275,7 +275,13 @@ class TimelineView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ layout
 
-    @work(thread=True, exclusive=True, group="timeline-layout", description="timeline layout")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="timeline-layout",
+        description="timeline layout",
+    )
     def _layout_worker(
         self, detail: RunDetail, options: TimelineOptions, generation: int, estimate: int
     ) -> None:
@@ -296,6 +302,15 @@ class TimelineView(ScrollView, can_focus=True):
             if worker.is_cancelled:
                 return
             structure(model, variant)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed layout keeps the app alive: say so on the status line and notify."""
+        if event.worker.group != "timeline-layout" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self._status_line = f"could not lay out this run: {type(error).__name__}"
+        self.refresh()
+        self.notify(f"Timeline layout failed: {error}", severity="error", markup=False)
 
     def _swap(self, model: TimelineModel, lay: TimelineLayout, generation: int) -> None:
         if generation != self._generation:

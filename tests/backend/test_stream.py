@@ -1,0 +1,125 @@
+"""The SSE stream: ingest and lifecycle events, Last-Event-ID replay, keep-alive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from records import batch, simple_run
+
+from crux_tui.backend.embedded import EmbeddedBackend
+
+API = "/api/observability"
+
+
+async def sse_lines(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+) -> AsyncIterator[str]:
+    async with client.stream("GET", url, headers=headers or {}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            yield line
+
+
+async def collect_events(
+    url: str,
+    count: int,
+    headers: dict[str, str] | None = None,
+    started: asyncio.Event | None = None,
+) -> list[tuple[int, dict]]:
+    out: list[tuple[int, dict]] = []
+    current_id = None
+    async with httpx.AsyncClient(timeout=10) as client:
+        async for line in sse_lines(client, url, headers):
+            if started is not None and line.startswith(":"):
+                started.set()
+            if line.startswith("id: "):
+                current_id = int(line[4:])
+            elif line.startswith("data: "):
+                assert current_id is not None
+                out.append((current_id, json.loads(line[6:])))
+                if len(out) >= count:
+                    return out
+    return out
+
+
+async def post(backend: EmbeddedBackend, records: list[dict]) -> None:
+    async with httpx.AsyncClient() as client:
+        r = await client.post(backend.url + f"{API}/records", json=batch(records))
+        assert r.status_code == 202
+
+
+async def test_ingest_events_are_streamed(pinned_backend: EmbeddedBackend) -> None:
+    started = asyncio.Event()
+    task = asyncio.create_task(
+        collect_events(pinned_backend.url + f"{API}/stream", 2, started=started)
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    await post(pinned_backend, simple_run("a") + simple_run("b"))
+    events = await asyncio.wait_for(task, 10)
+    assert [e["payload"]["runId"] for _, e in events] == ["a", "b"]
+    for seq, event in events:
+        assert event["_tag"] == "ObservabilityEvent"
+        assert (event["kind"], event["action"], event["severity"]) == (
+            "observability.records",
+            "ingested",
+            "info",
+        )
+        assert event["refId"] == event["payload"]["runId"]
+        assert event["payload"]["revision"] == seq
+        assert event["payload"]["traceId"] == "trace_" + event["refId"]
+    assert [seq for seq, _ in events] == [1, 2]
+
+
+async def test_last_event_id_replays_later_events(pinned_backend: EmbeddedBackend) -> None:
+    for run in ("a", "b", "c"):
+        await post(pinned_backend, simple_run(run))
+    events = await asyncio.wait_for(
+        collect_events(pinned_backend.url + f"{API}/stream", 2, {"Last-Event-ID": "1"}), 10
+    )
+    assert [(seq, e["refId"]) for seq, e in events] == [(2, "b"), (3, "c")]
+
+
+async def test_keepalive_comment(pinned_backend: EmbeddedBackend) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        comments = []
+        async for line in sse_lines(client, pinned_backend.url + f"{API}/stream"):
+            if line.startswith(": keep-alive"):
+                comments.append(line)
+                break
+    assert comments == [": keep-alive"]
+
+
+async def test_lifecycle_event_when_run_goes_stale(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = make_backend(clock="2026-05-16T18:30:00Z", lifecycle_interval=0.1)
+    await post(backend, simple_run("open", ended=False))
+    events = await asyncio.wait_for(
+        collect_events(backend.url + f"{API}/stream", 2, {"Last-Event-ID": "0"}), 20
+    )
+    kinds = [(e["kind"], e["refId"]) for _, e in events]
+    assert kinds == [("observability.records", "open"), ("observability.lifecycle", "open")]
+    lifecycle = events[1][1]
+    assert lifecycle["action"] == "reconciled" and lifecycle["severity"] in ("warn", "error")
+    assert lifecycle["payload"]["status"] not in ("running", "")
+    assert set(lifecycle["payload"]) >= {"runId", "status", "reason"}
+    async with httpx.AsyncClient() as client:
+        row = (await client.get(backend.url + f"{API}/runs/page")).json()["rows"][0]
+    assert row["status"] == lifecycle["payload"]["status"]
+
+
+@pytest.mark.parametrize("header", ["abc", ""])
+async def test_bad_last_event_id_is_ignored(pinned_backend: EmbeddedBackend, header: str) -> None:
+    started = asyncio.Event()
+    task = asyncio.create_task(
+        collect_events(pinned_backend.url + f"{API}/stream", 1, {"Last-Event-ID": header}, started)
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    await post(pinned_backend, simple_run("z"))
+    events = await asyncio.wait_for(task, 10)
+    assert events[0][1]["refId"] == "z"

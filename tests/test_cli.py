@@ -1,0 +1,148 @@
+"""The command line: help, one-line errors, `serve` in a subprocess, `export`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from records import batch, simple_run
+
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.cli import batches, main
+
+
+def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crux_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["demo"], ["open"], ["export"]])
+def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: crux-tui")
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["serve", "--nope"], ["export"], ["frobnicate"]])
+def test_usage_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error" in err
+
+
+def test_serve_subprocess_answers_http(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crux_tui",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            ":memory:",
+            "--clock",
+            "2026-05-16T18:00:05Z",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(url + "/api/observability/runs/page", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert response.status_code == 200 and response.json()["rows"] == []
+        r = httpx.post(url + "/api/observability/records", json=batch(simple_run("a")))
+        assert r.status_code == 202
+        assert httpx.get(url + "/api/observability/runs/a").json()["run"]["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_rejects_bad_clock() -> None:
+    result = run_cli("serve", "--clock", "noon", "--db", ":memory:")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "--clock" in result.stderr
+
+
+def test_export_writes_canonical_records(
+    backend: EmbeddedBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = simple_run("a")
+    httpx.post(backend.url + "/api/observability/records", json=batch(records))
+    out = tmp_path / "a.jsonl"
+    assert main(["export", "a", "--url", backend.url, "-o", str(out)]) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines == records
+    assert main(["--url", backend.url, "export", "trace_a"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(records)
+    assert main(["export", "nope", "--url", backend.url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not found" in err
+
+
+def test_export_unreachable_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["export", "x", "--url", f"http://127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "crux-tui serve" in err
+
+
+def test_default_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crux_tui.cli import default_url
+
+    monkeypatch.setenv("CRUX_DEVTOOLS_URL", "http://127.0.0.1:9999")
+    assert default_url() == "http://127.0.0.1:9999"
+    monkeypatch.delenv("CRUX_DEVTOOLS_URL")
+    assert default_url() == "http://localhost:4400"
+
+
+def test_batches_respect_limits() -> None:
+    records = [{"i": i, "pad": "x" * 100_000} for i in range(30)]
+    chunks = batches(records)
+    assert [r for chunk in chunks for r in chunk] == records
+    assert all(len(json.dumps(c)) < 1024 * 1024 for c in chunks)
+    assert [len(c) for c in batches([{"i": i} for i in range(120)])] == [50, 50, 20]
+    assert os.environ.get("CRUX_NOTHING") is None
+
+
+def test_load_records_posts_batches_and_reports_problems(backend: EmbeddedBackend) -> None:
+    from crux_tui.cli import load_records
+
+    records = [simple_run(f"r{i}") for i in range(6)]
+    flat = [r for run in records for r in run]
+    bad = {**flat[0], "recordId": "bad", "segmentSeq": 0}
+    problems = load_records(backend.url, [*flat, bad])
+    assert len(problems) == 1
+    assert problems[0].startswith(f"record {len(flat) + 1} (bad): missing_segment_identity")
+    page = httpx.get(backend.url + "/api/observability/runs/page").json()
+    assert len(page["rows"]) == 6
