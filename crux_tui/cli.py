@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start an in-process backend on a free loopback port, load demo runs, "
         "and open the viewer.",
     )
-    demo.add_argument("--records", metavar="OUT.jsonl", help="also write the demo records here")
+    demo.add_argument(
+        "--records",
+        metavar="OUT.jsonl",
+        help="write the demo records as JSONL (for any Crux-compatible backend) and exit",
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
 
     open_ = sub.add_parser(
@@ -125,9 +129,9 @@ def _optional_import(module: str, name: str) -> Any:
         raise CliError(f"{module}.{name} is not available in this build ({exc})") from exc
 
 
-def _tui(url: str, token: str | None) -> int:
+def _tui(url: str, token: str | None, notices: Sequence[str] = ()) -> int:
     run_tui = _optional_import("crux_tui.app.main", "run_tui")
-    return int(run_tui(url, token) or 0)
+    return int(run_tui(url, token, notices) or 0)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -190,27 +194,40 @@ def load_records(url: str, records: list[Any], token: str | None = None) -> list
     return asyncio.run(run())
 
 
-def _view_records(records: list[Any], problems: list[str], token: str | None) -> int:
+def _view_records(records: list[Any], problems: list[str], *, live: bool = False) -> int:
+    """Load ``records`` into an in-process backend and open the viewer on it."""
     from crux_tui.backend.embedded import EmbeddedBackend
 
     with EmbeddedBackend() as backend:
         problems = problems + load_records(backend.url, records)
-        for problem in problems:
-            print(f"crux-tui: {problem}", file=sys.stderr)
-        return _tui(backend.url, None)
+        feeder = None
+        if live:
+            from crux_tui.demo import LiveRunFeeder
+
+            feeder = LiveRunFeeder(backend.url).start()
+        try:
+            code = _tui(backend.url, None, problems)
+        finally:
+            if feeder is not None:
+                feeder.stop()
+    for problem in problems:  # the notifications are gone with the screen; keep a record
+        print(f"crux-tui: {problem}", file=sys.stderr)
+    return code
 
 
 def _demo(args: argparse.Namespace) -> int:
     build_demo_records = _optional_import("crux_tui.demo", "build_demo_records")
     records = build_demo_records(seed=args.seed)
     if args.records:
+        from crux_tui.demo import write_jsonl
+
         try:
-            with open(args.records, "wb") as fh:
-                for record in records:
-                    fh.write(msgspec.json.encode(record) + b"\n")
+            count = write_jsonl(args.records, records)
         except OSError as exc:
             raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
-    return _view_records(records, [], args.token)
+        print(f"wrote {count} records to {args.records}")
+        return 0
+    return _view_records(records, [], live=True)
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -226,7 +243,7 @@ def _open(args: argparse.Namespace) -> int:
         for error in errors:
             print(f"crux-tui: {error}", file=sys.stderr)
         raise CliError(f"no valid records in {path}")
-    return _view_records(records, list(errors), args.token)
+    return _view_records(records, list(errors))
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from textual import work
@@ -69,8 +69,10 @@ class CruxApp(App[int]):
         feed_factory: FeedFactory | None = None,
         poll_interval: float = 1.0,
         start_feed: bool = True,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self._notices = list(notices)
         self.url = url.rstrip("/")
         self.token = token
         self._client = client
@@ -99,6 +101,18 @@ class CruxApp(App[int]):
         await self.push_screen(RunsScreen())
         if self._start_feed:
             self.consume_feed()
+        self._show_notices()
+
+    def _show_notices(self, limit: int = 5) -> None:
+        """Problems found before the app opened (bad JSONL lines, rejected records)."""
+        for notice in self._notices[:limit]:
+            self.notify(clean(notice), title="While loading", severity="warning", timeout=15)
+        if len(self._notices) > limit:
+            self.notify(
+                f"and {len(self._notices) - limit} more problems (also printed on exit)",
+                severity="warning",
+                timeout=15,
+            )
 
     async def on_unmount(self) -> None:
         if self._owns_client and self._client is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from crux_tui.app.app import CruxApp
@@ -12,9 +13,12 @@ def make_app(url: str, token: str | None = None, **options: Any) -> CruxApp:
     return CruxApp(url, token, **options)
 
 
-def run_tui(url: str, token: str | None = None) -> int:
-    """Run the TUI until the user quits; returns the process exit code."""
-    app = make_app(url, token)
+def run_tui(url: str, token: str | None = None, notices: Sequence[str] = ()) -> int:
+    """Run the TUI until the user quits; returns the process exit code.
+
+    ``notices`` are problems found before it opened (shown as notifications).
+    """
+    app = make_app(url, token, notices=notices)
     result = app.run()
     if app.return_code not in (None, 0):
         return int(app.return_code)

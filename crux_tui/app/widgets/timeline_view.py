@@ -547,8 +547,8 @@ class TimelineView(ScrollView, can_focus=True):
             bar_w = width * 2 // 5
         elif width >= 100:
             bar_w = width // 3
-        elif width >= 70:
-            bar_w = max(10, width // 5)
+        elif width >= 50:
+            bar_w = max(12, width // 4)
         else:
             bar_w = 0
         left = max(1, width - bar_w - duration_w - (2 if bar_w else 1))

@@ -1,0 +1,175 @@
+"""Building blocks shared by the scenarios: a streamed Convex Agent turn, a tool call,
+and a ``ctx.crux.runAction`` boundary, each emitting what the Crux SDK emits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crux_tui.demo.builder import RunBuilder
+
+MODEL = "gpt-4o"
+PROVIDER = "openai"
+LEASE_MS = 90_000  # DEFAULT_CONVEX_BOUNDARY_LEASE_MS
+
+
+@dataclass(frozen=True)
+class ToolPlan:
+    """A tool call a streamed turn requests."""
+
+    name: str
+    args: dict[str, Any]
+    result: Any
+    duration_ms: int = 400
+
+
+def streamed_turn(
+    b: RunBuilder,
+    agent: str,
+    at_ms: float,
+    step: int,
+    *,
+    text: str,
+    tool: ToolPlan | None = None,
+    duration_ms: int = 900,
+    messages: bool = False,
+    streamed: bool = True,
+) -> tuple[float, str | None]:
+    """One Convex Agent turn plus the tool call it requested, run after it.
+
+    Streamed (``thread.streamText``): a ``generation.stream`` wrapping one AI SDK step;
+    the backend folds the stream and the tool executes as the step's sibling. Not
+    streamed (``generateText``): one ``generation.call`` whose tool runs beneath it
+    canonically and is promoted to an agent sibling by the backend.
+    Returns (end offset, tool span id).
+    """
+    stream = None
+    if streamed:
+        stream = b.start(
+            "generation.stream",
+            "streamText",
+            at_ms,
+            agent,
+            model=MODEL,
+            provider=PROVIDER,
+            attributes={"source": "convex.agent", "mode": "text"},
+        )
+    step_start = at_ms + 5
+    step_span = b.start(
+        "generation.call",
+        f"step-{step}" if streamed else "generateText",
+        step_start,
+        stream or agent,
+        model=MODEL,
+        provider=PROVIDER,
+        attributes={"source": "convex.agent.step", "stepNumber": step},
+    )
+    if messages:
+        b.artifact(
+            step_span,
+            "messages",
+            step_start + 1,
+            {
+                "source": "convex.agent",
+                "phase": "call-args",
+                "messages": [
+                    {"role": "system", "content": "You are a concise support agent."},
+                    {"role": "user", "content": "Can I get a refund on my annual plan?"},
+                ],
+            },
+        )
+    input_tokens = b.rng.randint(300, 2400)
+    output_tokens = b.rng.randint(20, 220)
+    end_ms = step_start + duration_ms
+    finish = "tool-calls" if tool else "stop"
+    tool_call_id = b.new_id("call") if tool else None
+    b.event(
+        step_span,
+        "generation.step",
+        end_ms - 10,
+        {
+            "stepNumber": step,
+            "finishReason": finish,
+            "toolCalls": [{"toolCallId": tool_call_id, "toolName": tool.name}] if tool else [],
+            "text": text,
+        },
+    )
+    if tool:
+        b.artifact(
+            step_span,
+            "tool.request",
+            end_ms - 8,
+            {"toolCallId": tool_call_id, "toolName": tool.name, "args": tool.args},
+            attributes={"toolCallId": tool_call_id},
+        )
+    metrics = b.usage(step_span, end_ms - 5, input_tokens, output_tokens, input_tokens * 2.5e-6)
+    b.event(stream or step_span, "generation.finished", end_ms, {"finishReason": finish})
+    b.artifact(step_span, "output", end_ms - 1, text, content_type="text/plain", encoding="text")
+    b.end(step_span, step_start, end_ms - 2, metrics=metrics, attributes={"finishReason": finish})
+    if stream:
+        b.end(stream, at_ms, end_ms)
+    if not tool:
+        return end_ms, None
+    # the agent loop executes the tool after the step that requested it
+    tool_start = end_ms + 15
+    tool_span = b.start(
+        "tool.call",
+        tool.name,
+        tool_start,
+        agent if streamed else step_span,
+        toolName=tool.name,
+        attributes={"toolCallId": tool_call_id, "phase": "tool.execute"},
+    )
+    b.artifact(tool_span, "tool.args", tool_start + 1, tool.args)
+    tool_end = tool_start + tool.duration_ms
+    b.artifact(tool_span, "tool.result", tool_end - 1, tool.result)
+    b.event(tool_span, "tool.result", tool_end - 1, {"toolCallId": tool_call_id})
+    b.end(tool_span, tool_start, tool_end)
+    return tool_end, tool_span
+
+
+def boundary(
+    b: RunBuilder,
+    parent: str,
+    at_ms: float,
+    label: str,
+    function_ref: str,
+    *,
+    received: bool = True,
+    completed: bool = True,
+    caller_end: bool = True,
+    child_ms: float = 1500,
+) -> tuple[str, float]:
+    """``ctx.crux.runAction(label, ...)``: the caller's boundary span, flushed before the
+    worker boundary, and the child's acknowledgements. Returns (boundary span, end offset)."""
+    span = b.start(
+        "runtime.convex.action",
+        label,
+        at_ms,
+        parent,
+        attributes={
+            "functionRef": function_ref,
+            "boundary": "convex.action",
+            "boundaryId": b.new_id("boundary"),
+            "presentation": {"display": "detail"},
+        },
+    )
+    b.event(
+        span,
+        "runtime.convex.boundary.requested",
+        at_ms + 1,
+        {"functionRef": function_ref, "leaseExpiresAt": b.at(at_ms + LEASE_MS)},
+    )
+    end_ms = at_ms + child_ms
+    if received:
+        b.event(
+            span,
+            "runtime.convex.boundary.received",
+            at_ms + 40,
+            {"functionRef": function_ref, "leaseExpiresAt": b.at(at_ms + LEASE_MS)},
+        )
+    if completed:
+        b.event(span, "runtime.convex.boundary.completed", end_ms - 5, {"status": "ok"})
+    if caller_end:
+        b.end(span, at_ms, end_ms)
+    return span, end_ms
