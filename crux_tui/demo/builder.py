@@ -8,6 +8,7 @@ that would have produced it.
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,7 @@ class RunBuilder:
         self.session_id = session_id
         self.trace_id = f"{rng.getrandbits(128):032x}"
         self.segment_id = f"seg_{run_id}"
+        self._salt = f"{zlib.crc32(run_id.encode()):08x}"
         self.records: list[Record] = []
         self._seq = 0
         self._ids = 0
@@ -52,8 +54,9 @@ class RunBuilder:
         return timestamp(self.started_at + timedelta(milliseconds=offset_ms))
 
     def new_id(self, prefix: str) -> str:
+        """A fresh id, unique across runs (the run id salts it) and deterministic."""
         self._ids += 1
-        return f"{prefix}_{self.rng.getrandbits(48):012x}{self._ids:04x}"
+        return f"{prefix}_{self._salt}{self.rng.getrandbits(32):08x}{self._ids:04x}"
 
     def span_id(self) -> str:
         return f"{self.rng.getrandbits(64):016x}"

@@ -41,7 +41,7 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
 COLUMNS: list[tuple[str, str, int | None]] = [
     ("status", "", 2),
     ("name", "Name", 24),
-    ("state", "Status", 11),
+    ("state", "Status", 13),
     ("primitive", "Root", 12),
     ("model", "Model", 12),
     ("started", "Started", 8),
@@ -49,7 +49,7 @@ COLUMNS: list[tuple[str, str, int | None]] = [
     ("tokens", "Tokens", 6),
     ("cost", "Cost", 8),
     ("spans", "Spans", 5),
-    ("health", "Health", 10),
+    ("health", "Health", 12),
 ]
 
 EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
@@ -140,7 +140,7 @@ MEDIUM_COLUMNS = (
     "spans",
     "health",
 )
-MEDIUM_WIDTHS = {"name": 22, "state": 10}
+MEDIUM_WIDTHS = {"name": 22, "state": 13}
 
 
 def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[Any]:

@@ -1,0 +1,51 @@
+"""`crux-tui demo` headless: every scenario appears with its status, the live run streams."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crux_tui.app.main import make_app
+from crux_tui.app.screens.runs import RunsScreen
+from crux_tui.cli import load_records
+from crux_tui.demo import DEMO_SCENARIOS, LIVE_RUN_ID, LiveRunFeeder, build_demo_records
+from tests.app.helpers import screen_text, wait_for
+
+
+async def test_demo_app_shows_every_scenario_and_the_live_run(backend) -> None:
+    # the same path as `crux-tui demo`: load through the real ingest route, then stream
+    assert await asyncio.to_thread(load_records, backend.url, build_demo_records()) == []
+    feeder = LiveRunFeeder(backend.url, interval=0.3).start()
+    try:
+        app = make_app(backend.url)
+        async with app.run_test(size=(160, 40)) as pilot:
+            expected = {run_id: status for run_id, _, status in DEMO_SCENARIOS}
+
+            def statuses() -> dict[str, str]:
+                screen = app.screen
+                if not isinstance(screen, RunsScreen):
+                    return {}
+                return {run.runId: run.status for run in screen.visible_runs()}
+
+            # stale / incomplete arrive from the lifecycle ticker, with no key press
+            await wait_for(
+                pilot,
+                lambda: all(statuses().get(k) == v for k, v in expected.items()),
+                what=f"scenario statuses {expected}, saw {statuses()}",
+            )
+            await wait_for(
+                pilot,
+                lambda: "stale" in screen_text(app) and "incomplete" in screen_text(app),
+                what="reconciled statuses on screen",
+            )
+            text = screen_text(app)
+            for _, name, _ in DEMO_SCENARIOS:
+                assert name[:20] in text
+
+            def live_spans() -> int:
+                run = next((r for r in app.screen.visible_runs() if r.runId == LIVE_RUN_ID), None)
+                return run.spanCount if run else 0
+
+            first = await wait_for(pilot, live_spans, what="live run listed")
+            await wait_for(pilot, lambda: live_spans() > first, what="live run grows")
+    finally:
+        feeder.stop()
