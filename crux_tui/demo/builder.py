@@ -12,6 +12,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from crux_tui.contract.vocabulary import PRIMITIVE_FAMILY, SCHEMA_VERSION
 
 Record = dict[str, Any]
@@ -202,7 +204,7 @@ class RunBuilder:
     ) -> str:
         record = self._base("artifact")
         artifact_id = self.new_id("artifact")
-        text = preview if isinstance(preview, str) else repr(preview)
+        encoded = preview.encode() if isinstance(preview, str) else msgspec.json.encode(preview)
         record.update(
             artifactId=artifact_id,
             spanId=span_id,
@@ -210,7 +212,7 @@ class RunBuilder:
             createdAt=self.at(at_ms),
             contentType=content_type,
             encoding=encoding,
-            sizeBytes=size_bytes if size_bytes is not None else len(text.encode()),
+            sizeBytes=size_bytes if size_bytes is not None else len(encoded),
             hash=f"sha256:{self.rng.getrandbits(64):016x}",
             preview=preview,
         )

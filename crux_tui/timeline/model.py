@@ -332,7 +332,9 @@ def _new_entry(
         buckets = span.metricBuckets
         metrics = (buckets.total if buckets else None) or span.metrics
     e.placement_reason = span.source.placementReason if span.source else ""
-    e.infrastructure = is_infrastructure_primitive(e.primitive)
+    # infrastructure-only: a runtime.convex.* span the backend folded (a primary Convex
+    # action, such as the run's root, is an operation in its own right)
+    e.infrastructure = is_detail and is_infrastructure_primitive(e.primitive)
     e.is_error = status in ERROR_STATUSES or bool(span.error)
     timing = span.timing
     started = (timing.startedAt if timing else "") or span.startedAt

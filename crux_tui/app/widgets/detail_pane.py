@@ -30,7 +30,7 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     items,
 )
-from crux_tui.sanitize import clean
+from crux_tui.sanitize import clean, inert_json
 
 Subject = RunDetailNode | RunDetailDetail
 
@@ -62,6 +62,8 @@ def _compact(value: Any, limit: int = 80) -> str:
             text = clean(json.dumps(value, ensure_ascii=False, default=str))
         except (TypeError, ValueError):
             text = clean(repr(value))
+        except RecursionError:
+            text = "<nested too deeply to show>"
     if len(text) > limit:
         return f"{text[:limit]}… (+{len(text) - limit} chars)"
     return text
@@ -122,7 +124,7 @@ def artifact_preview_size(artifact: ArtifactSummary) -> int:
         return len(preview.encode("utf-8"))
     try:
         return len(json.dumps(preview, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return 0
 
 
@@ -265,7 +267,7 @@ def span_json(subject: Subject) -> str:
     if isinstance(subject, RunDetailNode):
         subject = msgspec.structs.replace(subject, children=None)
     raw = msgspec.json.encode(subject)
-    return msgspec.json.format(raw, indent=2).decode("utf-8")
+    return inert_json(msgspec.json.format(raw, indent=2).decode("utf-8"))
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -447,6 +449,9 @@ def render_detail(
     return text
 
 
+ERROR_ARTIFACT_KINDS = frozenset({"error.stack", "error.raw"})
+
+
 class DetailPane(VerticalScroll):
     """Shows :func:`render_detail`, the artifacts (Enter opens one) and the attributes."""
 
@@ -495,7 +500,11 @@ class DetailPane(VerticalScroll):
         self.subject = subject
         self.detail = detail
         self.query_one("#detail-summary", Static).update(render_detail(subject, detail))
-        self._artifacts = items(subject.artifacts) if subject is not None else []
+        # error evidence first: it is what a user opens an artifact for
+        self._artifacts = sorted(
+            items(subject.artifacts) if subject is not None else [],
+            key=lambda a: a.kind not in ERROR_ARTIFACT_KINDS,
+        )
         options = self.query_one("#detail-artifacts", OptionList)
         highlighted = options.highlighted
         options.clear_options()
