@@ -52,3 +52,15 @@ def clean(text: object, *, multiline: bool = False) -> str:
         value = _SINGLE_LINE.sub(" ", value)
         value = _UNSAFE_CHARS.sub("", value)
     return value
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+
+
+def inert_json(text: str) -> str:
+    """``text`` (JSON) with the controls ``json.dumps(ensure_ascii=False)`` keeps raw escaped.
+
+    ``json.dumps`` escapes C0 controls but leaves DEL, C1 controls and bidi overrides raw;
+    outside strings JSON is ASCII, so escaping them as ``\\uXXXX`` keeps the same value.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -6,14 +6,15 @@ safe to call with ``None``/garbage (the backend may omit fields).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
 
+from crux_tui import values
 from crux_tui.contract.models import TERMINAL_STATUSES
 from crux_tui.sanitize import clean
+from crux_tui.values import number
 
 DASH = "—"
 
@@ -65,34 +66,28 @@ def severity_text(severity: str | None) -> Text:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(float(value)) else None
-    if isinstance(value, str):
-        try:
-            parsed = float(value)
-        except ValueError:
-            return None
-        return parsed if math.isfinite(parsed) else None
-    return None
+    return number(value, from_text=True)
 
 
-def duration(ms: Any) -> str:
-    """``456ms``, ``1.23s``, ``2m 05s``, ``1h 02m``; ``—`` when unknown."""
+def duration(ms: Any, *, compact: bool = False) -> str:
+    """``456ms``, ``1.23s``, ``2m 05s``, ``1h 02m``; ``—`` when unknown.
+
+    ``compact`` (timeline rows): ``1.2s``, ``2m05s``, ``1h02m``.
+    """
     value = _number(ms)
     if value is None or value < 0:
         return DASH
     if value < 1000:
         return f"{value:.0f}ms"
     seconds = value / 1000
+    gap = "" if compact else " "
     if seconds < 60:
-        return f"{seconds:.2f}s"
+        return f"{seconds:.1f}s" if compact else f"{seconds:.2f}s"
     if seconds < 3600:
         minutes, secs = divmod(int(seconds), 60)
-        return f"{minutes}m {secs:02d}s"
+        return f"{minutes}m{gap}{secs:02d}s"
     hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}h {rest // 60:02d}m"
+    return f"{hours}h{gap}{rest // 60:02d}m"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -196,13 +191,7 @@ def size(value: Any) -> str:
 
 def metric(metrics: dict[str, Any] | None, *keys: str) -> float | None:
     """First numeric value among ``keys`` in ``metrics``."""
-    if not isinstance(metrics, dict):
-        return None
-    for key in keys:
-        number = _number(metrics.get(key))
-        if number is not None:
-            return number
-    return None
+    return values.metric(metrics, *keys, from_text=True)
 
 
 def total_tokens(metrics: dict[str, Any] | None) -> float | None:

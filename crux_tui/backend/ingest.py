@@ -124,6 +124,8 @@ def validate_record(index: int, record: Any) -> tuple[IngestDisposition, WireRec
         wire = msgspec.convert(record, WireRecord)
     except msgspec.ValidationError as exc:
         return _reject(index, rid, INVALID_RECORD, f"{rtype}: {exc}"), None
+    except RecursionError:  # callers bound the depth first (tolerant.limit_depth)
+        return _reject(index, rid, INVALID_RECORD, f"{rtype}: nested too deeply"), None
     problem = _type_rules(wire)
     if problem is not None:
         return _reject(index, rid, problem[0], problem[1]), None
@@ -152,6 +154,8 @@ def _type_rules(wire: WireRecord) -> tuple[str, str] | None:
         if not wire.spanId:
             return INVALID_RECORD, f"{rtype} requires spanId"
         return _check_primitive(wire.primitive, wire.family or "")
+    if rtype == "span:end" and not wire.spanId:
+        return INVALID_RECORD, "span:end requires spanId"  # else it would end a phantom span
     if rtype == "edge":
         if not wire.edgeType or not (wire.edgeType in EDGE_TYPES or is_custom(wire.edgeType)):
             return INVALID_EDGE_TYPE, f"invalid edge type {wire.edgeType!r}"

@@ -24,6 +24,7 @@ from crux_tui.backend.ingest import BatchError, batch_version_dispositions, chec
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
 from crux_tui.contract.models import IngestDisposition
+from crux_tui.contract.tolerant import decode_json
 
 MAX_BODY_BYTES = 1024 * 1024
 API = "/api/observability"
@@ -200,8 +201,8 @@ def create_app(
             if len(body) > max_body:
                 return text_response("Request Entity Too Large", 413)
         try:
-            data = msgspec.json.decode(bytes(body))
-        except msgspec.DecodeError:
+            data = decode_json(bytes(body))  # too-deep values come back marked, not raised
+        except (msgspec.DecodeError, RecursionError):
             return text_response("invalid JSON", 400)
         try:
             records, version_ok, health = check_batch(data)

@@ -42,6 +42,7 @@ from crux_tui.contract.models import (
     SpanSummary,
     StoredRecord,
 )
+from crux_tui.contract.tolerant import MAX_DEPTH, TRUNCATED, limit_depth
 
 CHANGE_LOG_RETENTION = 5000
 DEFAULT_PAGE_LIMIT = 250
@@ -231,7 +232,13 @@ class Store:
         accepted: dict[str, tuple[Any, WireRecord | None]] = {}
         rejected_by_run: dict[str, int] = {}
         for index, record in enumerate(records):
+            record, cut = limit_depth(record)
             disposition, wire = validate_record(index, record)
+            if cut and disposition.outcome == "accepted":
+                disposition.message = (
+                    f"{cut} value{'s' if cut != 1 else ''} nested deeper than {MAX_DEPTH}"
+                    f" levels replaced by {TRUNCATED!r}"
+                )
             dispositions.append(disposition)
             if disposition.outcome == "accepted":
                 accepted.setdefault(disposition.recordId, (record, wire))
@@ -684,6 +691,7 @@ def assemble_graph(summary: RunSummary, wires: list[WireRecord]) -> Graph:
     events: list[SpanEventSummary] = []
     artifacts: list[ArtifactSummary] = []
     edges: list[EdgeSummary] = []
+    duplicates: list[SpanSummary] = []
     for w in wires:
         rtype = w.type
         if rtype == "span:start" or rtype == "span":
@@ -698,6 +706,13 @@ def assemble_graph(summary: RunSummary, wires: list[WireRecord]) -> Graph:
                     _close_span(fresh, end)
             elif existing is None:
                 spans[sid] = fresh
+            else:
+                # A second start for a started span id: the first one wins; keep the
+                # other in the graph so the projection reports ``duplicate-span-id``.
+                if rtype == "span":
+                    _close_span(fresh, w)
+                duplicates.append(fresh)
+                continue
             if rtype == "span":
                 _close_span(spans[sid], w)
         elif rtype == "span:end":
@@ -746,7 +761,7 @@ def assemble_graph(summary: RunSummary, wires: list[WireRecord]) -> Graph:
             )
     return Graph(
         run=summary,
-        spans=list(spans.values()),
+        spans=[*spans.values(), *duplicates],
         events=events,
         artifacts=artifacts,
         edges=edges,

@@ -27,6 +27,7 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     items,
 )
+from crux_tui.contract.tolerant import decode_tolerant
 
 T = TypeVar("T")
 API = "/api/observability"
@@ -92,13 +93,18 @@ class CruxClient:
         return response
 
     @staticmethod
-    def _decode(response: httpx.Response, kind: type[T]) -> T:
+    def _decode_checked(response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
+        """Decode tolerantly: ``(value, paths that could not be parsed)``."""
         try:
-            return msgspec.json.decode(response.content, type=kind)
+            return decode_tolerant(response.content, kind)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(
                 f"unexpected response from {response.url.path}: {exc}", _snippet(response.content)
             ) from exc
+
+    @classmethod
+    def _decode(cls, response: httpx.Response, kind: type[T]) -> T:
+        return cls._decode_checked(response, kind)[0]
 
     async def _get(self, path: str, kind: type[T], **params: Any) -> T:
         response = await self._request("GET", path, params=self.params(**params))
@@ -147,7 +153,16 @@ class CruxClient:
 
     async def run_detail(self, run_id: str) -> RunDetail:
         """``GET /runs/{runId}`` (run id or trace id)."""
-        return await self._get(f"{API}/runs/{_quote(run_id)}", RunDetail)
+        return (await self.run_detail_checked(run_id))[0]
+
+    async def run_detail_checked(self, run_id: str) -> tuple[RunDetail, list[str]]:
+        """``GET /runs/{runId}`` plus the paths of fields that could not be parsed.
+
+        A body that does not match the contract is decoded field by field
+        (:func:`~crux_tui.contract.tolerant.decode_tolerant`): what fits is kept.
+        """
+        response = await self._request("GET", f"{API}/runs/{_quote(run_id)}", params=self.params())
+        return self._decode_checked(response, RunDetail)
 
     async def graph(self, run_id: str) -> Graph:
         """``GET /runs/{runId}/graph``: the canonical graph with raw records."""

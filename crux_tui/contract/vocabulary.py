@@ -132,3 +132,20 @@ def is_custom(name: str) -> bool:
 def is_infrastructure_primitive(primitive: str) -> bool:
     """Convex runtime spans (``runtime.convex.*``) are infrastructure."""
     return primitive.startswith("runtime.convex.")
+
+
+#: Where a span's display label comes from, first non-empty wins (after an explicit
+#: ``attributes.presentation.label``).
+LABEL_FIELDS = (
+    "toolName",
+    "agentId",
+    "flowId",
+    "stepId",
+    "promptId",
+    "contextId",
+    "memoryId",
+    "retrieverId",
+    "name",
+    "primitive",
+    "spanId",
+)

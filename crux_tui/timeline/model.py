@@ -24,8 +24,9 @@ from crux_tui.contract.models import (
     RunDetailNode,
     items,
 )
-from crux_tui.contract.vocabulary import is_infrastructure_primitive
+from crux_tui.contract.vocabulary import LABEL_FIELDS, is_infrastructure_primitive
 from crux_tui.sanitize import clean
+from crux_tui.values import metric, number
 
 #: Statuses that count as errors for navigation and colouring.
 ERROR_STATUSES = frozenset({"error", "blocked", "cancelled"})
@@ -122,30 +123,13 @@ def _slow_parse(value: str) -> float | None:
     return (parsed - _EPOCH).total_seconds() * 1000.0
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _metric(metrics: Any, *keys: str) -> float | None:
-    if not isinstance(metrics, dict):
-        return None
-    for key in keys:
-        number = _number(metrics.get(key))
-        if number is not None:
-            return number
-    return None
-
-
 def _tokens(metrics: Any) -> float | None:
     if not metrics or not isinstance(metrics, dict):
         return None
-    total = _metric(metrics, "totalTokens")
+    total = metric(metrics, "totalTokens")
     if total:
         return total
-    parts = [_metric(metrics, "inputTokens"), _metric(metrics, "outputTokens")]
+    parts = [metric(metrics, "inputTokens"), metric(metrics, "outputTokens")]
     known = [p for p in parts if p is not None]
     return sum(known) if known else None
 
@@ -230,19 +214,7 @@ class SpanEntry:
 def _label_of(span: Any, explicit: str) -> str:
     if explicit:
         return explicit
-    for attr in (
-        "toolName",
-        "agentId",
-        "flowId",
-        "stepId",
-        "promptId",
-        "contextId",
-        "memoryId",
-        "retrieverId",
-        "name",
-        "primitive",
-        "spanId",
-    ):
+    for attr in LABEL_FIELDS:
         value = getattr(span, attr, "")
         if value:
             return value
@@ -340,7 +312,7 @@ def _new_entry(
     started = (timing.startedAt if timing else "") or span.startedAt
     ended = (timing.endedAt if timing else "") or span.endedAt
     e.start_ms = parse_ms(started)
-    duration = _number(timing.durationMs if timing else None) or _number(span.durationMs) or 0.0
+    duration = number(timing.durationMs if timing else None) or number(span.durationMs) or 0.0
     if duration <= 0 and ended and e.start_ms is not None:
         end_ms = parse_ms(ended)
         if end_ms is not None:
@@ -350,7 +322,7 @@ def _new_entry(
     e.start_offset_ms = None
     if metrics:
         e.tokens = _tokens(metrics)
-        e.cost = _metric(metrics, "costUsd", "cost", "totalCost")
+        e.cost = metric(metrics, "costUsd", "cost", "totalCost")
     else:
         e.tokens = e.cost = None
     e.model = clean(span.model or "")
@@ -455,10 +427,10 @@ def _compute_window(model: TimelineModel) -> None:
     if lo is None:
         lo = 0.0
     if hi is None or hi < lo:
-        run_duration = _number(run.durationMs) or 0.0
+        run_duration = number(run.durationMs) or 0.0
         hi = lo + run_duration
     if run_start is not None and run_end is None:
-        hi = max(hi, run_start + (_number(run.durationMs) or 0.0))
+        hi = max(hi, run_start + (number(run.durationMs) or 0.0))
     model.window_start_ms = lo
     model.window_end_ms = hi
     for e in model.entries:

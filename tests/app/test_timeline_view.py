@@ -53,7 +53,7 @@ async def test_renders_rows_with_markers_and_bars():
         text = lines(view)
         assert "chat" in text[0] and text[0].startswith("▌")
         assert "first turn" in text[1] and "searchDocs" in text[2]
-        assert "✖" in text[2]  # error glyph
+        assert "✗" in text[2]  # error glyph, the same as everywhere else
         assert "━" in text[0]  # waterfall bar
         assert "190ms" in text[1]
         assert ("layout", 3, 5, 0) in app.messages

@@ -26,7 +26,7 @@ from crux_tui.app.widgets.detail_pane import (
 )
 from crux_tui.app.widgets.json_tree import JsonTree
 from crux_tui.contract.models import ArtifactSummary
-from crux_tui.sanitize import clean
+from crux_tui.sanitize import clean, inert_json
 
 #: Width under which before/after are stacked instead of side by side.
 SIDE_BY_SIDE_WIDTH = 100
@@ -219,7 +219,7 @@ class ArtifactScreen(CruxScreen):
         preview = self.artifact.preview
         if isinstance(preview, str):
             return clean(preview, multiline=True)
-        return json.dumps(preview, indent=2, ensure_ascii=False, default=str)
+        return inert_json(json.dumps(preview, indent=2, ensure_ascii=False, default=str))
 
     def header(self) -> Text:
         text = Text()

@@ -78,6 +78,10 @@ def header_text(detail: RunDetail | None, summary: RunSummary | None, run_id: st
     return text
 
 
+def parse_problem_label(count: int) -> str:
+    return f"{count} field{'s' if count != 1 else ''} could not be parsed"
+
+
 def safe_filename(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)[:120] or "run"
 
@@ -120,6 +124,8 @@ class RunScreen(CruxScreen):
         self._terminal_since: float | None = None
         self._detail_visible: bool | None = None
         self._current_subject: Subject | None = None
+        #: Paths of RunDetail fields the last applied response had that could not be parsed.
+        self.parse_problems: list[str] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -193,7 +199,7 @@ class RunScreen(CruxScreen):
         from crux_tui.app.app import describe_error
 
         try:
-            detail = await self.app.client.run_detail(self.run_id)
+            detail, problems = await self.app.client.run_detail_checked(self.run_id)
         except crux_errors.CruxError as error:
             self.error_message = describe_error(error, getattr(self.app, "url", ""))
             if isinstance(error, crux_errors.BackendUnreachable):
@@ -205,14 +211,31 @@ class RunScreen(CruxScreen):
                 )
             return
         self.app.mark_reachable()
-        self.apply_detail(detail, seq)
+        self.apply_detail(detail, seq, problems)
 
-    def apply_detail(self, detail: RunDetail, seq: int | None = None) -> bool:
-        """Show ``detail`` unless a newer request was already applied."""
+    def apply_detail(
+        self, detail: RunDetail, seq: int | None = None, problems: list[str] | None = None
+    ) -> bool:
+        """Show ``detail`` unless a newer request was already applied.
+
+        ``problems`` are the fields of the response that could not be parsed (they show
+        as a mark in the status line, and a notification when their number changes).
+        """
         if seq is not None:
             if seq < self._applied_seq:
                 return False
             self._applied_seq = seq
+        problems = list(problems or [])
+        if problems and len(problems) != len(self.parse_problems):
+            shown = ", ".join(clean(p) for p in problems[:3]) + (" …" if len(problems) > 3 else "")
+            self.notify(
+                f"{parse_problem_label(len(problems))} (shown with defaults): {shown}",
+                title="Unexpected RunDetail from the backend",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
+        self.parse_problems = problems
         self.error_message = ""
         self.detail = detail
         self.subjects = index_subjects(detail)
@@ -361,6 +384,8 @@ class RunScreen(CruxScreen):
         if self.detail is not None and items(self.detail.diagnostics):
             count = len(items(self.detail.diagnostics))
             text.append(f" · {count} diagnostic{'s' if count != 1 else ''}", style="yellow")
+        if self.parse_problems:
+            text.append(f" · ⚠ {parse_problem_label(len(self.parse_problems))}", style="yellow")
         if self.error_message:
             text.append(f" · ⚠ {self.error_message}", style="red")
         self.query_one("#run-statusline", Static).update(text)

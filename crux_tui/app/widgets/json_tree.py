@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from crux_tui.contract.tolerant import MAX_DEPTH, TRUNCATED
 from crux_tui.sanitize import clean
 
 #: Children added per node before a "… N more" leaf (the leaf expands the rest when selected).
@@ -81,6 +82,9 @@ class JsonTree(Tree[Any]):
             return
         if not entries:
             node.add_leaf(Text("{}" if isinstance(value, dict) else "[]", style="dim"))
+            return
+        if depth >= MAX_DEPTH:  # a hostile value must not exhaust the stack
+            node.add_leaf(Text(TRUNCATED, style="italic yellow"))
             return
         end = min(len(entries), start + CHUNK)
         for key, child in entries[start:end]:

@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from crux_tui.app import format as fmt
 from crux_tui.contract.models import RunDetail, items
 from crux_tui.timeline import (
     TimelineLayout,
@@ -44,31 +45,6 @@ from crux_tui.timeline import (
     structure,
 )
 
-#: status -> glyph (distinct per status so NO_COLOR still tells them apart)
-STATUS_GLYPHS: dict[str, str] = {
-    "ok": "●",
-    "success": "●",
-    "skipped": "○",
-    "error": "✖",
-    "blocked": "✖",
-    "cancelled": "⊘",
-    "running": "◐",
-    "stale": "◌",
-    "incomplete": "◑",
-    "suspended": "⏸",
-}
-STATUS_STYLES: dict[str, str] = {
-    "ok": "green",
-    "success": "green",
-    "skipped": "dim",
-    "error": "bold red",
-    "blocked": "bold red",
-    "cancelled": "red",
-    "running": "bold blue",
-    "stale": "#d7a000",
-    "incomplete": "#d7a000",
-    "suspended": "magenta",
-}
 BAR_GLYPHS = {"done": "━", "running": "╍", "incomplete": "┅", "stale": "┄", "error": "━"}
 BAR_STYLES = {
     "done": "green",
@@ -86,22 +62,6 @@ def _style(spec: str) -> Style:
     if style is None:
         style = _STYLE_CACHE[spec] = Style.parse(spec) if spec else Style()
     return style
-
-
-def format_duration(ms: float | None) -> str:
-    """Compact duration: ``12ms``, ``1.2s``, ``3m05s``, ``2h04m``."""
-    if ms is None or ms < 0:
-        return "—"
-    if ms < 1000:
-        return f"{ms:.0f}ms"
-    s = ms / 1000
-    if s < 60:
-        return f"{s:.1f}s"
-    if s < 3600:
-        m, sec = divmod(int(s), 60)
-        return f"{m}m{sec:02d}s"
-    h, rest = divmod(int(s), 3600)
-    return f"{h}h{rest // 60:02d}m"
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -573,8 +533,7 @@ class TimelineView(ScrollView, can_focus=True):
         else:
             text.append("  ")
         status = row.status
-        glyph = STATUS_GLYPHS.get(status, "·")
-        glyph_style = STATUS_STYLES.get(status, "dim")
+        glyph, glyph_style = fmt.STATUS_GLYPHS.get(status, fmt.UNKNOWN_STATUS)
         if row.is_error and status not in ("error", "blocked", "cancelled"):
             # an error object on a span whose status is not an error status
             glyph, glyph_style = "●", "bold red"
@@ -599,10 +558,12 @@ class TimelineView(ScrollView, can_focus=True):
         elif row.reparented:
             text.append(" ↰", style=dim)
         if status in ("stale", "incomplete"):
-            text.append(f" {status}", style=_style(STATUS_STYLES[status]))
+            text.append(f" {status}", style=_style(fmt.status_style(status)))
         text.truncate(left_w, pad=True)
         text.append(" ")
-        text.append(format_duration(row.duration_ms).rjust(duration_w)[:duration_w], style=dim)
+        text.append(
+            fmt.duration(row.duration_ms, compact=True).rjust(duration_w)[:duration_w], style=dim
+        )
         segments: list[Segment] = list(text.render(self.app.console))
         if bar_w:
             segments.append(Segment(" "))

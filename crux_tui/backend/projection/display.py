@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crux_tui.contract.models import SpanSummary
+from crux_tui.contract.vocabulary import LABEL_FIELDS
 
 from .common import attrs, number, presentation, text
 
@@ -63,19 +64,6 @@ ROLES = {
     "guardrail": "guard",
     "security": "guard",
 }
-LABEL_FIELDS = (
-    "toolName",
-    "agentId",
-    "flowId",
-    "stepId",
-    "promptId",
-    "contextId",
-    "memoryId",
-    "retrieverId",
-    "name",
-    "primitive",
-    "spanId",
-)
 
 
 def _truthy(value: Any) -> bool:

@@ -1,0 +1,252 @@
+"""Faults through the real app: backend down at start, killed mid-run, slow responses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from crux_tui.app.main import make_app
+from crux_tui.app.screens.help import HelpScreen
+from crux_tui.app.screens.run import RunScreen
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.backend.store import Store
+from crux_tui.contract.client import CruxClient
+from crux_tui.contract.models import RunDetail, RunDetailNode, RunSummary
+from tests.app.helpers import RunRecords, ago, post_records, screen_text, simple_run, wait_for
+from tests.app.test_run_screen import open_run
+
+API = "/api/observability"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------- (a) down at start
+
+
+async def test_backend_appears_after_start_on_the_same_port() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(url, poll_interval=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.connection_state == "offline", what="offline")
+        text = screen_text(app)
+        assert f"Cannot reach {url}" in text and "crux-tui serve" in text
+        assert app.is_running
+        backend = EmbeddedBackend(port=port, keepalive=0.5).start()
+        try:
+            await post_records(url, simple_run("run_late", "late arrival"))
+            await wait_for(pilot, lambda: "late arrival" in screen_text(app), what="run listed")
+            await wait_for(pilot, lambda: app.connection_state == "live", what="live", timeout=20)
+            assert "Cannot reach" not in screen_text(app)
+        finally:
+            backend.stop()
+
+
+# ---------------------------------------------------------------------- (b) killed mid-run
+
+
+class ServeProcess:
+    """``python -m crux_tui serve --port P --db FILE`` as a real subprocess."""
+
+    def __init__(self, port: int, db: Path) -> None:
+        self.port, self.db = port, db
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServeProcess:
+        cmd = [sys.executable, "-m", "crux_tui", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            [*cmd, "--db", str(self.db)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.proc.stderr.read().decode()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(self.url + f"{API}/runs/page", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("serve did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+        self.proc = None
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    started: list[ServeProcess] = []
+
+    def factory(port: int, db: Path | None = None) -> ServeProcess:
+        process = ServeProcess(port, db or tmp_path / "devtools.sqlite3").start()
+        started.append(process)
+        return process
+
+    yield factory
+    for process in started:
+        process.kill()
+
+
+async def test_server_killed_while_a_run_is_open_catches_up_after_restart(
+    serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    port = free_port()
+    db = tmp_path / "devtools.sqlite3"
+    server = serve(port, db)
+    r = RunRecords("run_crash", name="crash test", started=ago(10))
+    agent = "run_crash_agent"
+    await post_records(
+        server.url,
+        [r.run_start(), r.span_start(agent, "agent.run", "crash agent", started=ago(10))],
+    )
+    app = make_app(server.url, poll_interval=0.2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(app, pilot, "run_crash")
+        await wait_for(pilot, lambda: app.connection_state == "live", what="live")
+        server.kill()
+        await wait_for(
+            pilot,
+            lambda: app.connection_state in ("offline", "reconnecting"),
+            what="offline indicator",
+        )
+        # changes made while the app cannot see the backend (another writer of the file)
+        store = Store(db)
+        try:
+            result = store.ingest_batch(
+                [
+                    r.span_start(
+                        "run_crash_tool", "tool.call", "while away", parent=agent, started=ago(3)
+                    ),
+                    r.span_end("run_crash_tool", "ok", ended=ago(2)),
+                    r.span_end(agent, "ok", ended=ago(1)),
+                    r.run_end("ok", ended=ago(1)),
+                ]
+            )
+            assert all(d.outcome == "accepted" for d in result.dispositions)
+        finally:
+            store.close()
+        await pilot.pause(0.5)
+        assert app.screen is screen and screen.detail is not None  # the view stays
+        assert "crash test" in screen_text(app)
+        assert app.connection_state in ("offline", "reconnecting")
+        serve(port, db)  # the same port and file
+        await wait_for(pilot, lambda: "while away" in screen_text(app), what="catch-up", timeout=25)
+        await wait_for(pilot, lambda: screen.detail.run.status == "ok", what="run ended")
+        await wait_for(pilot, lambda: app.connection_state == "live", what="live again")
+        assert {"run_crash_agent", "run_crash_tool"} <= set(screen.detail.spanIndex or {})
+
+
+# ---------------------------------------------------------------------- (c) slow backend
+
+
+def slow_detail(name: str, span: str) -> dict[str, Any]:
+    run = RunSummary(runId="run_slow", name=name, status="ok", startedAt=ago(5))
+    root = RunDetailNode(id=f"span:{span}", spanId=span, name=span, kind="agent")
+    import msgspec
+
+    return msgspec.to_builtins(RunDetail(run=run, root=root, rows=[]))
+
+
+def slow_app(delays: list[float], names: list[str]) -> Starlette:
+    """Answers RunDetail #i after ``delays[i]`` seconds with run name ``names[i]``."""
+    calls = {"n": 0}
+
+    async def page(request: Request) -> JSONResponse:
+        run = {"runId": "run_slow", "name": "slow run", "status": "ok", "startedAt": ago(5)}
+        return JSONResponse({"revision": 1, "rows": [run]})
+
+    async def detail(request: Request) -> JSONResponse:
+        i = min(calls["n"], len(delays) - 1)
+        calls["n"] += 1
+        await asyncio.sleep(delays[i])
+        return JSONResponse(slow_detail(names[i], f"span_{i}"))
+
+    async def missing(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("not found", 404)
+
+    return Starlette(
+        routes=[
+            Route(f"{API}/runs/page", page),
+            Route(f"{API}/runs/delta", missing),
+            Route(f"{API}/stream", missing),
+            Route(f"{API}/runs/{{run_id}}", detail),
+        ]
+    )
+
+
+async def test_slow_run_detail_times_out_clearly_and_keys_keep_working(serve_app) -> None:
+    url = serve_app(slow_app([3.0, 3.0, 0.0], ["never shown", "never shown", "fast second"]))
+    client = CruxClient(url, timeout=httpx.Timeout(1.0, connect=1.0))
+    app = make_app(url, client=client, poll_interval=100.0, start_feed=False)  # no polling
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        screen = app.screen
+        # the fetch is pending: keys still work
+        started = time.monotonic()
+        await pilot.press("p")
+        assert not screen.detail_pane.display
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        assert time.monotonic() - started < 1.0 and screen.detail is None
+        await wait_for(pilot, lambda: "timed out" in screen.error_message, what="timeout")
+        await wait_for(pilot, lambda: "timed out" in screen_text(app), what="message shown")
+        assert app.screen is screen and app.is_running
+        await pilot.press("r")  # retry: the backend answers quickly now
+        await wait_for(pilot, lambda: screen.detail is not None, what="retry succeeds")
+        assert screen.detail.run.name == "fast second" and not screen.error_message
+    await client.aclose()
+
+
+async def test_older_response_never_overwrites_newer(serve_app) -> None:
+    url = serve_app(slow_app([1.0, 0.0, 0.0], ["first (slow)", "second", "third"]))
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        screen = app.screen
+        await pilot.press("r")  # a newer request while the first one is in flight
+        await wait_for(
+            pilot,
+            lambda: screen.detail is not None and screen.detail.run.name == "second",
+            what="newest response",
+        )
+        newest = screen.detail
+        # a late, older response (seq 1) is dropped
+        old = RunDetail(run=RunSummary(runId="run_slow", name="stale"))
+        assert screen.apply_detail(old, seq=1) is False
+        assert screen.detail is newest
+        await pilot.pause()
+        assert "stale" not in screen_text(app)
