@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from crux_tui.app.keymap import load_keymap
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import ObservabilityEvent
@@ -98,6 +99,10 @@ class CruxApp(App[int]):
     async def on_mount(self) -> None:
         from crux_tui.app.screens.runs import RunsScreen
 
+        keymap, problems = load_keymap()
+        self._notices.extend(problems)
+        if keymap:
+            self.set_keymap(keymap)
         await self.push_screen(RunsScreen())
         if self._start_feed:
             self.consume_feed()
