@@ -16,6 +16,7 @@ Two concerns shared by the backend and the client:
 
 from __future__ import annotations
 
+import json
 import re
 import types
 import typing
@@ -224,3 +225,18 @@ def decode_tolerant(raw: bytes, kind: type[T]) -> tuple[T, list[str]]:
     except (msgspec.ValidationError, RecursionError):
         pass
     return coerce(decode_json(raw), kind)
+
+
+def dumps(value: Any, *, indent: int | None = None, compact: bool = False) -> str:
+    """``json.dumps`` for display that survives any nesting: too-deep values are cut to
+    :data:`MAX_DEPTH` levels (with the marker) instead of raising ``RecursionError``."""
+    separators = (",", ":") if compact else None
+    try:
+        return json.dumps(
+            value, indent=indent, separators=separators, ensure_ascii=False, default=str
+        )
+    except RecursionError:
+        limited, _ = limit_depth(value)
+        return json.dumps(
+            limited, indent=indent, separators=separators, ensure_ascii=False, default=str
+        )

@@ -194,3 +194,16 @@ async def test_app_shows_what_it_can_and_marks_the_rest(serve_app) -> None:
         await pilot.press("r")
         await pilot.pause(0.3)
         assert app.is_running and app.screen is screen
+
+
+def test_display_json_survives_any_nesting() -> None:
+    from crux_tui.contract.tolerant import dumps
+
+    deep: list = []
+    cursor = deep
+    for _ in range(5000):
+        cursor.append([])
+        cursor = cursor[0]
+    text = dumps({"preview": deep}, indent=2)
+    assert "truncated" in text
+    assert dumps({"x": 1}, compact=True) == '{"x":1}'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -26,6 +25,7 @@ from crux_tui.app.widgets.detail_pane import (
 )
 from crux_tui.app.widgets.json_tree import JsonTree
 from crux_tui.contract.models import ArtifactSummary
+from crux_tui.contract.tolerant import dumps
 from crux_tui.sanitize import clean, inert_json
 
 #: Width under which before/after are stacked instead of side by side.
@@ -46,7 +46,7 @@ def stack_text_of(artifact: ArtifactSummary) -> str:
                 return preview[key]
     if preview is None:
         return ""
-    return json.dumps(preview, indent=2, ensure_ascii=False, default=str)
+    return dumps(preview, indent=2)
 
 
 def stack_lexer(stack: str) -> str:
@@ -99,26 +99,22 @@ def format_content(content: Any) -> Text:
                     )
                     args = part.get("args", part.get("input"))
                     if args is not None:
-                        text.append(" " + clean(json.dumps(args, ensure_ascii=False, default=str)))
+                        text.append(" " + clean(dumps(args)))
                 elif kind in ("tool-result", "tool_result"):
                     text.append(
                         f"← {clean(part.get('toolName') or 'tool')} result", style="bold green"
                     )
                     result = part.get("result", part.get("output"))
                     if result is not None:
-                        text.append(
-                            " " + clean(json.dumps(result, ensure_ascii=False, default=str))
-                        )
+                        text.append(" " + clean(dumps(result)))
                 else:
-                    text.append(
-                        clean(json.dumps(part, ensure_ascii=False, default=str)), style="dim"
-                    )
+                    text.append(clean(dumps(part)), style="dim")
             else:
                 text.append(clean(part, multiline=True))
         return text
     if content is None:
         return Text("(empty)", style="dim")
-    return Text(clean(json.dumps(content, ensure_ascii=False, default=str)))
+    return Text(clean(dumps(content)))
 
 
 def messages_text(messages: list[Any]) -> Text:
@@ -177,7 +173,7 @@ def messages_parts(
 def pretty(value: Any) -> Text:
     if isinstance(value, str):
         return Text(clean(value, multiline=True))
-    return Text(clean(json.dumps(value, indent=2, ensure_ascii=False, default=str), multiline=True))
+    return Text(clean(dumps(value, indent=2), multiline=True))
 
 
 def diff_sides(preview: Any) -> tuple[Any, Any] | None:
@@ -219,7 +215,7 @@ class ArtifactScreen(CruxScreen):
         preview = self.artifact.preview
         if isinstance(preview, str):
             return clean(preview, multiline=True)
-        return inert_json(json.dumps(preview, indent=2, ensure_ascii=False, default=str))
+        return inert_json(dumps(preview, indent=2))
 
     def header(self) -> Text:
         text = Text()

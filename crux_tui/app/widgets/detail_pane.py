@@ -7,7 +7,6 @@ JSON tree of the attributes. Every record string goes through :func:`clean`.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     items,
 )
+from crux_tui.contract.tolerant import dumps
 from crux_tui.sanitize import clean, inert_json
 
 Subject = RunDetailNode | RunDetailDetail
@@ -59,7 +59,7 @@ def _compact(value: Any, limit: int = 80) -> str:
         text = clean(value)
     else:
         try:
-            text = clean(json.dumps(value, ensure_ascii=False, default=str))
+            text = clean(dumps(value))
         except (TypeError, ValueError):
             text = clean(repr(value))
         except RecursionError:
@@ -123,7 +123,7 @@ def artifact_preview_size(artifact: ArtifactSummary) -> int:
     if isinstance(preview, str):
         return len(preview.encode("utf-8"))
     try:
-        return len(json.dumps(preview, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        return len(dumps(preview, compact=True).encode("utf-8"))
     except (TypeError, ValueError, RecursionError):
         return 0
 
