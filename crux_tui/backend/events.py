@@ -85,6 +85,11 @@ class EventBus:
         for sub in subs:
             self._deliver(sub, (seq, event))
 
+    def covers(self, after: int) -> bool:
+        """Whether the ring still holds every event published after ``after``."""
+        with self._lock:
+            return bool(self._ring) and self._ring[0][0] <= after
+
     def replay(self, after: int) -> list[tuple[int, ObservabilityEvent]]:
         """Events in the ring with a sequence number greater than ``after``."""
         with self._lock:

@@ -23,7 +23,7 @@ from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
-from crux_tui.contract.models import IngestDisposition
+from crux_tui.contract.models import IngestDisposition, ObservabilityEvent, items
 from crux_tui.contract.tolerant import decode_json
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -287,8 +287,22 @@ def create_app(
             with contextlib.suppress(ValueError):
                 after = int(raw.strip())
 
+        # The ring is in memory: after a restart (or once it has rolled over) catch the
+        # client up from the store's persistent change log instead.
+        catch_up: list[tuple[int, ObservabilityEvent]] = []
+        if after is not None and not events.covers(after):
+            delta = await run_in_threadpool(store.runs_delta, after)
+            catch_up = [
+                (change.revision, records_event(change.id, "", change.revision))
+                for change in items(delta.changes)
+            ]
+            if catch_up:
+                after = max(after, catch_up[-1][0])
+
         async def body() -> AsyncIterator[bytes]:
             yield b"retry: 1000\n: connected\n\n"
+            for seq, event in catch_up:
+                yield b"event: observability\nid: %d\ndata: %s\n\n" % (seq, _encoder.encode(event))
             async for item in events.subscribe(after=after, keepalive=keepalive):
                 if item is None:
                     yield b": keep-alive\n\n"

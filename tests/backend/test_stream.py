@@ -123,3 +123,22 @@ async def test_bad_last_event_id_is_ignored(pinned_backend: EmbeddedBackend, hea
     await post(pinned_backend, simple_run("z"))
     events = await asyncio.wait_for(task, 10)
     assert events[0][1]["refId"] == "z"
+
+
+async def test_last_event_id_resumes_after_a_restart_from_the_change_log(
+    make_backend: Callable[..., EmbeddedBackend], tmp_path
+) -> None:
+    db = tmp_path / "devtools.sqlite3"
+    first = make_backend(db=db, clock="2026-05-16T18:00:05Z")
+    await post(first, simple_run("run_before"))
+    seen = first.store.revision()
+    await post(first, simple_run("run_while_away_1"))
+    await post(first, simple_run("run_while_away_2"))
+    first.stop()
+
+    second = make_backend(db=db, clock="2026-05-16T18:00:05Z")  # empty in-memory ring
+    events = await asyncio.wait_for(
+        collect_events(second.url + f"{API}/stream", 2, {"Last-Event-ID": str(seen)}), 10
+    )
+    assert [e["payload"]["runId"] for _, e in events] == ["run_while_away_1", "run_while_away_2"]
+    assert all(seq > seen for seq, _ in events)
