@@ -36,8 +36,9 @@ def _ruff() -> str | None:
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed")
 def test_ruff_clean() -> None:
+    paths = [p for p in ("crux_tui", "tests", "benchmarks") if (ROOT / p).is_dir()]
     result = subprocess.run(
-        [_ruff(), "check", "crux_tui", "tests", "benchmarks"],
+        [_ruff(), "check", *paths],
         cwd=ROOT,
         capture_output=True,
         text=True,
