@@ -64,7 +64,7 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def factory(app: Any) -> str:
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from crux_tui.contract.tolerant import decode_tolerant
 T = TypeVar("T")
 API = "/api/observability"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+#: RunDetail bodies above this size are decoded off the event loop.
+OFF_LOOP_DECODE_BYTES = 256 * 1024
 
 
 def _snippet(content: bytes, size: int = 200) -> str:
@@ -162,6 +165,9 @@ class CruxClient:
         (:func:`~crux_tui.contract.tolerant.decode_tolerant`): what fits is kept.
         """
         response = await self._request("GET", f"{API}/runs/{_quote(run_id)}", params=self.params())
+        if len(response.content) > OFF_LOOP_DECODE_BYTES:
+            # a big run: decode in a thread so the caller's event loop (the UI) keeps going
+            return await asyncio.to_thread(self._decode_checked, response, RunDetail)
         return self._decode_checked(response, RunDetail)
 
     async def graph(self, run_id: str) -> Graph:

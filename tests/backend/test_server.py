@@ -149,3 +149,17 @@ def test_busy_database_answers_503(
     assert get(backend, "/runs/a/graph").json()["run"]["recordCount"] == len(simple_run("a"))
     backend.stop()
     store.close()
+
+
+def test_listening_socket_says_tcp_so_responses_are_not_delayed() -> None:
+    """asyncio sets TCP_NODELAY on accepted sockets only when the listener's proto is TCP;
+    without it every keep-alive response waits for a delayed ACK (~40 ms)."""
+    import socket
+
+    from crux_tui.backend.embedded import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

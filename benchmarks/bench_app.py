@@ -1,0 +1,246 @@
+"""App figures (headless ``run_test``): open to first paint, toggles, cursor, live, and
+the same for a plain ``textual.widgets.Tree`` as a reference."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from textual.app import App, ComposeResult
+from textual.widgets import Tree
+
+from benchmarks.common import Result
+from crux_tui.app.main import make_app
+from crux_tui.app.screens.run import RunScreen
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.cli import batches
+from crux_tui.contract.models import RunDetail, items
+from crux_tui.demo import scaled_run_records
+
+SIZE = (120, 40)
+
+
+def load(backend: EmbeddedBackend, records: list[dict]) -> None:
+    for chunk in batches(records):
+        backend.store.ingest_batch(chunk)
+
+
+async def _until(predicate: Callable[[], Any], timeout: float = 120) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark: the app did not get there")
+        await asyncio.sleep(0.002)
+
+
+def _open(app: Any, run_id: str) -> None:
+    """Open the run screen from inside the app (as Enter on the runs list does)."""
+    app.call_later(app.push_screen, RunScreen(run_id))
+
+
+def _loaded(app: Any) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, RunScreen)
+        and screen.timeline.rows is not None
+        and len(screen.timeline.rows) > 0
+    )
+
+
+def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) -> float:
+    """Milliseconds of UI-thread work: the action plus rendering the visible lines."""
+    start = time.perf_counter()
+    action()
+    for y in range(lines if lines is not None else view.size.height):
+        view.render_line(y)
+    return (time.perf_counter() - start) * 1000
+
+
+async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Result]:
+    records = scaled_run_records(size)
+    run_id = records[0]["runId"]
+    opens: list[float] = []
+    toggles: dict[str, list[float]] = {
+        "infrastructure": [],
+        "canonical parents": [],
+        "expand all": [],
+        "cursor move": [],
+    }
+    with EmbeddedBackend(lifecycle_interval=60) as backend:
+        load(backend, records)
+        for rep in range(repeat):
+            app = make_app(backend.url, start_feed=False)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                start = time.perf_counter()
+                _open(app, run_id)
+                await _until(lambda app=app: _loaded(app))
+                await pilot.pause()
+                opens.append((time.perf_counter() - start) * 1000)
+                if not interact or rep:
+                    continue
+                view = app.screen.timeline
+                await pilot.pause(0.5)  # let the worker warm the other toggle layouts
+                for _ in range(3):
+                    toggles["infrastructure"].append(
+                        _ui_work(view, view.action_toggle_infrastructure)
+                    )
+                    toggles["infrastructure"].append(
+                        _ui_work(view, view.action_toggle_infrastructure)
+                    )
+                    toggles["canonical parents"].append(
+                        _ui_work(view, view.action_toggle_canonical)
+                    )
+                    toggles["canonical parents"].append(
+                        _ui_work(view, view.action_toggle_canonical)
+                    )
+                    toggles["expand all"].append(_ui_work(view, view.action_expand_all))
+                    toggles["expand all"].append(_ui_work(view, view.action_collapse_all))
+                    for _ in range(5):
+                        toggles["cursor move"].append(_ui_work(view, view.action_cursor_down, 2))
+                    await pilot.pause()
+    target = {50_000: 1000, 100_000: 2000}.get(size)
+    open_ms = statistics.median(opens)
+    results = [
+        Result(
+            "app",
+            "open run -> first full paint",
+            size,
+            open_ms,
+            "ms",
+            f"< {target:,} ms" if target else "",
+            (open_ms < target) if target else None,
+        )
+    ]
+    for name, samples in toggles.items():
+        if samples:
+            value = statistics.median(samples)
+            results.append(
+                Result(
+                    "app",
+                    f"{name} (UI-thread work)",
+                    size,
+                    value,
+                    "ms",
+                    "< 50 ms",
+                    value < 50,
+                    samples,
+                )
+            )
+    return results
+
+
+async def live(size: int, repeat: int) -> list[Result]:
+    """Ingest that changes the open run -> the repainted view."""
+    records = scaled_run_records(size)
+    run_id = records[0]["runId"]
+    ending, opening = records[-2:], records[:-2]  # the agent's span:end and run:end
+    samples = []
+    for _ in range(repeat):
+        with EmbeddedBackend(lifecycle_interval=60) as backend:
+            load(backend, opening)
+            app = make_app(backend.url)
+            async with (
+                app.run_test(size=SIZE) as pilot,
+                httpx.AsyncClient(base_url=backend.url) as client,
+            ):
+                _open(app, run_id)
+                await _until(lambda app=app: _loaded(app) and app.feed_state == "live")
+                await pilot.pause(0.3)
+                screen = app.screen
+                start = time.perf_counter()
+                await client.post(
+                    "/api/observability/records", json={"schemaVersion": 2, "records": ending}
+                )
+                await _until(
+                    lambda screen=screen: (
+                        screen.detail is not None and screen.detail.run.status == "ok"
+                    )
+                )
+                await pilot.pause()
+                samples.append((time.perf_counter() - start) * 1000)
+    value = statistics.median(samples)
+    return [
+        Result(
+            "live",
+            "ingest -> repainted run view (loopback)",
+            size,
+            value,
+            "ms",
+            "< 150 ms" if size == 1000 else "",
+            (value < 150) if size == 1000 else None,
+            samples,
+        )
+    ]
+
+
+class _TreeHost(App[None]):
+    def __init__(self, detail: RunDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        yield Tree("run")
+
+
+def _fill_tree(tree: Tree, detail: RunDetail) -> None:
+    stack = [(tree.root, detail.root)]
+    while stack:
+        parent, node = stack.pop()
+        for child in items(node.children):
+            added = parent.add(child.display.label or child.spanId, expand=False)
+            stack.append((added, child))
+    tree.root.expand()
+
+
+async def tree_reference(size: int, body: bytes) -> list[Result]:
+    import msgspec
+
+    detail = msgspec.json.decode(body, type=RunDetail)
+    app = _TreeHost(detail)
+    results = []
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.query_one(Tree)
+        start = time.perf_counter()
+        _fill_tree(tree, detail)
+        await pilot.pause()
+        results.append(
+            Result(
+                "tree", "Tree: fill + first paint", size, (time.perf_counter() - start) * 1000, "ms"
+            )
+        )
+        start = time.perf_counter()
+        tree.root.expand_all()
+        await pilot.pause()
+        results.append(
+            Result("tree", "Tree: expand all", size, (time.perf_counter() - start) * 1000, "ms")
+        )
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            tree.action_cursor_down()
+            await pilot.pause()
+            samples.append((time.perf_counter() - start) * 1000)
+        results.append(Result("tree", "Tree: cursor move", size, statistics.median(samples), "ms"))
+    return results
+
+
+async def rss_open(size: int) -> float:
+    """Peak RSS with a run of ``size`` spans open (embedded backend in the same process)."""
+    from benchmarks.common import peak_rss_mb
+
+    records = scaled_run_records(size)
+    run_id = records[0]["runId"]
+    with EmbeddedBackend(lifecycle_interval=60) as backend:
+        load(backend, records)
+        del records
+        app = make_app(backend.url, start_feed=False)
+        async with app.run_test(size=SIZE) as pilot:
+            _open(app, run_id)
+            await _until(lambda app=app: _loaded(app))
+            await pilot.pause(1.0)
+            return peak_rss_mb()

@@ -1,0 +1,91 @@
+"""Backend figures: ingest throughput and projection time."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import httpx
+import msgspec
+
+from benchmarks.common import Result, median_time
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.backend.projection import project_run_detail
+from crux_tui.backend.store import Store
+from crux_tui.cli import batches
+from crux_tui.demo import scaled_run_records
+
+
+def ingest(size: int, repeat: int) -> list[Result]:
+    """Records/s through the store, and through ``POST /records`` on loopback."""
+    records = scaled_run_records(size)
+    store_rates, http_rates = [], []
+    for _ in range(repeat):
+        store = Store(":memory:")
+        chunks = batches(records)
+        start = time.perf_counter()
+        for chunk in chunks:
+            store.ingest_batch(chunk)
+        store_rates.append(len(records) / (time.perf_counter() - start))
+        store.close()
+        with (
+            EmbeddedBackend(lifecycle_interval=60) as backend,
+            httpx.Client(base_url=backend.url, timeout=30) as client,
+        ):
+            bodies = [msgspec.json.encode({"schemaVersion": 2, "records": c}) for c in chunks]
+            start = time.perf_counter()
+            for body in bodies:
+                response = client.post(
+                    "/api/observability/records",
+                    content=body,
+                    headers={"content-type": "application/json"},
+                )
+                response.raise_for_status()
+            http_rates.append(len(records) / (time.perf_counter() - start))
+    store_rate = sorted(store_rates)[len(store_rates) // 2]
+    http_rate = sorted(http_rates)[len(http_rates) // 2]
+    return [
+        Result("backend", "ingest, store (records/s)", size, store_rate, "rec/s"),
+        Result(
+            "backend",
+            "ingest, POST /records (records/s)",
+            size,
+            http_rate,
+            "rec/s",
+            "> 20,000 rec/s",
+            http_rate > 20_000,
+        ),
+    ]
+
+
+def projection(size: int, repeat: int) -> tuple[list[Result], bytes]:
+    """Stored records -> RunDetail JSON: graph assembly, projection, encoding."""
+    records = scaled_run_records(size)
+    store = Store(":memory:")
+    for chunk in batches(records):
+        store.ingest_batch(chunk)
+    run_id = records[0]["runId"]
+    now = datetime.now(UTC)
+    graph_ms, _ = median_time(lambda: store.graph(run_id, include_records=False), repeat)
+    graph = store.graph(run_id, include_records=False)
+    project_ms, _ = median_time(lambda: project_run_detail(graph, now), repeat)
+    detail = project_run_detail(graph, now)
+    encode_ms, _ = median_time(lambda: msgspec.json.encode(detail), repeat)
+    body = msgspec.json.encode(detail)
+    store.close()
+    total = graph_ms + project_ms + encode_ms
+    target = "< 300 ms" if size == 10_000 else ""
+    return [
+        Result("backend", "graph assembly from SQLite", size, graph_ms, "ms"),
+        Result("backend", "projection (project_run_detail)", size, project_ms, "ms"),
+        Result("backend", "RunDetail JSON encode", size, encode_ms, "ms"),
+        Result(
+            "backend",
+            "stored records -> RunDetail JSON",
+            size,
+            total,
+            "ms",
+            target,
+            (total < 300) if target else None,
+        ),
+    ], body

@@ -1,0 +1,91 @@
+"""Benchmarks of crux-tui. Prints a table and writes JSON.
+
+python benchmarks/run.py [--sizes 1000,10000,50000,100000] [--repeat 3] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench_app, bench_backend, bench_client  # noqa: E402
+from benchmarks.common import Result, machine, table  # noqa: E402
+
+
+def reps(size: int, repeat: int) -> int:
+    """Fewer repetitions at the big sizes keep the whole run within minutes."""
+    return max(1, repeat if size <= 10_000 else repeat // 2 if size <= 50_000 else 1)
+
+
+def rss_in_child(size: int) -> Result:
+    out = (
+        subprocess.run(
+            [sys.executable, str(Path(__file__)), "--rss-child", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    value = float(out)
+    return Result(
+        "memory", "peak RSS, run open (app + backend)", size, value, "MB", "< 400 MB", value < 400
+    )
+
+
+def run_all(sizes: list[int], repeat: int, *, rss: bool = True) -> list[Result]:
+    results: list[Result] = []
+    for size in sizes:
+        n = reps(size, repeat)
+        print(f"… {size:,} spans", file=sys.stderr, flush=True)
+        results += bench_backend.ingest(size, n)
+        projected, body = bench_backend.projection(size, n)
+        results += projected
+        results += bench_client.decode_and_layout(size, body, n)
+        results += asyncio.run(bench_app.open_and_toggle(size, n, interact=size == max(sizes)))
+        if size == max(sizes):
+            results += asyncio.run(bench_app.tree_reference(size, body))
+    live_size = min(sizes)
+    results += asyncio.run(bench_app.live(live_size, reps(live_size, repeat)))
+    if rss:
+        results.append(rss_in_child(max(sizes)))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="crux-tui benchmarks")
+    parser.add_argument("--sizes", default="1000,10000,50000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child process")
+    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        print(asyncio.run(bench_app.rss_open(args.rss_child)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    info = machine()
+    results = run_all(sizes, args.repeat, rss=not args.no_rss)
+    print(table(results, info))
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"machine": info, "results": [asdict(r) for r in results]}, indent=2)
+    )
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
