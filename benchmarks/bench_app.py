@@ -51,6 +51,24 @@ def _loaded(app: Any) -> bool:
     )
 
 
+async def _first_paint(view: Any) -> float:
+    """The moment the timeline first renders a row line of the laid-out run."""
+    painted: list[float] = []
+    render = view.render_line
+
+    def spy(y: int) -> Any:
+        strip = render(y)
+        if not painted and view.rows is not None and len(view.rows):
+            painted.append(time.perf_counter())
+        return strip
+
+    view.render_line = spy
+    view.refresh()
+    await _until(lambda: bool(painted))
+    del view.render_line
+    return painted[0]
+
+
 def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) -> float:
     """Milliseconds of UI-thread work: the action plus rendering the visible lines."""
     start = time.perf_counter()
@@ -79,8 +97,9 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
                 start = time.perf_counter()
                 _open(app, run_id)
                 await _until(lambda app=app: _loaded(app))
-                await pilot.pause()
-                opens.append((time.perf_counter() - start) * 1000)
+                view = app.screen.timeline
+                painted = await _first_paint(view)
+                opens.append((painted - start) * 1000)
                 if not interact or rep:
                     continue
                 view = app.screen.timeline

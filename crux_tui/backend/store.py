@@ -43,6 +43,7 @@ from crux_tui.contract.models import (
     StoredRecord,
 )
 from crux_tui.contract.tolerant import MAX_DEPTH, TRUNCATED, limit_depth
+from crux_tui.perf import no_gc
 
 CHANGE_LOG_RETENTION = 5000
 DEFAULT_PAGE_LIMIT = 250
@@ -513,6 +514,10 @@ class Store:
 
     def graph(self, ref: str, *, include_records: bool = True) -> Graph | None:
         """The canonical graph of a run (by run id or trace id), or ``None``."""
+        with no_gc():
+            return self._graph(ref, include_records=include_records)
+
+    def _graph(self, ref: str, *, include_records: bool) -> Graph | None:
         resolved = self.resolve_run(ref)
         if resolved is None:
             return None

@@ -29,6 +29,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import decode_tolerant
+from crux_tui.perf import no_gc
 
 T = TypeVar("T")
 API = "/api/observability"
@@ -99,7 +100,8 @@ class CruxClient:
     def _decode_checked(response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
         """Decode tolerantly: ``(value, paths that could not be parsed)``."""
         try:
-            return decode_tolerant(response.content, kind)
+            with no_gc():
+                return decode_tolerant(response.content, kind)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(
                 f"unexpected response from {response.url.path}: {exc}", _snippet(response.content)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple, overload
 
 from crux_tui.contract.models import RunDetail, RunDetailDetail, RunDetailNode
-from crux_tui.timeline.model import SpanEntry, TimelineModel, build_model, no_gc
+from crux_tui.perf import no_gc
+from crux_tui.timeline.model import SpanEntry, TimelineModel, build_model
 
 ExpandMode = Literal["default", "all", "none"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from crux_tui.contract.models import (
     SpanSummary,
     Timing,
 )
+from crux_tui.perf import no_gc
 
 from . import display as disp
 from . import metrics as met
@@ -98,13 +98,8 @@ class Buckets:
 
 def project_run_detail(graph: Graph, now: datetime) -> RunDetail:
     """Project a canonical graph at ``now`` (aware UTC datetime). Pure; never mutates ``graph``."""
-    enabled = gc.isenabled()
-    gc.disable()  # the projection allocates many acyclic objects; GC passes dominate otherwise
-    try:
+    with no_gc():  # many acyclic objects: GC passes would dominate otherwise
         return _project(graph, now)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _project(graph: Graph, now: datetime) -> RunDetail:
