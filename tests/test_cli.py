@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,3 +147,25 @@ def test_load_records_posts_batches_and_reports_problems(backend: EmbeddedBacken
     assert problems[0].startswith(f"record {len(flat) + 1} (bad): missing_segment_identity")
     page = httpx.get(backend.url + "/api/observability/runs/page").json()
     assert len(page["rows"]) == 6
+
+
+def test_export_round_trips_through_open(make_backend: Any, tmp_path: Path) -> None:
+    """`export` writes what `open` reads: the same run, presented the same way."""
+    from crux_tui.cli import load_records
+    from crux_tui.demo import build_demo_records, read_jsonl
+
+    source = make_backend()
+    assert load_records(source.url, build_demo_records()) == []
+    out = tmp_path / "chat.jsonl"
+    assert main(["export", "run_chat_support", "--url", source.url, "-o", str(out)]) == 0
+
+    records, errors = read_jsonl(out)
+    assert errors == []
+    target = make_backend()
+    assert load_records(target.url, records) == []
+    first = httpx.get(source.url + "/api/observability/runs/run_chat_support/graph").json()
+    second = httpx.get(target.url + "/api/observability/runs/run_chat_support/graph").json()
+    assert [r["payloadJson"] for r in first["records"]] == [
+        r["payloadJson"] for r in second["records"]
+    ]
+    assert first["run"]["spanCount"] == second["run"]["spanCount"] > 10
