@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 import socket
 import sys
@@ -39,6 +40,16 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.setblocking(False)
     return sock
+
+
+def _silence_server_logs() -> None:
+    """The in-process backend shares the terminal with the TUI: a server log line (say, a
+    request cancelled at shutdown) must not be written over the screen."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        logger.propagate = False
 
 
 class EmbeddedBackend:
@@ -90,8 +101,10 @@ class EmbeddedBackend:
         """Bind, start serving, and wait until the server accepts connections."""
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
+        _silence_server_logs()
         config = uvicorn.Config(
             self.app,
+            log_config=None,
             log_level="warning",
             access_log=False,
             lifespan="on",

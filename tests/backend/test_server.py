@@ -163,3 +163,15 @@ def test_listening_socket_says_tcp_so_responses_are_not_delayed() -> None:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_in_process_backend_never_writes_logs_over_the_tui(
+    backend, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Server log lines (e.g. a request cancelled at shutdown) stay off the terminal."""
+    import logging
+
+    logging.getLogger("uvicorn.error").error("Exception in ASGI application")
+    logging.getLogger("uvicorn").warning("timeout graceful shutdown exceeded")
+    captured = capfd.readouterr()
+    assert "ASGI" not in captured.err and "graceful" not in captured.err
