@@ -34,6 +34,7 @@ from crux_tui.perf import no_gc
 T = TypeVar("T")
 API = "/api/observability"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
 #: RunDetail bodies above this size are decoded off the event loop.
 OFF_LOOP_DECODE_BYTES = 256 * 1024
 
@@ -55,6 +56,9 @@ class CruxClient:
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
+        #: RunDetail of a big run takes the backend seconds to project before the first
+        #: byte: it gets a longer wait unless the caller chose a timeout.
+        self._detail_timeout = DETAIL_TIMEOUT if timeout is None else httpx.USE_CLIENT_DEFAULT
         self._http = httpx.AsyncClient(
             base_url=self.url,
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
@@ -166,7 +170,12 @@ class CruxClient:
         A body that does not match the contract is decoded field by field
         (:func:`~crux_tui.contract.tolerant.decode_tolerant`): what fits is kept.
         """
-        response = await self._request("GET", f"{API}/runs/{_quote(run_id)}", params=self.params())
+        response = await self._request(
+            "GET",
+            f"{API}/runs/{_quote(run_id)}",
+            params=self.params(),
+            timeout=self._detail_timeout,
+        )
         if len(response.content) > OFF_LOOP_DECODE_BYTES:
             # a big run: decode in a thread so the caller's event loop (the UI) keeps going
             return await asyncio.to_thread(self._decode_checked, response, RunDetail)
