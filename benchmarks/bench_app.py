@@ -51,22 +51,34 @@ def _loaded(app: Any) -> bool:
     )
 
 
+class _PaintProbe:
+    """Records the moment ``view`` first renders a line while ``ready()`` holds."""
+
+    def __init__(self, view: Any, ready: Callable[[], bool]) -> None:
+        self.view = view
+        self.at: float | None = None
+        render = view.render_line
+
+        def spy(y: int) -> Any:
+            strip = render(y)
+            if self.at is None and ready():
+                self.at = time.perf_counter()
+            return strip
+
+        view.render_line = spy
+
+    async def wait(self) -> float:
+        self.view.refresh()
+        await _until(lambda: self.at is not None)
+        del self.view.render_line
+        assert self.at is not None
+        return self.at
+
+
 async def _first_paint(view: Any) -> float:
     """The moment the timeline first renders a row line of the laid-out run."""
-    painted: list[float] = []
-    render = view.render_line
-
-    def spy(y: int) -> Any:
-        strip = render(y)
-        if not painted and view.rows is not None and len(view.rows):
-            painted.append(time.perf_counter())
-        return strip
-
-    view.render_line = spy
-    view.refresh()
-    await _until(lambda: bool(painted))
-    del view.render_line
-    return painted[0]
+    probe = _PaintProbe(view, lambda: view.rows is not None and len(view.rows) > 0)
+    return await probe.wait()
 
 
 def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) -> float:
@@ -171,17 +183,18 @@ async def live(size: int, repeat: int) -> list[Result]:
                 await _until(lambda app=app: _loaded(app) and app.feed_state == "live")
                 await pilot.pause(0.3)
                 screen = app.screen
+                probe = _PaintProbe(
+                    screen.timeline,
+                    lambda screen=screen: (
+                        screen.detail is not None and screen.detail.run.status == "ok"
+                    ),
+                )
                 start = time.perf_counter()
                 await client.post(
                     "/api/observability/records", json={"schemaVersion": 2, "records": ending}
                 )
-                await _until(
-                    lambda screen=screen: (
-                        screen.detail is not None and screen.detail.run.status == "ok"
-                    )
-                )
-                await pilot.pause()
-                samples.append((time.perf_counter() - start) * 1000)
+                await _until(lambda probe=probe: probe.at is not None)
+                samples.append((await probe.wait() - start) * 1000)
     value = statistics.median(samples)
     return [
         Result(

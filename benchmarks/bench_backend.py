@@ -89,3 +89,31 @@ def projection(size: int, repeat: int) -> tuple[list[Result], bytes]:
             (total < 300) if target else None,
         ),
     ], body
+
+
+def detail_over_http(size: int, repeat: int) -> list[Result]:
+    """``GET /runs/{id}`` on loopback: first read (projected) and repeat read (cached)."""
+    records = scaled_run_records(size)
+    run_id = records[0]["runId"]
+    with (
+        EmbeddedBackend(lifecycle_interval=60) as backend,
+        httpx.Client(base_url=backend.url, timeout=300) as client,
+    ):
+        for chunk in batches(records):
+            backend.store.ingest_batch(chunk)
+        cache = backend.app.state.detail_cache
+
+        def fetch() -> None:
+            client.get(f"/api/observability/runs/{run_id}").raise_for_status()
+
+        def cold() -> None:
+            cache.clear()
+            fetch()
+
+        cold_ms, _ = median_time(cold, repeat)
+        fetch()
+        warm_ms, _ = median_time(fetch, repeat)
+    return [
+        Result("backend", "GET RunDetail, first read (projected)", size, cold_ms, "ms"),
+        Result("backend", "GET RunDetail, repeat read (settled run, cached)", size, warm_ms, "ms"),
+    ]

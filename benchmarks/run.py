@@ -52,6 +52,7 @@ def run_all(sizes: list[int], repeat: int, *, rss: bool = True) -> list[Result]:
         results += bench_backend.ingest(size, n)
         projected, body = bench_backend.projection(size, n)
         results += projected
+        results += bench_backend.detail_over_http(size, n)
         results += bench_client.decode_and_layout(size, body, n)
         results += asyncio.run(bench_app.open_and_toggle(size, n, interact=size == max(sizes)))
         if size == max(sizes):

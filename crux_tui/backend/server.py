@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.lifecycle import LifecycleReconciler
@@ -182,6 +183,7 @@ def create_app(
     keepalive: float = 15.0,
     lifecycle_interval: float | None = 1.0,
     max_body: int = MAX_BODY_BYTES,
+    detail_cache: DetailCache | None = None,
 ) -> Starlette:
     """Build the backend app over ``store``.
 
@@ -190,6 +192,7 @@ def create_app(
     """
     now = make_clock(clock)
     events = bus or EventBus()
+    details = detail_cache if detail_cache is not None else DetailCache()
 
     async def ingest(request: Request) -> Response:
         length = request.headers.get("content-length")
@@ -246,19 +249,33 @@ def create_app(
         return json_response(await read(store.runs_delta, since))
 
     async def run_detail(request: Request) -> Response:
-        from crux_tui.backend.projection import project_run_detail
+        from crux_tui.backend.projection import clock_independent, project_run_detail
 
         ref = request.path_params["run_id"]
         moment = now()
 
-        def build() -> Any:
+        def build() -> bytes | None:
+            summary = store.run_summary(ref)
+            if summary is None:
+                return None
+            revision, conflict = summary.revision, bool(summary.traceAliasConflict)
+            cached = details.get(ref, revision, conflict)
+            if cached is not None:
+                return cached
             graph = store.graph(ref, include_records=False)
-            return None if graph is None else project_run_detail(graph, moment)
+            if graph is None:
+                return None
+            body = _encoder.encode(project_run_detail(graph, moment)) + b"\n"
+            # Keyed by the revision read *before* the graph: a record landing in between
+            # makes the next request miss, never serve a stale body.
+            if clock_independent(graph):
+                details.put(ref, revision, conflict, body)
+            return body
 
-        detail = await read(build)
-        if detail is None:
+        body = await read(build)
+        if body is None:
             return text_response("not found", 404)
-        return json_response(detail)
+        return Response(body, media_type="application/json")
 
     async def run_graph(request: Request) -> Response:
         graph = await read(store.graph, request.path_params["run_id"])
@@ -368,4 +385,5 @@ def create_app(
     app.state.store = store
     app.state.bus = events
     app.state.clock = now
+    app.state.detail_cache = details
     return app

@@ -192,6 +192,8 @@ class RunScreen(CruxScreen):
                 self._pending = False
                 self._request_seq += 1
                 await self._fetch(self._request_seq)
+                # Poll intervals run from the last answer: a slow fetch is not doubled.
+                self._last_poll = time.monotonic()
         finally:
             self._inflight = False
 
@@ -277,7 +279,7 @@ class RunScreen(CruxScreen):
     def _poll_tick(self) -> None:
         """Without a stream: poll every 1 s while running, every 5 s for 60 s after it ends."""
         state = getattr(self.app, "connection_state", "live")
-        if state == "live" and not self.error_message:
+        if self._inflight or (state == "live" and not self.error_message):
             return
         now = time.monotonic()
         scale = max(getattr(self.app, "poll_interval", 1.0), 0.05)

@@ -3,11 +3,12 @@
 Modules: ``times`` (RFC3339), ``index`` (sanitised working copy + indexes), ``reconcile`` (R1-R7),
 ``display`` (display class, kind, label), ``tree`` (re-parenting, folding, sibling order),
 ``ownership`` (explains edges / owner hints), ``metrics``, ``status``, ``diagnostics`` (§6),
-``build`` (assembly). See ``/work/shared/contract/presentation.md``.
+``build`` (assembly), ``settled`` (when the clock no longer matters). See ``/work/shared/contract/presentation.md``.
 """
 
 from __future__ import annotations
 
 from .build import presented_run_status, project_run_detail
+from .settled import clock_independent
 
-__all__ = ["presented_run_status", "project_run_detail"]
+__all__ = ["clock_independent", "presented_run_status", "project_run_detail"]
