@@ -192,7 +192,7 @@ def slow_app(delays: list[float], names: list[str]) -> Starlette:
     async def missing(request: Request) -> PlainTextResponse:
         return PlainTextResponse("not found", 404)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(f"{API}/runs/page", page),
             Route(f"{API}/runs/delta", missing),
@@ -200,10 +200,12 @@ def slow_app(delays: list[float], names: list[str]) -> Starlette:
             Route(f"{API}/runs/{{run_id}}", detail),
         ]
     )
+    app.state.calls = calls
+    return app
 
 
 async def test_slow_run_detail_times_out_clearly_and_keys_keep_working(serve_app) -> None:
-    url = serve_app(slow_app([3.0, 3.0, 0.0], ["never shown", "never shown", "fast second"]))
+    url = serve_app(slow_app([3.0, 0.0], ["never shown", "fast second"]))
     client = CruxClient(url, timeout=httpx.Timeout(1.0, connect=1.0))
     app = make_app(url, client=client, poll_interval=100.0, start_feed=False)  # no polling
     async with app.run_test(size=(120, 36)) as pilot:
@@ -250,3 +252,20 @@ async def test_older_response_never_overwrites_newer(serve_app) -> None:
         assert screen.detail is newest
         await pilot.pause()
         assert "stale" not in screen_text(app)
+
+
+async def test_polling_never_stacks_requests_behind_a_slow_answer(serve_app) -> None:
+    backend = slow_app([1.0, 0.0], ["first (slow)", "polled"])
+    url = serve_app(backend)
+    # No stream: the run screen polls (every 0.05 s while running, 0.25 s once ended).
+    app = make_app(url, poll_interval=0.05, start_feed=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, what="first answer")
+        await asyncio.sleep(0.15)
+        # Twenty poll ticks passed during the slow answer; none of them queued a request.
+        assert backend.state.calls["n"] == 1
+        await wait_for(pilot, lambda: backend.state.calls["n"] >= 2, what="polling resumes")
