@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -37,6 +37,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
 #: RunDetail bodies above this size are decoded off the event loop.
 OFF_LOOP_DECODE_BYTES = 256 * 1024
+#: ``progress(received_bytes, total_bytes)`` while a body downloads; ``total`` is ``None``
+#: when the server sent no length. The last call has ``received == total``.
+Progress = Callable[[int, int | None], None]
 
 
 def _snippet(content: bytes, size: int = 200) -> str:
@@ -82,10 +85,15 @@ class CruxClient:
             out["t"] = self.token
         return out
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, *, progress: Progress | None = None, **kwargs: Any
+    ) -> httpx.Response:
         url = self.url + path
         try:
-            response = await self._http.request(method, path, **kwargs)
+            if progress is None:
+                response = await self._http.request(method, path, **kwargs)
+            else:
+                response = await self._download(method, path, progress, **kwargs)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(url) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
@@ -99,6 +107,32 @@ class CruxClient:
         if response.status_code >= 400:
             raise HttpError(response.status_code, response.text, url)
         return response
+
+    async def _download(
+        self, method: str, path: str, progress: Progress, **kwargs: Any
+    ) -> httpx.Response:
+        """Like ``request`` but reads the body chunk by chunk, reporting ``progress``."""
+        request = self._http.build_request(method, path, **kwargs)
+        streamed = await self._http.send(request, stream=True)
+        try:
+            length = streamed.headers.get("content-length", "")
+            total = int(length) if length.isdigit() else None
+            chunks: list[bytes] = []
+            received = 0
+            progress(0, total)
+            async for chunk in streamed.aiter_bytes():
+                chunks.append(chunk)
+                received += len(chunk)
+                if received != total:
+                    progress(received, total)
+            progress(received, received)
+        finally:
+            await streamed.aclose()
+        # The chunks are already decoded: the copy must not claim a content encoding.
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k != "content-encoding"]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
     @staticmethod
     def _decode_checked(response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
@@ -164,17 +198,21 @@ class CruxClient:
         """``GET /runs/{runId}`` (run id or trace id)."""
         return (await self.run_detail_checked(run_id))[0]
 
-    async def run_detail_checked(self, run_id: str) -> tuple[RunDetail, list[str]]:
+    async def run_detail_checked(
+        self, run_id: str, progress: Progress | None = None
+    ) -> tuple[RunDetail, list[str]]:
         """``GET /runs/{runId}`` plus the paths of fields that could not be parsed.
 
         A body that does not match the contract is decoded field by field
         (:func:`~crux_tui.contract.tolerant.decode_tolerant`): what fits is kept.
+        ``progress`` is told how much of the body has arrived (big runs take seconds).
         """
         response = await self._request(
             "GET",
             f"{API}/runs/{_quote(run_id)}",
             params=self.params(),
             timeout=self._detail_timeout,
+            progress=progress,
         )
         if len(response.content) > OFF_LOOP_DECODE_BYTES:
             # a big run: decode in a thread so the caller's event loop (the UI) keeps going

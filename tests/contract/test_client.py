@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+import msgspec
 import pytest
 from records import RunBuilder, simple_run
 from starlette.applications import Starlette
@@ -101,3 +102,51 @@ async def test_protocol_error_has_snippet(serve_app: Callable[[object], str]) ->
         assert "<html>surprise" in info.value.snippet
         with pytest.raises(ProtocolError):
             await client.runs_delta(0)
+
+
+async def test_run_detail_reports_download_progress(backend: EmbeddedBackend) -> None:
+    from crux_tui.demo import scaled_run_records
+
+    records = scaled_run_records(2000)
+    run_id = records[0]["runId"]
+    for start in range(0, len(records), 2000):
+        backend.store.ingest_batch(records[start : start + 2000])
+    seen: list[tuple[int, int | None]] = []
+    async with CruxClient(backend.url) as client:
+        with_progress, problems = await client.run_detail_checked(
+            run_id, progress=lambda got, total: seen.append((got, total))
+        )
+        plain = await client.run_detail(run_id)
+    assert with_progress == plain and problems == []
+    body_size = seen[-1][0]
+    assert seen[0] == (0, body_size) and seen[-1] == (body_size, body_size)
+    assert len(seen) > 2  # the ~5 MB body arrived in several chunks
+    received = [got for got, _ in seen]
+    assert received == sorted(received)
+
+
+async def test_download_progress_without_a_length(serve_app: Callable[[object], str]) -> None:
+    from starlette.responses import StreamingResponse
+
+    from crux_tui.contract.models import RunDetail, RunDetailNode, RunSummary
+
+    body = msgspec.json.encode(
+        RunDetail(run=RunSummary(runId="r"), root=RunDetailNode(id="run:r"), rows=[])
+    )
+
+    async def detail(request: object) -> StreamingResponse:
+        async def chunks():  # no Content-Length: chunked transfer
+            for start in range(0, len(body), 16):
+                yield body[start : start + 16]
+
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    url = serve_app(Starlette(routes=[Route("/api/observability/runs/{run_id}", detail)]))
+    seen: list[tuple[int, int | None]] = []
+    async with CruxClient(url) as client:
+        result, _ = await client.run_detail_checked(
+            "r", progress=lambda got, total: seen.append((got, total))
+        )
+    assert result.run.runId == "r"
+    assert seen[0] == (0, None) and seen[-1] == (len(body), len(body))
+    assert all(total is None for _, total in seen[1:-1])

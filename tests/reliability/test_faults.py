@@ -269,3 +269,49 @@ async def test_polling_never_stacks_requests_behind_a_slow_answer(serve_app) -> 
         # Twenty poll ticks passed during the slow answer; none of them queued a request.
         assert backend.state.calls["n"] == 1
         await wait_for(pilot, lambda: backend.state.calls["n"] >= 2, what="polling resumes")
+
+
+async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
+    import json
+
+    from starlette.responses import StreamingResponse
+
+    body = json.dumps(slow_detail("trickled run", "span_0")).encode()
+    parts = [body[i : i + len(body) // 6 + 1] for i in range(0, len(body), len(body) // 6 + 1)]
+
+    async def page(request: Request) -> JSONResponse:
+        run = {"runId": "run_slow", "name": "slow run", "status": "ok", "startedAt": ago(5)}
+        return JSONResponse({"revision": 1, "rows": [run]})
+
+    async def detail(request: Request) -> StreamingResponse:
+        await asyncio.sleep(1.2)  # the backend is projecting: no byte yet
+
+        async def trickle():
+            for part in parts:
+                yield part
+                await asyncio.sleep(0.3)
+
+        return StreamingResponse(
+            trickle(), media_type="application/json", headers={"content-length": str(len(body))}
+        )
+
+    url = serve_app(
+        Starlette(routes=[Route(f"{API}/runs/page", page), Route(f"{API}/runs/{{run_id}}", detail)])
+    )
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        screen = app.screen
+        await wait_for(
+            pilot, lambda: "waiting for the backend" in screen_text(app), what="waiting note"
+        )
+        await wait_for(
+            pilot,
+            lambda: "receiving the run:" in screen_text(app) and " of " in screen_text(app),
+            what="download progress",
+        )
+        await wait_for(pilot, lambda: screen.detail is not None, what="loaded")
+        await wait_for(pilot, lambda: "receiving" not in screen_text(app), what="note cleared")
+        assert screen.detail.run.name == "trickled run"

@@ -118,6 +118,10 @@ class RunScreen(CruxScreen):
         self.row_count = 0
         self._pending = False
         self._inflight = False
+        #: First load only: when the fetch started, what the download said, when it last did.
+        self._fetch_started = 0.0
+        self._download_note = ""
+        self._download_shown_at = 0.0
         self._request_seq = 0
         self._applied_seq = 0
         self._last_poll = 0.0
@@ -200,14 +204,19 @@ class RunScreen(CruxScreen):
     async def _fetch(self, seq: int) -> None:
         from crux_tui.app.app import describe_error
 
+        first_load = self.detail is None
+        self._fetch_started, self._download_note = time.monotonic(), ""
         try:
-            detail, problems = await self.app.client.run_detail_checked(self.run_id)
+            detail, problems = await self.app.client.run_detail_checked(
+                self.run_id, progress=self._show_download if first_load else None
+            )
         except crux_errors.CruxError as error:
             self.error_message = describe_error(error, getattr(self.app, "url", ""))
             if isinstance(error, crux_errors.BackendUnreachable):
                 self.app.mark_unreachable(self.error_message)
             self._update_statusline()
             if self.detail is None:
+                self.timeline.show_progress("")
                 self.query_one("#run-title", Static).update(
                     Text(f"Run {clean(self.run_id)} — {self.error_message}", style="bold red")
                 )
@@ -276,8 +285,35 @@ class RunScreen(CruxScreen):
         if message.state == "live":
             self.request_refresh()  # the stream gives no replay: catch up
 
+    def _show_download(self, received: int, total: int | None) -> None:
+        """First load of a big run: say how much of the body has arrived, then decoding."""
+        done = total is not None and received >= total
+        now = time.monotonic()
+        if not done and now - self._download_shown_at < 0.1:
+            return
+        self._download_shown_at = now
+        if done:
+            note = f"decoding {fmt.size(received)}…"
+        elif total:
+            note = f"receiving the run: {fmt.size(received)} of {fmt.size(total)}"
+        else:
+            note = f"receiving the run: {fmt.size(received)}"
+        self._download_note = note
+        self.timeline.show_progress(note)
+
+    def _show_waiting(self) -> None:
+        """First load: before the first byte, the backend is still projecting the run."""
+        if self.detail is not None or not self._inflight or self._download_note:
+            return
+        waited = time.monotonic() - self._fetch_started
+        if waited >= 0.5 and not self.error_message:
+            self.timeline.show_progress(
+                f"waiting for the backend to project the run… {waited:.0f} s"
+            )
+
     def _poll_tick(self) -> None:
         """Without a stream: poll every 1 s while running, every 5 s for 60 s after it ends."""
+        self._show_waiting()
         state = getattr(self.app, "connection_state", "live")
         if self._inflight or (state == "live" and not self.error_message):
             return

@@ -199,6 +199,12 @@ class TimelineView(ScrollView, can_focus=True):
             self.refresh()
         self._layout_worker(detail, self._options, self._generation, estimate)
 
+    def show_progress(self, text: str) -> None:
+        """Before the first layout: one line saying what the load is doing."""
+        if self._model is None:
+            self._status_line = text
+            self.refresh()
+
     def select_span(self, span_id: str) -> bool:
         """Reveal ``span_id`` (expand ancestors), move the cursor to it and scroll it into view."""
         if self._model is None:
