@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -44,23 +45,51 @@ def rss_in_child(size: int) -> Result:
     )
 
 
-def run_all(sizes: list[int], repeat: int, *, rss: bool = True) -> list[Result]:
-    results: list[Result] = []
-    for size in sizes:
-        n = reps(size, repeat)
-        print(f"… {size:,} spans", file=sys.stderr, flush=True)
-        results += bench_backend.ingest(size, n)
+Phase = Callable[[str, int, Callable[[], list[Result]]], None]
+
+
+def run_size(size: int, n: int, largest: bool, phase: Phase) -> None:
+    """Every figure at one size."""
+    phase("ingest", size, lambda: bench_backend.ingest(size, n))
+    bodies: list[bytes] = []
+
+    def projection() -> list[Result]:
         projected, body = bench_backend.projection(size, n)
-        results += projected
-        results += bench_backend.detail_over_http(size, n)
-        results += bench_client.decode_and_layout(size, body, n)
-        results += asyncio.run(bench_app.open_and_toggle(size, n, interact=size == max(sizes)))
-        if size == max(sizes):
-            results += asyncio.run(bench_app.tree_reference(size, body))
+        bodies.append(body)
+        return projected
+
+    phase("projection", size, projection)
+    phase("GET RunDetail", size, lambda: bench_backend.detail_over_http(size, n))
+    if bodies:
+        phase("decode", size, lambda: bench_client.decode_and_layout(size, bodies[0], n))
+    phase("app", size, lambda: asyncio.run(bench_app.open_and_toggle(size, n, interact=largest)))
+    if largest and bodies:
+        phase("Tree", size, lambda: asyncio.run(bench_app.tree_reference(size, bodies[0])))
+
+
+def run_all(sizes: list[int], repeat: int, *, rss: bool = True) -> list[Result]:
+    """Every figure; a phase that fails is reported and the others still run."""
+    results: list[Result] = []
+
+    def phase(label: str, size: int, fn: Callable[[], list[Result]]) -> None:
+        try:
+            got = fn()
+        except Exception as exc:  # report, keep the figures gathered so far
+            print(f"  ! {label} at {size:,} spans failed: {exc!r}", file=sys.stderr, flush=True)
+            return
+        for result in got:
+            print(f"  {result.name} [{size:,}]: {result.value:,.1f} {result.unit}", file=sys.stderr)
+        results.extend(got)
+
+    for size in sizes:
+        print(f"… {size:,} spans", file=sys.stderr, flush=True)
+        run_size(size, reps(size, repeat), size == max(sizes), phase)
     live_size = min(sizes)
-    results += asyncio.run(bench_app.live(live_size, reps(live_size, repeat)))
+    phase(
+        "live", live_size, lambda: asyncio.run(bench_app.live(live_size, reps(live_size, repeat)))
+    )
     if rss:
-        results.append(rss_in_child(max(sizes)))
+        phase("rss", max(sizes), lambda: [rss_in_child(max(sizes))])
     return results
 
 

@@ -48,6 +48,16 @@ class DetailCache:
             self.hits += 1
             return entry.body
 
+    def holds(self, ref: str, revision: int, alias_conflict: bool) -> bool:
+        """Whether :meth:`get` would hit (without counting, or refreshing recency)."""
+        with self._lock:
+            entry = self._entries.get(ref)
+            return (
+                entry is not None
+                and entry.revision == revision
+                and entry.alias_conflict == alias_conflict
+            )
+
     def put(self, ref: str, revision: int, alias_conflict: bool, body: bytes) -> None:
         """Keep ``body``; bodies larger than the whole budget are not kept."""
         if len(body) > self.max_bytes:

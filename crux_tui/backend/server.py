@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crux_tui.backend.detail_cache import DetailCache
+from crux_tui.backend.details import DetailWarmer, run_detail_body
 from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.lifecycle import LifecycleReconciler
@@ -193,6 +194,7 @@ def create_app(
     now = make_clock(clock)
     events = bus or EventBus()
     details = detail_cache if detail_cache is not None else DetailCache()
+    warmer = DetailWarmer(store, details, now)
 
     async def ingest(request: Request) -> Response:
         length = request.headers.get("content-length")
@@ -221,6 +223,7 @@ def create_app(
             events.publish(
                 change.revision, records_event(change.runId, change.traceId, change.revision)
             )
+            warmer.schedule(change.runId)
         headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
         return json_response(ingest_body(result.dispositions), 202, headers)
 
@@ -249,30 +252,7 @@ def create_app(
         return json_response(await read(store.runs_delta, since))
 
     async def run_detail(request: Request) -> Response:
-        from crux_tui.backend.projection import clock_independent, project_run_detail
-
-        ref = request.path_params["run_id"]
-        moment = now()
-
-        def build() -> bytes | None:
-            summary = store.run_summary(ref)
-            if summary is None:
-                return None
-            revision, conflict = summary.revision, bool(summary.traceAliasConflict)
-            cached = details.get(ref, revision, conflict)
-            if cached is not None:
-                return cached
-            graph = store.graph(ref, include_records=False)
-            if graph is None:
-                return None
-            body = _encoder.encode(project_run_detail(graph, moment)) + b"\n"
-            # Keyed by the revision read *before* the graph: a record landing in between
-            # makes the next request miss, never serve a stale body.
-            if clock_independent(graph):
-                details.put(ref, revision, conflict, body)
-            return body
-
-        body = await read(build)
+        body = await read(run_detail_body, store, details, request.path_params["run_id"], now())
         if body is None:
             return text_response("not found", 404)
         return Response(body, media_type="application/json")
@@ -358,15 +338,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = None
+        tasks = [asyncio.create_task(warmer.run())]
         if lifecycle_interval:
             reconciler = LifecycleReconciler(store, events, now, lifecycle_interval)
-            task = asyncio.create_task(reconciler.run())
+            tasks.append(asyncio.create_task(reconciler.run()))
         try:
             yield
         finally:
             events.close()
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

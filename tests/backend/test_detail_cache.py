@@ -80,3 +80,25 @@ def test_cache_is_bounded_by_bytes() -> None:
     assert cache.get("huge", 1, False) is None
     assert cache.get("a", 2, False) is None and cache.get("a", 1, True) is None
     assert cache.size_bytes <= 10
+
+
+def test_a_run_that_ends_is_projected_before_anyone_asks(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    import time
+
+    backend = make_backend(clock=MovableClock("2026-05-16T18:00:05Z"))
+    cache: DetailCache = backend.app.state.detail_cache
+    run = RunBuilder("open-run")
+    open_records = [run.run_start(), run.span_start("agent", "agent.run", name="agent")]
+    for body in (batch(simple_run("ended")), batch(open_records)):
+        assert httpx.post(f"{backend.url}{API}/records", json=body).status_code == 202
+    deadline = time.monotonic() + 10
+    while cache.size_bytes == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.size_bytes > 0  # warmed in the background, no read yet
+    assert cache.hits == 0
+    body = _detail(backend, "ended")
+    assert cache.hits == 1 and body.json()["run"]["runId"] == "ended"
+    _detail(backend, "open-run")  # the open run was never warmed: a miss
+    assert cache.hits == 1

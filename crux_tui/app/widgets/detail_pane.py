@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -483,13 +484,16 @@ class DetailPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(render_detail(None, None), id="detail-summary", markup=False)
-        yield Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title")
-        yield OptionList(id="detail-artifacts")
-        yield Static("ATTRIBUTES", classes="section-title", id="detail-attributes-title")
-        yield JsonTree({}, label="attributes", id="detail-attributes")
-
-    def on_mount(self) -> None:
-        self._sync_sections()
+        # Sections start hidden (nothing selected yet); ``show`` reveals what has content.
+        sections: list[Widget] = [
+            Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title"),
+            OptionList(id="detail-artifacts"),
+            Static("ATTRIBUTES", classes="section-title", id="detail-attributes-title"),
+            JsonTree({}, label="attributes", id="detail-attributes"),
+        ]
+        for section in sections:
+            section.display = False
+            yield section
 
     @property
     def artifacts(self) -> list[ArtifactSummary]:

@@ -1,0 +1,95 @@
+"""RunDetail bodies: projected on demand, cached once settled, warmed when a run ends.
+
+``GET /runs/{runId}`` and the background warmer share :func:`run_detail_body`, so there is
+one place that decides when a projected body may be kept (see ``detail_cache``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+
+from crux_tui.backend.detail_cache import DetailCache
+from crux_tui.backend.projection import clock_independent, project_run_detail
+from crux_tui.backend.store import Store
+
+log = logging.getLogger(__name__)
+_encoder = msgspec.json.Encoder()
+
+#: Runs up to this many spans are projected in the background when they end (a body of
+#: about 2.4 KB a span must still fit the cache budget for warming to be of any use).
+WARM_SPAN_LIMIT = 20_000
+
+
+def run_detail_body(store: Store, cache: DetailCache, ref: str, moment: datetime) -> bytes | None:
+    """The encoded RunDetail of ``ref`` (run id or trace id) at ``moment``; ``None`` if unknown."""
+    summary = store.run_summary(ref)
+    if summary is None:
+        return None
+    revision, conflict = summary.revision, bool(summary.traceAliasConflict)
+    cached = cache.get(ref, revision, conflict)
+    if cached is not None:
+        return cached
+    graph = store.graph(ref, include_records=False)
+    if graph is None:
+        return None
+    body = _encoder.encode(project_run_detail(graph, moment)) + b"\n"
+    # Keyed by the revision read *before* the graph: a record landing in between makes
+    # the next request miss, never serve an out-of-date body.
+    if clock_independent(graph):
+        cache.put(ref, revision, conflict, body)
+    return body
+
+
+class DetailWarmer:
+    """Projects runs that have just ended, off the event loop, so opening them is a cache hit.
+
+    Changes are coalesced: a run is projected once ``delay`` seconds after its last batch.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        cache: DetailCache,
+        clock: Callable[[], datetime],
+        delay: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.clock = clock
+        self.delay = delay
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def schedule(self, run_id: str) -> None:
+        """Note that ``run_id`` changed; it is warmed if it has ended."""
+        self._pending.add(run_id)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Warm scheduled runs until cancelled."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self.delay)
+            self._wake.clear()
+            batch, self._pending = self._pending, set()
+            for run_id in batch:
+                with contextlib.suppress(Exception):
+                    await run_in_threadpool(self._warm, run_id)
+
+    def _warm(self, run_id: str) -> None:
+        summary = self.store.run_summary(run_id)
+        if summary is None or not summary.endedAt or summary.spanCount > WARM_SPAN_LIMIT:
+            return
+        if self.cache.holds(run_id, summary.revision, bool(summary.traceAliasConflict)):
+            return  # a reader got there first
+        try:
+            run_detail_body(self.store, self.cache, run_id, self.clock())
+        except Exception:  # a hostile run must not stop the warmer; reads will report it
+            log.debug("warming %s failed", run_id, exc_info=True)
