@@ -14,6 +14,7 @@ from rich.text import Text
 from crux_tui import values
 from crux_tui.contract.models import TERMINAL_STATUSES
 from crux_tui.sanitize import clean
+from crux_tui.timestamps import parse_datetime
 from crux_tui.values import number
 
 DASH = "—"
@@ -90,31 +91,8 @@ def duration(ms: Any, *, compact: bool = False) -> str:
     return f"{hours}h{gap}{rest // 60:02d}m"
 
 
-def parse_time(value: Any) -> datetime | None:
-    """Parse an RFC3339(Nano) timestamp; ``None`` when empty or unparseable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # Python < 3.11 style limits: trim nanoseconds to microseconds.
-    if "." in text:
-        head, _, tail = text.partition(".")
-        digits = ""
-        rest = ""
-        for index, char in enumerate(tail):
-            if not char.isdigit():
-                rest = tail[index:]
-                break
-            digits += char
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest}" if digits else head + rest
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+#: RFC3339 -> aware UTC datetime, ``None`` when unparseable.
+parse_time = parse_datetime
 
 
 def relative_time(value: Any, now: datetime | None = None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from crux_tui.timestamps import parse_datetime
+
 
 @lru_cache(maxsize=65536)
 def sort_key(value: str | None) -> str:
@@ -15,17 +17,8 @@ def sort_key(value: str | None) -> str:
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse(value: str | None) -> datetime | None:
-    """Parse an RFC3339 timestamp (naive values are taken as UTC); ``None`` when invalid."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+#: RFC3339 -> aware UTC datetime, ``None`` when unparseable.
+parse = parse_datetime
 
 
 def format_ts(moment: datetime) -> str:

@@ -12,7 +12,6 @@ No Textual imports here.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from crux_tui.contract.models import (
@@ -24,6 +23,7 @@ from crux_tui.contract.models import (
 from crux_tui.contract.vocabulary import LABEL_FIELDS, is_infrastructure_primitive
 from crux_tui.perf import no_gc
 from crux_tui.sanitize import clean
+from crux_tui.timestamps import epoch_ms
 from crux_tui.values import metric, number
 
 #: Statuses that count as errors for navigation and colouring.
@@ -51,62 +51,8 @@ def severity_of(status: str) -> str:
 
 # --------------------------------------------------------------------------- time
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SECOND_CACHE: dict[str, float] = {}
-
-
-def parse_ms(value: Any) -> float | None:
-    """RFC3339(Nano) timestamp -> epoch milliseconds; ``None`` if empty/unparseable.
-
-    Fast path caches the whole-second prefix, since spans of one run share seconds.
-    """
-    if not isinstance(value, str) or len(value) < 19:
-        return None
-    head = value[:19]
-    base = _SECOND_CACHE.get(head)
-    if base is None:
-        try:
-            parsed = datetime.fromisoformat(head)
-        except ValueError:
-            return _slow_parse(value)
-        base = (parsed.replace(tzinfo=UTC) - _EPOCH).total_seconds() * 1000.0
-        if len(_SECOND_CACHE) > 100_000:
-            _SECOND_CACHE.clear()
-        _SECOND_CACHE[head] = base
-    rest = value[19:]
-    if rest in ("Z", "z", ""):
-        return base
-    frac = 0.0
-    if rest[0] == ".":
-        end = 1
-        while end < len(rest) and rest[end].isdigit():
-            end += 1
-        digits = rest[1:end]
-        if digits:
-            frac = int(digits[:9]) / (10 ** min(len(digits), 9)) * 1000.0
-        rest = rest[end:]
-    if rest in ("Z", "z", ""):
-        return base + frac
-    if len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
-        try:
-            offset = (int(rest[1:3]) * 60 + int(rest[4:6])) * 60_000.0
-        except ValueError:
-            return _slow_parse(value)
-        return base + frac - offset if rest[0] == "+" else base + frac + offset
-    return _slow_parse(value)
-
-
-def _slow_parse(value: str) -> float | None:
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return (parsed - _EPOCH).total_seconds() * 1000.0
+#: RFC3339 -> epoch milliseconds (shared with the rest of the app).
+parse_ms = epoch_ms
 
 
 def _tokens(metrics: Any) -> float | None:
