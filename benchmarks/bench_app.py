@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Tree
 
 from benchmarks.common import Result
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.run import RunScreen
+from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.cli import batches
 from crux_tui.contract.models import RunDetail, items
@@ -40,6 +42,44 @@ async def _until(predicate: Callable[[], Any], timeout: float = 120) -> None:
 def _open(app: Any, run_id: str) -> None:
     """Open the run screen from inside the app (as Enter on the runs list does)."""
     app.call_later(app.push_screen, RunScreen(run_id))
+
+
+class _FirstRowPaint:
+    """Records the first moment any timeline renders a line of a laid-out run."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self._original = TimelineView.render_line
+
+    def __enter__(self) -> _FirstRowPaint:
+        original, probe = self._original, self
+
+        def spy(view: Any, y: int) -> Any:
+            strip = original(view, y)
+            if probe.at is None and view.rows is not None and len(view.rows):
+                probe.at = time.perf_counter()
+            return strip
+
+        TimelineView.render_line = spy  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        TimelineView.render_line = self._original  # type: ignore[method-assign]
+
+
+async def _open_by_key(app: Any, run_id: str) -> float:
+    """Enter on the run in the runs list, as a user presses it -> first painted row (ms)."""
+    from crux_tui.app.screens.runs import RunsScreen
+
+    await _until(
+        lambda: isinstance(app.screen, RunsScreen) and app.screen.selected_run_id() == run_id
+    )
+    with _FirstRowPaint() as probe:
+        start = time.perf_counter()
+        app.post_message(events.Key("enter", "\r"))
+        await _until(lambda: probe.at is not None)
+    assert probe.at is not None
+    return (probe.at - start) * 1000
 
 
 def _loaded(app: Any) -> bool:
@@ -75,12 +115,6 @@ class _PaintProbe:
         return self.at
 
 
-async def _first_paint(view: Any) -> float:
-    """The moment the timeline first renders a row line of the laid-out run."""
-    probe = _PaintProbe(view, lambda: view.rows is not None and len(view.rows) > 0)
-    return await probe.wait()
-
-
 def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) -> float:
     """Milliseconds of UI-thread work: the action plus rendering the visible lines."""
     start = time.perf_counter()
@@ -105,13 +139,7 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
         for rep in range(repeat):
             app = make_app(backend.url, start_feed=False)
             async with app.run_test(size=SIZE) as pilot:
-                await pilot.pause()
-                start = time.perf_counter()
-                _open(app, run_id)
-                await _until(lambda app=app: _loaded(app))
-                view = app.screen.timeline
-                painted = await _first_paint(view)
-                opens.append((painted - start) * 1000)
+                opens.append(await _open_by_key(app, run_id))
                 if not interact or rep:
                     continue
                 view = app.screen.timeline
@@ -145,6 +173,7 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
             "ms",
             f"< {target:,} ms" if target else "",
             (open_ms < target) if target else None,
+            opens,
         )
     ]
     for name, samples in toggles.items():

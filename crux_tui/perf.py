@@ -34,3 +34,55 @@ def no_gc() -> Iterator[None]:
             _users -= 1
             if _users == 0 and _was_enabled:
                 gc.enable()
+
+
+class IdleCollector:
+    """Moves full (oldest-generation) GC passes to moments when the user is idle.
+
+    A full pass over an app's heap takes 100 ms or more and CPython starts one at
+    whatever allocation tips the count over, typically while a screen is opening. While
+    started, automatic full passes are off (young generations still collect as usual);
+    :meth:`tick` runs the full pass once one is due *and* there has been no input for
+    ``idle_after`` seconds, or regardless after ``force_after`` seconds of constant input.
+    """
+
+    def __init__(self, idle_after: float = 1.0, force_after: float = 30.0) -> None:
+        self.idle_after = idle_after
+        self.force_after = force_after
+        self.full_passes = 0
+        self._saved: tuple[int, int, int] | None = None
+        self._due_after = 10
+        self._last_input = 0.0
+        self._last_full = 0.0
+
+    def start(self, now: float) -> None:
+        """Take over full passes (remembering the thresholds to restore)."""
+        if self._saved is not None:
+            return
+        self._saved = gc.get_threshold()
+        young, middle, old = self._saved
+        self._due_after = max(old, 1)
+        gc.set_threshold(young, middle, 1_000_000_000)
+        self._last_input = self._last_full = now
+
+    def stop(self) -> None:
+        """Give full passes back to CPython."""
+        if self._saved is not None:
+            gc.set_threshold(*self._saved)
+            self._saved = None
+
+    def note_input(self, now: float) -> None:
+        """The user pressed a key or used the mouse."""
+        self._last_input = now
+
+    def tick(self, now: float) -> bool:
+        """Run a full pass if one is due and the moment is right; True if it ran."""
+        if self._saved is None or gc.get_count()[2] < self._due_after:
+            return False
+        idle = now - self._last_input >= self.idle_after
+        if not idle and now - self._last_full < self.force_after:
+            return False
+        gc.collect()
+        self.full_passes += 1
+        self._last_full = now
+        return True

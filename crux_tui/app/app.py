@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -17,6 +18,7 @@ from crux_tui.app.keymap import load_keymap
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import clean
 
 #: How the feed's connection states are named in the UI.
@@ -84,6 +86,8 @@ class CruxApp(App[int]):
         self.feed_state = "connecting"
         self._unreachable = False
         self.sub_title = clean(self.url)
+        #: Full GC passes wait for a pause in the user's input (see ``IdleCollector``).
+        self.idle_collector = IdleCollector()
 
     # ------------------------------------------------------------------ services
 
@@ -99,6 +103,8 @@ class CruxApp(App[int]):
     async def on_mount(self) -> None:
         from crux_tui.app.screens.runs import RunsScreen
 
+        self.idle_collector.start(time.monotonic())
+        self.set_interval(0.5, lambda: self.idle_collector.tick(time.monotonic()))
         keymap, problems = load_keymap()
         self._notices.extend(problems)
         if keymap:
@@ -119,7 +125,13 @@ class CruxApp(App[int]):
                 timeout=15,
             )
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.idle_collector.note_input(time.monotonic())
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        self.idle_collector.stop()
         if self._owns_client and self._client is not None:
             closer = getattr(self._client, "aclose", None) or getattr(self._client, "close", None)
             if closer is not None:

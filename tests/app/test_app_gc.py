@@ -1,0 +1,24 @@
+"""The app defers full GC passes to pauses in the user's input, and gives them back on exit."""
+
+from __future__ import annotations
+
+import gc
+
+from crux_tui.app.main import make_app
+
+
+async def test_full_gc_passes_wait_for_idle_and_are_restored(backend_url: str) -> None:
+    saved = gc.get_threshold()
+    app = make_app(backend_url, start_feed=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert gc.get_threshold()[2] > 1_000_000  # CPython's own full passes are off
+        collector = app.idle_collector
+        before = collector._last_input
+        await pilot.press("j")
+        assert collector._last_input > before  # key presses count as input
+        for _ in range(12):
+            gc.collect(1)  # make a full pass due
+        await pilot.pause(2.0)  # no input: the next tick runs it
+        assert collector.full_passes >= 1
+    assert gc.get_threshold() == saved

@@ -1,0 +1,82 @@
+"""GC helpers: ``no_gc`` nesting and the ``IdleCollector`` that moves full passes to idle time."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from crux_tui.perf import IdleCollector, no_gc
+
+
+def _make_full_pass_due() -> None:
+    for _ in range(12):  # each middle-generation pass counts towards the next full one
+        gc.collect(1)
+
+
+def test_no_gc_nests_and_restores() -> None:
+    assert gc.isenabled()
+    with no_gc():
+        assert not gc.isenabled()
+        with no_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_no_gc_counts_concurrent_users() -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with no_gc():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    inside.wait(5)
+    with no_gc():
+        pass
+    assert not gc.isenabled()  # the other thread is still inside
+    release.set()
+    worker.join()
+    assert gc.isenabled()
+
+
+def test_idle_collector_waits_for_a_pause_in_input() -> None:
+    saved = gc.get_threshold()
+    collector = IdleCollector(idle_after=1.0, force_after=30.0)
+    collector.start(now=100.0)
+    try:
+        assert gc.get_threshold()[:2] == saved[:2]
+        assert gc.get_threshold()[2] > 1_000_000  # CPython no longer starts full passes
+        assert not collector.tick(now=102.0)  # idle, but nothing due yet
+        _make_full_pass_due()
+        collector.note_input(now=102.0)
+        assert not collector.tick(now=102.5)  # the user is typing
+        assert collector.tick(now=103.5)  # a pause: the full pass runs
+        assert collector.full_passes == 1
+        assert gc.get_count()[2] == 0
+        assert not collector.tick(now=200.0)  # and is not repeated until due again
+    finally:
+        collector.stop()
+    assert gc.get_threshold() == saved
+
+
+def test_idle_collector_runs_anyway_under_constant_input() -> None:
+    collector = IdleCollector(idle_after=1.0, force_after=30.0)
+    collector.start(now=0.0)
+    try:
+        _make_full_pass_due()
+        for second in range(1, 30):
+            collector.note_input(now=float(second))
+            assert not collector.tick(now=second + 0.1)
+        collector.note_input(now=30.0)
+        assert collector.tick(now=30.1)  # 30 s without a pause: no longer deferred
+    finally:
+        collector.stop()
+
+
+def test_stopped_collector_never_collects() -> None:
+    collector = IdleCollector()
+    _make_full_pass_due()
+    assert not collector.tick(now=1e9)
