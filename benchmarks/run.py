@@ -27,22 +27,65 @@ def reps(size: int, repeat: int) -> int:
     return max(1, repeat if size <= 10_000 else repeat // 2 if size <= 50_000 else 1)
 
 
-def rss_in_child(size: int) -> Result:
-    out = (
-        subprocess.run(
-            [sys.executable, str(Path(__file__)), "--rss-child", str(size)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
+def rss_figure(size: int) -> list[Result]:
+    value = asyncio.run(bench_app.rss_open(size))
+    return [
+        Result(
+            "memory",
+            "peak RSS, run open (app + backend)",
+            size,
+            value,
+            "MB",
+            "< 400 MB",
+            value < 400,
         )
-        .stdout.strip()
-        .splitlines()[-1]
+    ]
+
+
+def in_child(job: str) -> list[Result]:
+    """Run one job (``size:N:LARGEST:REPEAT``, ``live:N:REPEAT``, ``rss:N``) in a fresh process.
+
+    Each size gets a clean interpreter: figures do not carry the heap of earlier sizes.
+    """
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--child", job],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
-    value = float(out)
-    return Result(
-        "memory", "peak RSS, run open (app + backend)", size, value, "MB", "< 400 MB", value < 400
-    )
+    return [Result(**row) for row in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def run_job(job: str) -> list[Result]:
+    """The figures of one job, in this process (progress on stderr)."""
+    kind, *fields = job.split(":")
+    numbers = [int(f) for f in fields]
+    results: list[Result] = []
+    phase = _phase_into(results)
+    if kind == "size":
+        size, largest, repeat = numbers
+        run_size(size, reps(size, repeat), bool(largest), phase)
+    elif kind == "live":
+        size, repeat = numbers
+        phase("live", size, lambda: asyncio.run(bench_app.live(size, reps(size, repeat))))
+    elif kind == "rss":
+        phase("rss", numbers[0], lambda: rss_figure(numbers[0]))
+    return results
+
+
+def _phase_into(results: list[Result]) -> Phase:
+    def phase(label: str, size: int, fn: Callable[[], list[Result]]) -> None:
+        try:
+            got = fn()
+        except Exception as exc:  # report, keep the figures gathered so far
+            print(f"  ! {label} at {size:,} spans failed: {exc!r}", file=sys.stderr, flush=True)
+            return
+        for result in got:
+            print(f"  {result.name} [{size:,}]: {result.value:,.1f} {result.unit}", file=sys.stderr)
+        results.extend(got)
+
+    return phase
 
 
 Phase = Callable[[str, int, Callable[[], list[Result]]], None]
@@ -67,29 +110,27 @@ def run_size(size: int, n: int, largest: bool, phase: Phase) -> None:
         phase("Tree", size, lambda: asyncio.run(bench_app.tree_reference(size, bodies[0])))
 
 
-def run_all(sizes: list[int], repeat: int, *, rss: bool = True) -> list[Result]:
-    """Every figure; a phase that fails is reported and the others still run."""
-    results: list[Result] = []
+def run_all(
+    sizes: list[int], repeat: int, *, rss: bool = True, isolated: bool = True
+) -> list[Result]:
+    """Every figure; each size (and live, and RSS) in its own process unless not ``isolated``.
 
-    def phase(label: str, size: int, fn: Callable[[], list[Result]]) -> None:
-        try:
-            got = fn()
-        except Exception as exc:  # report, keep the figures gathered so far
-            print(f"  ! {label} at {size:,} spans failed: {exc!r}", file=sys.stderr, flush=True)
-            return
-        for result in got:
-            print(f"  {result.name} [{size:,}]: {result.value:,.1f} {result.unit}", file=sys.stderr)
-        results.extend(got)
-
-    for size in sizes:
-        print(f"… {size:,} spans", file=sys.stderr, flush=True)
-        run_size(size, reps(size, repeat), size == max(sizes), phase)
-    live_size = min(sizes)
-    phase(
-        "live", live_size, lambda: asyncio.run(bench_app.live(live_size, reps(live_size, repeat)))
-    )
+    A phase that fails is reported and the others still run.
+    """
+    jobs = [f"size:{size}:{int(size == max(sizes))}:{repeat}" for size in sizes]
+    jobs.append(f"live:{min(sizes)}:{repeat}")
     if rss:
-        phase("rss", max(sizes), lambda: [rss_in_child(max(sizes))])
+        jobs.append(f"rss:{max(sizes)}")
+    results: list[Result] = []
+    for job in jobs:
+        print(f"… {job}", file=sys.stderr, flush=True)
+        if not isolated:
+            results += run_job(job)
+            continue
+        try:
+            results += in_child(job)
+        except (subprocess.CalledProcessError, ValueError) as exc:
+            print(f"  ! {job} failed: {exc!r}", file=sys.stderr, flush=True)
     return results
 
 
@@ -99,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child process")
-    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.rss_child:
-        print(asyncio.run(bench_app.rss_open(args.rss_child)))
+    if args.child:
+        print(json.dumps([asdict(r) for r in run_job(args.child)]))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     info = machine()
