@@ -83,12 +83,12 @@ async def _open_by_key(app: Any, run_id: str) -> float:
 
 
 def _loaded(app: Any) -> bool:
+    """The run screen is up and its timeline has laid out rows."""
     screen = app.screen
-    return (
-        isinstance(screen, RunScreen)
-        and screen.timeline.rows is not None
-        and len(screen.timeline.rows) > 0
-    )
+    if not isinstance(screen, RunScreen):
+        return False
+    views = screen.query(TimelineView)  # empty until the screen has composed
+    return bool(views) and views.first().rows is not None and len(views.first().rows) > 0
 
 
 class _PaintProbe:

@@ -9,6 +9,7 @@ process-wide), and re-enables it when the last one leaves.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,17 +42,23 @@ class IdleCollector:
 
     A full pass over an app's heap takes 100 ms or more and CPython starts one at
     whatever allocation tips the count over, typically while a screen is opening. While
-    started, automatic full passes are off (young generations still collect as usual);
-    :meth:`tick` runs the full pass once one is due *and* there has been no input for
-    ``idle_after`` seconds, or regardless after ``force_after`` seconds of constant input.
+    started, automatic full passes are off (young generations still collect as usual) and
+    :meth:`tick` runs one when CPython would have wanted it (its generation count is due
+    *and* the heap grew by ``growth`` since the last full pass, the analogue of CPython's
+    own 25 % rule) and the moment is right: no input and no work in flight for
+    ``idle_after`` seconds, or ``force_after`` seconds without such a pause.
     """
 
-    def __init__(self, idle_after: float = 1.0, force_after: float = 30.0) -> None:
+    def __init__(
+        self, idle_after: float = 1.0, force_after: float = 30.0, growth: float = 0.25
+    ) -> None:
         self.idle_after = idle_after
         self.force_after = force_after
+        self.growth = growth
         self.full_passes = 0
         self._saved: tuple[int, int, int] | None = None
         self._due_after = 10
+        self._blocks_after_full = 0
         self._last_input = 0.0
         self._last_full = 0.0
 
@@ -63,6 +70,7 @@ class IdleCollector:
         young, middle, old = self._saved
         self._due_after = max(old, 1)
         gc.set_threshold(young, middle, 1_000_000_000)
+        self._blocks_after_full = sys.getallocatedblocks()
         self._last_input = self._last_full = now
 
     def stop(self) -> None:
@@ -75,9 +83,21 @@ class IdleCollector:
         """The user pressed a key or used the mouse."""
         self._last_input = now
 
-    def tick(self, now: float) -> bool:
-        """Run a full pass if one is due and the moment is right; True if it ran."""
+    def due(self) -> bool:
+        """Whether CPython would run a full pass now."""
         if self._saved is None or gc.get_count()[2] < self._due_after:
+            return False
+        return sys.getallocatedblocks() > self._blocks_after_full * (1 + self.growth)
+
+    def tick(self, now: float, busy: bool = False) -> bool:
+        """Run a full pass if one is due and the moment is right; True if it ran.
+
+        ``busy``: the app is fetching or laying out (a pass now would delay what the user
+        waits for); it counts like input.
+        """
+        if busy:
+            self._last_input = now
+        if not self.due():
             return False
         idle = now - self._last_input >= self.idle_after
         if not idle and now - self._last_full < self.force_after:
@@ -85,4 +105,5 @@ class IdleCollector:
         gc.collect()
         self.full_passes += 1
         self._last_full = now
+        self._blocks_after_full = sys.getallocatedblocks()
         return True

@@ -13,6 +13,14 @@ def _make_full_pass_due() -> None:
         gc.collect(1)
 
 
+def _grow_heap(collector: IdleCollector) -> list[object]:
+    """Allocate until the heap has grown past the collector's growth rule."""
+    kept: list[object] = []
+    while not collector.due():
+        kept.extend([i] for i in range(20_000))
+    return kept
+
+
 def test_no_gc_nests_and_restores() -> None:
     assert gc.isenabled()
     with no_gc():
@@ -44,34 +52,39 @@ def test_no_gc_counts_concurrent_users() -> None:
 
 def test_idle_collector_waits_for_a_pause_in_input() -> None:
     saved = gc.get_threshold()
-    collector = IdleCollector(idle_after=1.0, force_after=30.0)
+    collector = IdleCollector(idle_after=1.0, force_after=30.0, growth=0.05)
     collector.start(now=100.0)
     try:
         assert gc.get_threshold()[:2] == saved[:2]
         assert gc.get_threshold()[2] > 1_000_000  # CPython no longer starts full passes
         assert not collector.tick(now=102.0)  # idle, but nothing due yet
         _make_full_pass_due()
+        assert not collector.due()  # the count is due, but the heap has not grown
+        kept = _grow_heap(collector)
         collector.note_input(now=102.0)
         assert not collector.tick(now=102.5)  # the user is typing
         assert collector.tick(now=103.5)  # a pause: the full pass runs
         assert collector.full_passes == 1
         assert gc.get_count()[2] == 0
         assert not collector.tick(now=200.0)  # and is not repeated until due again
+        del kept
     finally:
         collector.stop()
     assert gc.get_threshold() == saved
 
 
 def test_idle_collector_runs_anyway_under_constant_input() -> None:
-    collector = IdleCollector(idle_after=1.0, force_after=30.0)
+    collector = IdleCollector(idle_after=1.0, force_after=30.0, growth=0.05)
     collector.start(now=0.0)
     try:
         _make_full_pass_due()
+        kept = _grow_heap(collector)
         for second in range(1, 30):
             collector.note_input(now=float(second))
             assert not collector.tick(now=second + 0.1)
         collector.note_input(now=30.0)
         assert collector.tick(now=30.1)  # 30 s without a pause: no longer deferred
+        del kept
     finally:
         collector.stop()
 
@@ -80,3 +93,17 @@ def test_stopped_collector_never_collects() -> None:
     collector = IdleCollector()
     _make_full_pass_due()
     assert not collector.tick(now=1e9)
+
+
+def test_work_in_flight_counts_as_input() -> None:
+    collector = IdleCollector(idle_after=1.0, force_after=30.0, growth=0.05)
+    collector.start(now=0.0)
+    try:
+        _make_full_pass_due()
+        kept = _grow_heap(collector)
+        assert not collector.tick(now=5.0, busy=True)  # a fetch is running: not now
+        assert not collector.tick(now=5.5)
+        assert collector.tick(now=6.5)  # a second after the work ended
+        del kept
+    finally:
+        collector.stop()

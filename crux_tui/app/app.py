@@ -104,7 +104,7 @@ class CruxApp(App[int]):
         from crux_tui.app.screens.runs import RunsScreen
 
         self.idle_collector.start(time.monotonic())
-        self.set_interval(0.5, lambda: self.idle_collector.tick(time.monotonic()))
+        self.set_interval(0.5, self._collect_if_idle)
         keymap, problems = load_keymap()
         self._notices.extend(problems)
         if keymap:
@@ -124,6 +124,10 @@ class CruxApp(App[int]):
                 severity="warning",
                 timeout=15,
             )
+
+    def _collect_if_idle(self) -> None:
+        busy = any(w.is_running and w.group != "live-feed" for w in self.workers)
+        self.idle_collector.tick(time.monotonic(), busy=busy)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):

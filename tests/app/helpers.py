@@ -1,4 +1,4 @@
-"""Helpers for app tests: v2 record builders, posting over HTTP, bounded waits."""
+"""Helpers for app tests: wall-clock v2 records, posting over HTTP, bounded waits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from records import RunBuilder
+
+from crux_tui.contract.vocabulary import PRIMITIVE_FAMILY
 
 
 def iso(moment: datetime) -> str:
@@ -19,8 +22,11 @@ def ago(seconds: float) -> str:
     return iso(datetime.now(UTC) - timedelta(seconds=seconds))
 
 
-class RunRecords:
-    """Builds schema-v2 records for one run (one segment)."""
+class RunRecords(RunBuilder):
+    """:class:`records.RunBuilder` with wall-clock times, for screens that show "5 s ago".
+
+    Times are absolute RFC3339 strings (default: the run started 5 s ago, things end now).
+    """
 
     def __init__(
         self,
@@ -31,41 +37,28 @@ class RunRecords:
         started: str | None = None,
         trace_id: str | None = None,
     ) -> None:
-        self.run_id = run_id
+        super().__init__(run_id, trace_id=trace_id or ("t" + run_id).ljust(32, "0")[:32])
         self.name = name
         self.root_primitive = root_primitive
         self.started = started or ago(5)
-        self.trace_id = trace_id or ("t" + run_id).ljust(32, "0")[:32]
-        self.segment = f"seg_{run_id}"
-        self.seq = 0
 
-    def _base(self, type_: str) -> dict[str, Any]:
-        self.seq += 1
-        return {
-            "schemaVersion": 2,
-            "recordId": f"rec_{self.run_id}_{self.seq}",
-            "type": type_,
-            "runId": self.run_id,
-            "segmentId": self.segment,
-            "segmentSeq": self.seq,
-            "traceId": self.trace_id,
-        }
-
-    def run_start(self, **extra: Any) -> dict[str, Any]:
+    def run_start(self, **extra: Any) -> dict[str, Any]:  # type: ignore[override]
         assert self.seq == 0, "run:start must be the first record"
-        return {
-            **self._base("run:start"),
-            "name": self.name,
-            "rootPrimitive": self.root_primitive,
-            "startedAt": self.started,
-            "status": "running",
+        return self._record(
+            "run:start",
+            name=self.name,
+            rootPrimitive=self.root_primitive,
+            startedAt=self.started,
+            status="running",
             **extra,
-        }
+        )
 
-    def run_end(self, status: str = "ok", ended: str | None = None, **extra: Any) -> dict[str, Any]:
-        return {**self._base("run:end"), "endedAt": ended or ago(0), "status": status, **extra}
+    def run_end(  # type: ignore[override]
+        self, status: str = "ok", ended: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        return self._record("run:end", endedAt=ended or ago(0), status=status, **extra)
 
-    def span_start(
+    def span_start(  # type: ignore[override]
         self,
         span_id: str,
         primitive: str,
@@ -75,49 +68,42 @@ class RunRecords:
         started: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        family = primitive.split(".")[0]
-        if primitive.startswith("runtime."):
-            family = "runtime"
-        return {
-            **self._base("span:start"),
-            "spanId": span_id,
-            "parentSpanId": parent,
-            "family": family,
-            "primitive": primitive,
-            "name": name,
-            "startedAt": started or self.started,
-            "status": "running",
+        return self._record(
+            "span:start",
+            spanId=span_id,
+            parentSpanId=parent,
+            family=PRIMITIVE_FAMILY[primitive],
+            primitive=primitive,
+            name=name,
+            startedAt=started or self.started,
+            status="running",
             **extra,
-        }
+        )
 
-    def span_end(
+    def span_end(  # type: ignore[override]
         self, span_id: str, status: str = "ok", ended: str | None = None, **extra: Any
     ) -> dict[str, Any]:
-        return {
-            **self._base("span:end"),
-            "spanId": span_id,
-            "endedAt": ended or ago(0),
-            "status": status,
-            **extra,
-        }
+        return self._record(
+            "span:end", spanId=span_id, endedAt=ended or ago(0), status=status, **extra
+        )
 
-    def event(
+    def event(  # type: ignore[override]
         self,
         span_id: str,
         name: str,
         attributes: dict[str, Any] | None = None,
         ts: str | None = None,
     ) -> dict[str, Any]:
-        return {
-            **self._base("span:event"),
-            "spanId": span_id,
-            "eventId": f"evt_{self.run_id}_{self.seq + 1}",
-            "name": name,
-            "timestamp": ts or ago(1),
-            "attributes": attributes or {},
-        }
+        return self._record(
+            "span:event",
+            spanId=span_id,
+            eventId=f"evt_{self.run_id}_{self.seq + 1}",
+            name=name,
+            timestamp=ts or ago(1),
+            attributes=attributes or {},
+        )
 
-    def artifact(
+    def artifact(  # type: ignore[override]
         self,
         span_id: str,
         kind: str,
@@ -128,21 +114,18 @@ class RunRecords:
         size: int | None = None,
         attributes: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        record = {
-            **self._base("artifact"),
-            "artifactId": f"art_{self.run_id}_{self.seq + 1}",
-            "spanId": span_id,
-            "kind": kind,
-            "createdAt": ago(1),
-            "contentType": content_type,
-            "encoding": encoding,
-            "preview": preview,
-        }
-        if size is not None:
-            record["sizeBytes"] = size
-        if attributes:
-            record["attributes"] = attributes
-        return record
+        return self._record(
+            "artifact",
+            artifactId=f"art_{self.run_id}_{self.seq + 1}",
+            spanId=span_id,
+            kind=kind,
+            createdAt=ago(1),
+            contentType=content_type,
+            encoding=encoding,
+            preview=preview,
+            sizeBytes=size,
+            attributes=attributes or None,
+        )
 
 
 async def post_records(url: str, records: list[dict[str, Any]]) -> None:

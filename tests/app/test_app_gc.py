@@ -18,7 +18,11 @@ async def test_full_gc_passes_wait_for_idle_and_are_restored(backend_url: str) -
         await pilot.press("j")
         assert collector._last_input > before  # key presses count as input
         for _ in range(12):
-            gc.collect(1)  # make a full pass due
+            gc.collect(1)  # the generation count says a full pass is due...
+        kept: list[object] = []
+        while not collector.due():  # ...and the heap has grown enough to want one
+            kept.extend([i] for i in range(20_000))
         await pilot.pause(2.0)  # no input: the next tick runs it
         assert collector.full_passes >= 1
+        del kept
     assert gc.get_threshold() == saved

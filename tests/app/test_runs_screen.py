@@ -136,3 +136,24 @@ async def test_enter_opens_run(backend_url: str) -> None:
         await wait_for(pilot, lambda: app.screen.detail is not None, what="detail")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="back")
+
+
+async def test_runs_list_catches_up_when_shown_again_not_while_hidden(backend_url: str) -> None:
+    await post_records(backend_url, simple_run("run_open", "open me", status="running"))
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: table_keys(app) == ["run_open"], what="run")
+        runs = runs_screen(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        run_screen = app.screen
+        await wait_for(pilot, lambda: run_screen.detail is not None, what="detail")
+        await post_records(backend_url, simple_run("run_new", "arrived meanwhile"))
+        # A change to the open run too: once the run screen shows it, both events are in.
+        await post_records(backend_url, simple_run("run_open", "open me")[3:])
+        await wait_for(
+            pilot, lambda: run_screen.detail.run.status == "ok", what="open run refreshed"
+        )
+        assert [r.runId for r in runs.runs] == ["run_open"]  # hidden: no refetch yet
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table_keys(app) == ["run_new", "run_open"], what="caught up")

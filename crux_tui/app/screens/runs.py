@@ -197,6 +197,8 @@ class RunsScreen(CruxScreen):
         self._page_loading = False
         self._generation = 0
         self._last_poll = 0.0
+        #: A change arrived while another screen was on top (refresh when shown again).
+        self._missed_changes = False
         self.columns: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ layout
@@ -428,16 +430,31 @@ class RunsScreen(CruxScreen):
 
     def on_live_event(self, message: LiveEvent) -> None:
         if message.event.kind in EVENT_KINDS or not message.event.kind:
-            self.request_refresh()
+            self._refresh_when_shown()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         if message.state == "live":
-            self.request_refresh()  # catch up after (re)connecting: WS/SSE gives no replay
+            self._refresh_when_shown()  # catch up after (re)connecting: SSE gives no replay
+
+    def _refresh_when_shown(self) -> None:
+        """Refresh now if this screen is shown; under another screen, once when shown again."""
+        if self.is_active:
+            self.request_refresh()
+        else:
+            self._missed_changes = True
+
+    def on_screen_resume(self) -> None:
+        if self._missed_changes:
+            self._missed_changes = False
+            self.request_refresh()
 
     def _poll_tick(self) -> None:
         """Poll while no stream is available: 1 s with running rows, else 5 s."""
         state = getattr(self.app, "connection_state", "live")
         if state == "live" and not self.error_message:
+            return
+        if not self.is_active:
+            self._missed_changes = True  # no polling under another screen
             return
         running = any(not fmt.is_terminal(run.status) for run in self.runs)
         interval = 1.0 if running or self.error_message or not self.loaded_once else 5.0
