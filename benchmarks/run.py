@@ -68,7 +68,8 @@ def run_job(job: str) -> list[Result]:
         run_size(size, reps(size, repeat), bool(largest), phase)
     elif kind == "live":
         size, repeat = numbers
-        phase("live", size, lambda: asyncio.run(bench_app.live(size, reps(size, repeat))))
+        # Live samples are cheap and noisy (two threads share one GIL): take three times more.
+        phase("live", size, lambda: asyncio.run(bench_app.live(size, 3 * reps(size, repeat))))
     elif kind == "rss":
         phase("rss", numbers[0], lambda: rss_figure(numbers[0]))
     return results
