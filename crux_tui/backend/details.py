@@ -7,7 +7,6 @@ one place that decides when a projected body may be kept (see ``detail_cache``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -80,8 +79,10 @@ class DetailWarmer:
             self._wake.clear()
             batch, self._pending = self._pending, set()
             for run_id in batch:
-                with contextlib.suppress(Exception):
+                try:
                     await run_in_threadpool(self._warm, run_id)
+                except Exception:  # a hostile run must not stop the warmer; reads report it
+                    log.debug("warming %s failed", run_id, exc_info=True)
 
     def _warm(self, run_id: str) -> None:
         summary = self.store.run_summary(run_id)
@@ -89,7 +90,4 @@ class DetailWarmer:
             return
         if self.cache.holds(run_id, summary.revision, bool(summary.traceAliasConflict)):
             return  # a reader got there first
-        try:
-            run_detail_body(self.store, self.cache, run_id, self.clock())
-        except Exception:  # a hostile run must not stop the warmer; reads will report it
-            log.debug("warming %s failed", run_id, exc_info=True)
+        run_detail_body(self.store, self.cache, run_id, self.clock())

@@ -86,6 +86,10 @@ def safe_filename(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)[:120] or "run"
 
 
+#: Bodies smaller than this load too fast for a progress note to be readable.
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+
+
 class RunScreen(CruxScreen):
     """One run: the folded agent timeline plus details of the highlighted row."""
 
@@ -287,6 +291,8 @@ class RunScreen(CruxScreen):
 
     def _show_download(self, received: int, total: int | None) -> None:
         """First load of a big run: say how much of the body has arrived, then decoding."""
+        if max(received, total or 0) < PROGRESS_MIN_BYTES:
+            return  # arrives in a blink: a note would only flicker
         done = total is not None and received >= total
         now = time.monotonic()
         if not done and now - self._download_shown_at < 0.1:
