@@ -6,6 +6,8 @@ import gc
 
 from crux_tui.app.main import make_app
 
+from .helpers import wait_for
+
 
 async def test_full_gc_passes_wait_for_idle_and_are_restored(backend_url: str) -> None:
     saved = gc.get_threshold()
@@ -22,7 +24,7 @@ async def test_full_gc_passes_wait_for_idle_and_are_restored(backend_url: str) -
         kept: list[object] = []
         while not collector.due():  # ...and the heap has grown enough to want one
             kept.extend([i] for i in range(20_000))
-        await pilot.pause(2.0)  # no input: the next tick runs it
-        assert collector.full_passes >= 1
+        # No input and nothing in flight for a second: a tick runs it.
+        await wait_for(pilot, lambda: collector.full_passes >= 1, what="idle full pass")
         del kept
     assert gc.get_threshold() == saved
