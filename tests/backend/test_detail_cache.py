@@ -38,9 +38,10 @@ def test_settled_run_is_served_again_until_a_record_lands(
     )
 
     first = _detail(backend, "r1")
+    hits = cache.hits  # 0, or 1 if the background warmer was faster than this read
     second = _detail(backend, "r1")
     assert first.content == second.content
-    assert cache.hits == 1
+    assert cache.hits == hits + 1
 
     # A late record for the settled run: the next read must show it.
     late = RunBuilder("r1", segment_id="late")
