@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from crux_tui.backend.ingest import validate_record
 from crux_tui.backend.rollup import RunState, delivery_health
 from crux_tui.backend.timeutil import format_ts, millis_between, sort_key
 from crux_tui.backend.wire import PROJECTED_TYPES, WIRE_LIST_DECODER, WireRecord
+from crux_tui.backend.wire_cache import WireCache
 from crux_tui.contract.models import (
     ArtifactSummary,
     EdgeEndpoint,
@@ -166,6 +167,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._states: OrderedDict[str, RunState] = OrderedDict()
+        self._wire_cache = WireCache()
         self._closed = False
         self._conn = self._connect()
         with self._lock:
@@ -522,32 +524,58 @@ class Store:
         if resolved is None:
             return None
         run_id, conflict = resolved
-        rows = self._read(
-            "SELECT record_id, trace_id, segment_id, segment_seq, type, payload, received_at"
-            " FROM records WHERE run_id = ? ORDER BY seq",
-            (run_id,),
-        )
+        rows: list[tuple[Any, ...]] = []
+        if include_records:
+            rows = self._read(
+                "SELECT record_id, trace_id, segment_id, segment_seq, type, payload, received_at"
+                " FROM records WHERE run_id = ? ORDER BY seq",
+                (run_id,),
+            )
+            projected = [row[5] for row in rows if row[4] in PROJECTED_TYPES]
+            wires: Sequence[WireRecord] = (
+                WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else []
+            )
+        else:
+            wires = self._wires_of(run_id)
         meta = self._read("SELECT summary FROM runs WHERE run_id = ?", (run_id,))
         summary = _SUMMARY_DECODER.decode(meta[0][0]) if meta else RunSummary(runId=run_id)
         summary.traceAliasConflict = conflict
-        projected = [row[5] for row in rows if row[4] in PROJECTED_TYPES]
-        wires = WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else []
         graph = assemble_graph(summary, wires)
-        if include_records:
-            graph.records = [
-                StoredRecord(
-                    recordId=r[0],
-                    runId=run_id,
-                    traceId=r[1],
-                    segmentId=r[2],
-                    segmentSeq=r[3],
-                    type=r[4],
-                    payloadJson=r[5],
-                    receivedAt=r[6],
-                )
-                for r in rows
-            ]
+        if not include_records:
+            return graph
+        graph.records = [
+            StoredRecord(
+                recordId=r[0],
+                runId=run_id,
+                traceId=r[1],
+                segmentId=r[2],
+                segmentSeq=r[3],
+                type=r[4],
+                payloadJson=r[5],
+                receivedAt=r[6],
+            )
+            for r in rows
+        ]
         return graph
+
+    def drop_decoded(self) -> None:
+        """Forget the decoded records kept for re-reads (the next read decodes everything)."""
+        self._wire_cache = WireCache(self._wire_cache.budget)
+
+    def _wires_of(self, run_id: str) -> tuple[WireRecord, ...]:
+        """The run's projected records in arrival order, decoding only those not seen yet."""
+        last, known = self._wire_cache.get(run_id)
+        rows = self._read(
+            "SELECT seq, type, payload FROM records WHERE run_id = ? AND seq > ? ORDER BY seq",
+            (run_id, last),
+        )
+        if not rows:
+            return known
+        projected = [row[2] for row in rows if row[1] in PROJECTED_TYPES]
+        fresh = WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else []
+        wires = (*known, *fresh)
+        self._wire_cache.put(run_id, rows[-1][0], wires)
+        return wires
 
     def span_events(
         self,
@@ -688,7 +716,7 @@ def _close_span(span: SpanSummary, w: WireRecord) -> None:
         span.attributes = {**(span.attributes or {}), **w.attributes}
 
 
-def assemble_graph(summary: RunSummary, wires: list[WireRecord]) -> Graph:
+def assemble_graph(summary: RunSummary, wires: Sequence[WireRecord]) -> Graph:
     """Merge decoded records (in arrival order) into the canonical graph."""
     trace = summary.traceId
     spans: dict[str, SpanSummary] = {}
