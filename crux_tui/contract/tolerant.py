@@ -37,19 +37,26 @@ RAW_MAX_DEPTH = 200
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def _too_deep(value: Any, max_depth: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        if level >= max_depth:
+    """Whether a container sits at level ``>= max_depth`` (the root is level 0)."""
+    return _deeper_than(value, max_depth)
+
+
+def _deeper_than(item: Any, budget: int) -> bool:  # recursion bounded by max_depth
+    if isinstance(item, dict):
+        children: Any = item.values()
+    elif isinstance(item, list | tuple):
+        children = item
+    else:
+        return False
+    if budget <= 0:
+        return True
+    for child in children:  # a plain loop: this runs for every ingested record
+        if isinstance(child, _CONTAINERS) and _deeper_than(child, budget - 1):
             return True
-        stack.extend((c, level + 1) for c in children if isinstance(c, dict | list | tuple))
     return False
 
 
