@@ -47,10 +47,14 @@ def _open(app: Any, run_id: str) -> None:
 
 
 class _FirstRowPaint:
-    """Records the first moment any timeline renders a line of a laid-out run."""
+    """Records the first moment a timeline renders a line of a laid-out run.
 
-    def __init__(self) -> None:
+    ``ready(view)`` narrows which paint counts (default: any laid-out run).
+    """
+
+    def __init__(self, ready: Callable[[Any], bool] | None = None) -> None:
         self.at: float | None = None
+        self.ready = ready or (lambda view: True)
         self._original = TimelineView.render_line
 
     def __enter__(self) -> _FirstRowPaint:
@@ -58,7 +62,7 @@ class _FirstRowPaint:
 
         def spy(view: Any, y: int) -> Any:
             strip = original(view, y)
-            if probe.at is None and view.rows is not None and len(view.rows):
+            if probe.at is None and view.rows is not None and len(view.rows) and probe.ready(view):
                 probe.at = time.perf_counter()
             return strip
 
@@ -67,6 +71,12 @@ class _FirstRowPaint:
 
     def __exit__(self, *exc: object) -> None:
         TimelineView.render_line = self._original  # type: ignore[method-assign]
+
+    async def wait(self) -> float:
+        """Until the paint happened; its moment."""
+        await _until(lambda: self.at is not None)
+        assert self.at is not None
+        return self.at
 
 
 async def _open_by_key(app: Any, run_id: str) -> float:
@@ -79,9 +89,8 @@ async def _open_by_key(app: Any, run_id: str) -> float:
     with _FirstRowPaint() as probe:
         start = time.perf_counter()
         app.post_message(events.Key("enter", "\r"))
-        await _until(lambda: probe.at is not None)
-    assert probe.at is not None
-    return (probe.at - start) * 1000
+        painted = await probe.wait()
+    return (painted - start) * 1000
 
 
 def _loaded(app: Any) -> bool:
@@ -91,30 +100,6 @@ def _loaded(app: Any) -> bool:
         return False
     views = screen.query(TimelineView)  # empty until the screen has composed
     return bool(views) and views.first().rows is not None and len(views.first().rows) > 0
-
-
-class _PaintProbe:
-    """Records the moment ``view`` first renders a line while ``ready()`` holds."""
-
-    def __init__(self, view: Any, ready: Callable[[], bool]) -> None:
-        self.view = view
-        self.at: float | None = None
-        render = view.render_line
-
-        def spy(y: int) -> Any:
-            strip = render(y)
-            if self.at is None and ready():
-                self.at = time.perf_counter()
-            return strip
-
-        view.render_line = spy
-
-    async def wait(self) -> float:
-        self.view.refresh()
-        await _until(lambda: self.at is not None)
-        del self.view.render_line
-        assert self.at is not None
-        return self.at
 
 
 def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) -> float:
@@ -232,18 +217,17 @@ async def live(size: int, repeat: int) -> list[Result]:
                 await _until(lambda app=app: _loaded(app) and app.feed_state == "live")
                 await pilot.pause(0.3)
                 screen = app.screen
-                probe = _PaintProbe(
-                    screen.timeline,
-                    lambda screen=screen: (
+                ended = _FirstRowPaint(
+                    lambda view, screen=screen: (
                         screen.detail is not None and screen.detail.run.status == "ok"
-                    ),
+                    )
                 )
-                start = time.perf_counter()
-                await client.post(
-                    "/api/observability/records", json={"schemaVersion": 2, "records": ending}
-                )
-                await _until(lambda probe=probe: probe.at is not None)
-                samples.append((await probe.wait() - start) * 1000)
+                with ended:
+                    start = time.perf_counter()
+                    await client.post(
+                        "/api/observability/records", json={"schemaVersion": 2, "records": ending}
+                    )
+                    samples.append((await ended.wait() - start) * 1000)
     value = statistics.median(samples)
     return [
         Result(

@@ -49,9 +49,9 @@ class RunBuilder:
         self.base = base
         self.seq = 0
 
-    def at(self, offset_ms: int) -> str:
-        """Timestamp ``offset_ms`` after this run's base time."""
-        return ts(offset_ms, self.base)
+    def at(self, offset_ms: int | str) -> str:
+        """Timestamp ``offset_ms`` after this run's base time (an RFC3339 string is kept)."""
+        return offset_ms if isinstance(offset_ms, str) else ts(offset_ms, self.base)
 
     def _record(self, rtype: str, **fields: Any) -> dict[str, Any]:
         self.seq += 1

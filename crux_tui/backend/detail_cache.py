@@ -33,15 +33,17 @@ class DetailCache:
         self.hits = 0
         self.misses = 0
 
+    def _current(self, ref: str, revision: int, alias_conflict: bool) -> _Entry | None:
+        entry = self._entries.get(ref)
+        if entry is None or (entry.revision, entry.alias_conflict) != (revision, alias_conflict):
+            return None
+        return entry
+
     def get(self, ref: str, revision: int, alias_conflict: bool) -> bytes | None:
         """The cached body for ``ref`` at exactly this revision, else ``None``."""
         with self._lock:
-            entry = self._entries.get(ref)
-            if (
-                entry is None
-                or entry.revision != revision
-                or entry.alias_conflict != alias_conflict
-            ):
+            entry = self._current(ref, revision, alias_conflict)
+            if entry is None:
                 self.misses += 1
                 return None
             self._entries.move_to_end(ref)
@@ -51,12 +53,7 @@ class DetailCache:
     def holds(self, ref: str, revision: int, alias_conflict: bool) -> bool:
         """Whether :meth:`get` would hit (without counting, or refreshing recency)."""
         with self._lock:
-            entry = self._entries.get(ref)
-            return (
-                entry is not None
-                and entry.revision == revision
-                and entry.alias_conflict == alias_conflict
-            )
+            return self._current(ref, revision, alias_conflict) is not None
 
     def put(self, ref: str, revision: int, alias_conflict: bool, body: bytes) -> None:
         """Keep ``body``; bodies larger than the whole budget are not kept."""

@@ -507,11 +507,12 @@ class Store:
     def run_summary(self, ref: str) -> RunSummary | None:
         """The stored (canonical) summary of a run or trace id."""
         resolved = self.resolve_run(ref)
-        if resolved is None:
-            return None
-        rows = self._read("SELECT summary FROM runs WHERE run_id = ?", (resolved[0],))
-        summary = _SUMMARY_DECODER.decode(rows[0][0])
-        summary.traceAliasConflict = resolved[1]
+        return None if resolved is None else self._stored_summary(*resolved)
+
+    def _stored_summary(self, run_id: str, alias_conflict: bool) -> RunSummary:
+        rows = self._read("SELECT summary FROM runs WHERE run_id = ?", (run_id,))
+        summary = _SUMMARY_DECODER.decode(rows[0][0]) if rows else RunSummary(runId=run_id)
+        summary.traceAliasConflict = alias_conflict
         return summary
 
     def graph(self, ref: str, *, include_records: bool = True) -> Graph | None:
@@ -524,25 +525,18 @@ class Store:
         if resolved is None:
             return None
         run_id, conflict = resolved
-        rows: list[tuple[Any, ...]] = []
-        if include_records:
-            rows = self._read(
-                "SELECT record_id, trace_id, segment_id, segment_seq, type, payload, received_at"
-                " FROM records WHERE run_id = ? ORDER BY seq",
-                (run_id,),
-            )
-            projected = [row[5] for row in rows if row[4] in PROJECTED_TYPES]
-            wires: Sequence[WireRecord] = (
-                WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else []
-            )
-        else:
-            wires = self._wires_of(run_id)
-        meta = self._read("SELECT summary FROM runs WHERE run_id = ?", (run_id,))
-        summary = _SUMMARY_DECODER.decode(meta[0][0]) if meta else RunSummary(runId=run_id)
-        summary.traceAliasConflict = conflict
-        graph = assemble_graph(summary, wires)
         if not include_records:
-            return graph
+            wires = self._wires_of(run_id)
+            return assemble_graph(self._stored_summary(run_id, conflict), wires)
+        # With raw records: one read serves both, so the graph and its records agree.
+        rows = self._read(
+            "SELECT record_id, trace_id, segment_id, segment_seq, type, payload, received_at"
+            " FROM records WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        projected = [row[5] for row in rows if row[4] in PROJECTED_TYPES]
+        decoded = decode_payloads(projected)
+        graph = assemble_graph(self._stored_summary(run_id, conflict), decoded)
         graph.records = [
             StoredRecord(
                 recordId=r[0],
@@ -572,7 +566,7 @@ class Store:
         if not rows:
             return known
         projected = [row[2] for row in rows if row[1] in PROJECTED_TYPES]
-        fresh = WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else []
+        fresh = decode_payloads(projected)
         wires = (*known, *fresh)
         self._wire_cache.put(run_id, rows[-1][0], wires)
         return wires
@@ -606,7 +600,7 @@ class Store:
         rows = self._read(sql, params)
         if not rows:
             return []
-        wires = WIRE_LIST_DECODER.decode("[" + ",".join(r[0] for r in rows) + "]")
+        wires = decode_payloads([r[0] for r in rows])
         return [_event(w, w.traceId or "") for w in wires]
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -651,10 +645,15 @@ class Store:
             raise
 
 
+def decode_payloads(payloads: list[str]) -> list[WireRecord]:
+    """Stored record payloads (JSON text) decoded in one call, in order."""
+    return WIRE_LIST_DECODER.decode("[" + ",".join(payloads) + "]") if payloads else []
+
+
 def _build_state(run_id: str, rows: list[tuple[Any, ...]]) -> RunState:
     state = RunState(run_id)
     projected = [r[3] for r in rows if r[0] in PROJECTED_TYPES]
-    wires = iter(WIRE_LIST_DECODER.decode("[" + ",".join(projected) + "]") if projected else [])
+    wires = iter(decode_payloads(projected))
     for rtype, segment_id, segment_seq, _ in rows:
         state.apply_raw(segment_id, segment_seq)
         if rtype in PROJECTED_TYPES:

@@ -11,8 +11,6 @@ from typing import Any
 import httpx
 from records import RunBuilder
 
-from crux_tui.contract.vocabulary import PRIMITIVE_FAMILY
-
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -44,19 +42,12 @@ class RunRecords(RunBuilder):
 
     def run_start(self, **extra: Any) -> dict[str, Any]:  # type: ignore[override]
         assert self.seq == 0, "run:start must be the first record"
-        return self._record(
-            "run:start",
-            name=self.name,
-            rootPrimitive=self.root_primitive,
-            startedAt=self.started,
-            status="running",
-            **extra,
-        )
+        return super().run_start(self.name, self.root_primitive, at=self.started, **extra)
 
     def run_end(  # type: ignore[override]
         self, status: str = "ok", ended: str | None = None, **extra: Any
     ) -> dict[str, Any]:
-        return self._record("run:end", endedAt=ended or ago(0), status=status, **extra)
+        return super().run_end(status, at=ended or ago(0), **extra)
 
     def span_start(  # type: ignore[override]
         self,
@@ -68,24 +59,14 @@ class RunRecords(RunBuilder):
         started: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        return self._record(
-            "span:start",
-            spanId=span_id,
-            parentSpanId=parent,
-            family=PRIMITIVE_FAMILY[primitive],
-            primitive=primitive,
-            name=name,
-            startedAt=started or self.started,
-            status="running",
-            **extra,
+        return super().span_start(
+            span_id, primitive, parent=parent, name=name, at=started or self.started, **extra
         )
 
     def span_end(  # type: ignore[override]
         self, span_id: str, status: str = "ok", ended: str | None = None, **extra: Any
     ) -> dict[str, Any]:
-        return self._record(
-            "span:end", spanId=span_id, endedAt=ended or ago(0), status=status, **extra
-        )
+        return super().span_end(span_id, status, at=ended or ago(0), **extra)
 
     def event(  # type: ignore[override]
         self,
@@ -94,14 +75,7 @@ class RunRecords(RunBuilder):
         attributes: dict[str, Any] | None = None,
         ts: str | None = None,
     ) -> dict[str, Any]:
-        return self._record(
-            "span:event",
-            spanId=span_id,
-            eventId=f"evt_{self.run_id}_{self.seq + 1}",
-            name=name,
-            timestamp=ts or ago(1),
-            attributes=attributes or {},
-        )
+        return super().event(span_id, name, at=ts or ago(1), attributes=attributes or {})
 
     def artifact(  # type: ignore[override]
         self,

@@ -175,13 +175,23 @@ def slow_detail(name: str, span: str) -> dict[str, Any]:
     return msgspec.to_builtins(RunDetail(run=run, root=root, rows=[]))
 
 
+async def slow_page(request: Request) -> JSONResponse:
+    """The runs list of the slow backends: one run, ``run_slow``."""
+    run = {"runId": "run_slow", "name": "slow run", "status": "ok", "startedAt": ago(5)}
+    return JSONResponse({"revision": 1, "rows": [run]})
+
+
+async def open_slow_run(pilot: Any, app: Any) -> RunScreen:
+    """Enter on ``run_slow`` in the runs list; the run screen (its detail may still load)."""
+    await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+    return app.screen
+
+
 def slow_app(delays: list[float], names: list[str]) -> Starlette:
     """Answers RunDetail #i after ``delays[i]`` seconds with run name ``names[i]``."""
     calls = {"n": 0}
-
-    async def page(request: Request) -> JSONResponse:
-        run = {"runId": "run_slow", "name": "slow run", "status": "ok", "startedAt": ago(5)}
-        return JSONResponse({"revision": 1, "rows": [run]})
 
     async def detail(request: Request) -> JSONResponse:
         i = min(calls["n"], len(delays) - 1)
@@ -194,7 +204,7 @@ def slow_app(delays: list[float], names: list[str]) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route(f"{API}/runs/page", page),
+            Route(f"{API}/runs/page", slow_page),
             Route(f"{API}/runs/delta", missing),
             Route(f"{API}/stream", missing),
             Route(f"{API}/runs/{{run_id}}", detail),
@@ -209,10 +219,7 @@ async def test_slow_run_detail_times_out_clearly_and_keys_keep_working(serve_app
     client = CruxClient(url, timeout=httpx.Timeout(1.0, connect=1.0))
     app = make_app(url, client=client, poll_interval=100.0, start_feed=False)  # no polling
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
-        screen = app.screen
+        screen = await open_slow_run(pilot, app)
         # the fetch is pending: keys still work
         started = time.monotonic()
         await pilot.press("p")
@@ -235,10 +242,7 @@ async def test_older_response_never_overwrites_newer(serve_app) -> None:
     url = serve_app(slow_app([1.0, 0.0, 0.0], ["first (slow)", "second", "third"]))
     app = make_app(url, poll_interval=100.0, start_feed=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
-        screen = app.screen
+        screen = await open_slow_run(pilot, app)
         await pilot.press("r")  # a newer request while the first one is in flight
         await wait_for(
             pilot,
@@ -260,10 +264,7 @@ async def test_polling_never_stacks_requests_behind_a_slow_answer(serve_app) -> 
     # No stream: the run screen polls every 1 s while running, every 5 s once the run ended.
     app = make_app(url, poll_interval=1.0, start_feed=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
-        screen = app.screen
+        screen = await open_slow_run(pilot, app)
         await wait_for(pilot, lambda: screen.detail is not None, what="first answer")
         await asyncio.sleep(1.0)  # the next poll is due 5 s after the answer
         # Poll ticks passed during the slow answer; none of them queued a second request.
@@ -279,10 +280,6 @@ async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
     body = json.dumps(slow_detail("trickled run", "span_0")).encode() + b" " * (5 << 20)
     parts = [body[i : i + len(body) // 6 + 1] for i in range(0, len(body), len(body) // 6 + 1)]
 
-    async def page(request: Request) -> JSONResponse:
-        run = {"runId": "run_slow", "name": "slow run", "status": "ok", "startedAt": ago(5)}
-        return JSONResponse({"revision": 1, "rows": [run]})
-
     async def detail(request: Request) -> StreamingResponse:
         await asyncio.sleep(1.2)  # the backend is projecting: no byte yet
 
@@ -296,14 +293,13 @@ async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
         )
 
     url = serve_app(
-        Starlette(routes=[Route(f"{API}/runs/page", page), Route(f"{API}/runs/{{run_id}}", detail)])
+        Starlette(
+            routes=[Route(f"{API}/runs/page", slow_page), Route(f"{API}/runs/{{run_id}}", detail)]
+        )
     )
     app = make_app(url, poll_interval=100.0, start_feed=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "slow run" in screen_text(app), what="runs")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
-        screen = app.screen
+        screen = await open_slow_run(pilot, app)
         await wait_for(
             pilot, lambda: "waiting for the backend" in screen_text(app), what="waiting note"
         )
