@@ -14,20 +14,49 @@ from datetime import datetime
 import msgspec
 from starlette.concurrency import run_in_threadpool
 
-from crux_tui.backend.detail_cache import DetailCache
+from crux_tui.backend.detail_cache import DetailBody, DetailCache
 from crux_tui.backend.projection import clock_independent, project_run_detail
 from crux_tui.backend.store import Store
+from crux_tui.contract.models import RunDetail, RunDetailHead
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 
-#: Runs up to this many spans are projected in the background when they end (a body of
-#: about 2.4 KB a span must still fit the cache budget for warming to be of any use).
-WARM_SPAN_LIMIT = 20_000
+
+def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
+    """``(body, head_length)``: the RunDetail JSON with its head members written first.
+
+    ``body[:head_length] + b"}"`` is the JSON of a :class:`RunDetailHead` (run, rows,
+    facets, diagnostics, counts); ``root`` and ``spanIndex`` follow. Encoded into one
+    buffer: a big run's body is not copied once per part.
+    """
+    head = RunDetailHead(
+        schemaVersion=detail.schemaVersion,
+        run=detail.run,
+        rows=detail.rows,
+        facets=detail.facets,
+        diagnostics=detail.diagnostics,
+        counts=detail.counts,
+    )
+    body = bytearray()
+    _encoder.encode_into(head, body, -1)
+    del body[-1:]  # the head's closing brace: the body goes on
+    head_length = len(body)
+    body += b',"root":'
+    _encoder.encode_into(detail.root, body, -1)
+    body += b',"spanIndex":'
+    _encoder.encode_into(detail.spanIndex, body, -1)
+    body += b"}\n"
+    return body, head_length
 
 
-def run_detail_body(store: Store, cache: DetailCache, ref: str, moment: datetime) -> bytes | None:
-    """The encoded RunDetail of ``ref`` (run id or trace id) at ``moment``; ``None`` if unknown."""
+def run_detail_body(
+    store: Store, cache: DetailCache, ref: str, moment: datetime
+) -> DetailBody | None:
+    """The encoded RunDetail of ``ref`` (run id or trace id) at ``moment``; ``None`` if unknown.
+
+    Concurrent calls for the same revision (a reader and the warmer) project it once.
+    """
     summary = store.run_summary(ref)
     if summary is None:
         return None
@@ -35,15 +64,19 @@ def run_detail_body(store: Store, cache: DetailCache, ref: str, moment: datetime
     cached = cache.get(ref, revision, conflict)
     if cached is not None:
         return cached
-    graph = store.graph(ref, include_records=False)
-    if graph is None:
-        return None
-    body = _encoder.encode(project_run_detail(graph, moment)) + b"\n"
-    # Keyed by the revision read *before* the graph: a record landing in between makes
-    # the next request miss, never serve an out-of-date body.
-    if clock_independent(graph):
-        cache.put(ref, revision, conflict, body)
-    return body
+
+    def project() -> DetailBody | None:
+        graph = store.graph(ref, include_records=False)
+        if graph is None:
+            return None
+        body = cache.body(*encode_run_detail(project_run_detail(graph, moment)))
+        # Keyed by the revision read *before* the graph: a record landing in between
+        # makes the next request miss, never serve an out-of-date body.
+        if clock_independent(graph):
+            cache.put(ref, revision, conflict, body)
+        return body
+
+    return cache.once((ref, revision, conflict), project)
 
 
 class DetailWarmer:
@@ -86,7 +119,7 @@ class DetailWarmer:
 
     def _warm(self, run_id: str) -> None:
         summary = self.store.run_summary(run_id)
-        if summary is None or not summary.endedAt or summary.spanCount > WARM_SPAN_LIMIT:
+        if summary is None or not summary.endedAt:
             return
         if self.cache.holds(run_id, summary.revision, bool(summary.traceAliasConflict)):
             return  # a reader got there first

@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.events import EventBus
 from crux_tui.backend.server import Clock, create_app
 from crux_tui.backend.store import Store, default_db_path
@@ -72,6 +73,7 @@ class EmbeddedBackend:
         token: str | None = None,
         keepalive: float = 15.0,
         lifecycle_interval: float | None = 1.0,
+        detail_cache: DetailCache | None = None,
     ) -> None:
         self._owns_store = store is None
         self.store = store if store is not None else Store(db)
@@ -86,6 +88,7 @@ class EmbeddedBackend:
             bus=self.bus,
             keepalive=keepalive,
             lifecycle_interval=lifecycle_interval,
+            detail_cache=detail_cache,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -25,7 +25,12 @@ from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
-from crux_tui.contract.models import IngestDisposition, ObservabilityEvent, items
+from crux_tui.contract.models import (
+    HEAD_LENGTH_HEADER,
+    IngestDisposition,
+    ObservabilityEvent,
+    items,
+)
 from crux_tui.contract.tolerant import decode_json
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -255,7 +260,13 @@ def create_app(
         body = await read(run_detail_body, store, details, request.path_params["run_id"], now())
         if body is None:
             return text_response("not found", 404)
-        return Response(body, media_type="application/json")
+        headers = {HEAD_LENGTH_HEADER: str(body.head_length)}
+        data = body.in_memory
+        if data is not None:
+            return Response(data, media_type="application/json", headers=headers)
+        # a big body lives on disk: stream it in chunks instead of reading it into memory
+        headers["content-length"] = str(body.length)
+        return StreamingResponse(body.chunks(), media_type="application/json", headers=headers)
 
     async def run_graph(request: Request) -> Response:
         graph = await read(store.graph, request.path_params["run_id"])

@@ -18,10 +18,12 @@ from crux_tui.contract.errors import (
     Unauthorized,
 )
 from crux_tui.contract.models import (
+    HEAD_LENGTH_HEADER,
     Graph,
     IngestDisposition,
     IngestResponse,
     RunDetail,
+    RunDetailHead,
     RunsDelta,
     RunsPage,
     RunSummary,
@@ -86,14 +88,20 @@ class CruxClient:
         return out
 
     async def _request(
-        self, method: str, path: str, *, progress: Progress | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        progress: Progress | None = None,
+        head: Callable[[bytes], None] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         url = self.url + path
         try:
-            if progress is None:
+            if progress is None and head is None:
                 response = await self._http.request(method, path, **kwargs)
             else:
-                response = await self._download(method, path, progress, **kwargs)
+                response = await self._download(method, path, progress, head, **kwargs)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(url) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
@@ -109,23 +117,37 @@ class CruxClient:
         return response
 
     async def _download(
-        self, method: str, path: str, progress: Progress, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        progress: Progress | None,
+        head: Callable[[bytes], None] | None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """Like ``request`` but reads the body chunk by chunk, reporting ``progress``."""
+        """Like ``request`` but reads the body chunk by chunk, reporting ``progress``.
+
+        ``head`` gets the body's first bytes as soon as they are in, when a successful
+        response says how many form its head (:data:`HEAD_LENGTH_HEADER`).
+        """
+        report = progress or _no_progress
         request = self._http.build_request(method, path, **kwargs)
         streamed = await self._http.send(request, stream=True)
         try:
             length = streamed.headers.get("content-length", "")
             total = int(length) if length.isdigit() else None
+            head_length = _head_length(streamed) if head is not None else None
             chunks: list[bytes] = []
             received = 0
-            progress(0, total)
+            report(0, total)
             async for chunk in streamed.aiter_bytes():
                 chunks.append(chunk)
                 received += len(chunk)
+                if head is not None and head_length is not None and received >= head_length:
+                    head(b"".join(chunks)[:head_length])
+                    head = None
                 if received != total:
-                    progress(received, total)
-            progress(received, received)
+                    report(received, total)
+            report(received, received)
         finally:
             await streamed.aclose()
         # The chunks are already decoded: the copy must not claim a content encoding.
@@ -199,25 +221,42 @@ class CruxClient:
         return (await self.run_detail_checked(run_id))[0]
 
     async def run_detail_checked(
-        self, run_id: str, progress: Progress | None = None
+        self,
+        run_id: str,
+        progress: Progress | None = None,
+        on_head: Callable[[RunDetailHead], None] | None = None,
     ) -> tuple[RunDetail, list[str]]:
         """``GET /runs/{runId}`` plus the paths of fields that could not be parsed.
 
         A body that does not match the contract is decoded field by field
         (:func:`~crux_tui.contract.tolerant.decode_tolerant`): what fits is kept.
         ``progress`` is told how much of the body has arrived (big runs take seconds).
+        ``on_head`` gets the run and its rows before the rest of a big body has arrived,
+        when the backend says where they end (the embedded one does); it is called, if at
+        all, before this returns.
         """
+        delivering: list[asyncio.Task[None]] = []
+
+        def got_head(raw: bytes) -> None:
+            assert on_head is not None
+            delivering.append(asyncio.create_task(_deliver_head(raw, on_head)))
+
         response = await self._request(
             "GET",
             f"{API}/runs/{_quote(run_id)}",
             params=self.params(),
             timeout=self._detail_timeout,
             progress=progress,
+            head=got_head if on_head is not None else None,
         )
         if len(response.content) > OFF_LOOP_DECODE_BYTES:
             # a big run: decode in a thread so the caller's event loop (the UI) keeps going
-            return await asyncio.to_thread(self._decode_checked, response, RunDetail)
-        return self._decode_checked(response, RunDetail)
+            result = await asyncio.to_thread(self._decode_checked, response, RunDetail)
+        else:
+            result = self._decode_checked(response, RunDetail)
+        for task in delivering:
+            await task
+        return result
 
     async def graph(self, run_id: str) -> Graph:
         """``GET /runs/{runId}/graph``: the canonical graph with raw records."""
@@ -271,6 +310,40 @@ class CruxClient:
         if response.status_code == 401:
             raise Unauthorized(url, response.text)
         raise HttpError(response.status_code, response.text, url)
+
+
+def _no_progress(received: int, total: int | None) -> None:
+    pass
+
+
+#: Heads smaller than this are not worth a separate decode: the whole body follows at once.
+MIN_HEAD_BODY_BYTES = 1024 * 1024
+
+
+def _head_length(response: httpx.Response) -> int | None:
+    """Where the head of a successful RunDetail body ends, if the backend said so."""
+    if response.status_code != 200:
+        return None
+    value = response.headers.get(HEAD_LENGTH_HEADER, "")
+    length = response.headers.get("content-length", "")
+    if not value.isdigit() or (length.isdigit() and int(length) < MIN_HEAD_BODY_BYTES):
+        return None
+    return int(value)
+
+
+def decode_head(raw: bytes) -> RunDetailHead | None:
+    """The head of a RunDetail body (its first bytes, see :data:`HEAD_LENGTH_HEADER`)."""
+    try:
+        with no_gc():
+            return msgspec.json.decode(raw + b"}", type=RunDetailHead)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None  # not worth a word: the whole body follows and is decoded tolerantly
+
+
+async def _deliver_head(raw: bytes, on_head: Callable[[RunDetailHead], None]) -> None:
+    head = await asyncio.to_thread(decode_head, raw)
+    if head is not None:
+        on_head(head)
 
 
 def _quote(segment: str) -> str:

@@ -313,6 +313,27 @@ class RunDetail(msgspec.Struct, kw_only=True):
     counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
 
 
+#: Response header of the embedded backend: the RunDetail body's first N bytes plus ``}``
+#: are a JSON object of the :class:`RunDetailHead` fields. A client may paint the rows
+#: from them while the rest (the node bodies) still downloads. Other backends omit it.
+HEAD_LENGTH_HEADER = "x-crux-rundetail-head-length"
+
+
+class RunDetailHead(msgspec.Struct, kw_only=True):
+    """The small part of a RunDetail that a list view needs first: the run and its rows.
+
+    The embedded backend writes these members before ``root`` and ``spanIndex`` (JSON
+    member order carries no meaning, so the body is an ordinary RunDetail).
+    """
+
+    schemaVersion: int = 2
+    run: RunSummary = msgspec.field(default_factory=RunSummary)
+    rows: list[RunDetailRow] | None = None
+    facets: dict[str, dict[str, int]] | None = None
+    diagnostics: list[Diagnostic] | None = None
+    counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
+
+
 class ObservabilityEvent(msgspec.Struct, kw_only=True):
     """A live invalidation event (``observability.records`` / ``observability.lifecycle``)."""
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from records import RunBuilder, batch, simple_run
 
-from crux_tui.backend.detail_cache import DetailCache
+from crux_tui.backend.detail_cache import DetailBody, DetailCache
 from crux_tui.backend.embedded import EmbeddedBackend
 
 API = "/api/observability"
@@ -70,17 +70,65 @@ def test_open_run_is_projected_at_each_read(make_backend: Callable[..., Embedded
     assert cache.hits == 0 and cache.size_bytes == 0
 
 
+def _body(data: bytes, spill: bool = False) -> DetailBody:
+    return DetailBody(data, len(data) - 1, spill=spill)
+
+
 def test_cache_is_bounded_by_bytes() -> None:
     cache = DetailCache(max_bytes=10)
-    cache.put("a", 1, False, b"12345")
-    cache.put("b", 1, False, b"12345")
-    assert cache.get("a", 1, False) == b"12345"  # a is now the most recent
-    cache.put("c", 1, False, b"123")
-    assert cache.get("b", 1, False) is None and cache.get("a", 1, False) == b"12345"
-    cache.put("huge", 1, False, b"x" * 11)
+    cache.put("a", 1, False, _body(b"12345"))
+    cache.put("b", 1, False, _body(b"12345"))
+    assert cache.get("a", 1, False).read() == b"12345"  # a is now the most recent
+    cache.put("c", 1, False, _body(b"123"))
+    assert cache.get("b", 1, False) is None and cache.get("a", 1, False).read() == b"12345"
+    cache.put("huge", 1, False, _body(b"x" * 11))
     assert cache.get("huge", 1, False) is None
     assert cache.get("a", 2, False) is None and cache.get("a", 1, True) is None
     assert cache.size_bytes <= 10
+
+
+def test_big_bodies_live_on_disk_and_stream_back_whole() -> None:
+    cache = DetailCache(max_bytes=10, max_disk_bytes=100, spill_bytes=8)
+    data = b'{"run":{},"rows":[1,2,3]' + b"x" * 40 + b"}"
+    body = cache.body(data, 24)
+    assert body.in_memory is None  # spilled: nothing of it held in memory
+    cache.put("big", 3, False, body)
+    got = cache.get("big", 3, False)
+    assert got is not None and got.head_length == 24 and got.length == len(data)
+    assert b"".join(got.chunks(size=7)) == data == got.read()
+    assert cache.memory_bytes == 0 and cache.size_bytes == len(data)
+    # evicted by a newer big body while a reader still holds it: the reader keeps its file
+    cache.put("other", 1, False, cache.body(b"y" * 60, 1))
+    assert cache.get("big", 3, False) is None
+    assert got.read() == data
+    # a small body for the same run replaces the spilled one
+    cache.put("other", 2, False, cache.body(b"z", 0))
+    assert cache.get("other", 1, False) is None and cache.get("other", 2, False).read() == b"z"
+
+
+def test_concurrent_projections_of_one_revision_share_one_result() -> None:
+    import threading
+    import time
+
+    cache = DetailCache()
+    calls: list[int] = []
+    started = threading.Event()
+
+    def slow() -> DetailBody:
+        calls.append(1)
+        started.set()
+        time.sleep(0.2)
+        return _body(b"{}")
+
+    results: list[DetailBody | None] = []
+    first = threading.Thread(target=lambda: results.append(cache.once(("r", 1, False), slow)))
+    first.start()
+    started.wait(5)
+    results.append(cache.once(("r", 1, False), slow))  # waits for the first, computes nothing
+    first.join()
+    assert len(calls) == 1 and results[0] is results[1]
+    cache.once(("r", 2, False), slow)  # another revision is its own projection
+    assert len(calls) == 2
 
 
 def test_a_run_that_ends_is_projected_before_anyone_asks(
@@ -103,3 +151,28 @@ def test_a_run_that_ends_is_projected_before_anyone_asks(
     assert cache.hits == 1 and body.json()["run"]["runId"] == "ended"
     _detail(backend, "open-run")  # the open run was never warmed: a miss
     assert cache.hits == 1
+
+
+def test_rundetail_says_where_its_head_ends(make_backend: Callable[..., EmbeddedBackend]) -> None:
+    """The head (run, rows, …) comes first and decodes alone; the body is a whole RunDetail,
+    served the same from memory and, for a big body, streamed from disk."""
+    import msgspec
+
+    from crux_tui.contract.models import HEAD_LENGTH_HEADER, RunDetail, RunDetailHead
+
+    clock = MovableClock("2026-05-16T18:00:05Z")
+    for cache in (DetailCache(), DetailCache(spill_bytes=1)):
+        backend = make_backend(clock=clock, detail_cache=cache)
+        posted = httpx.post(f"{backend.url}{API}/records", json=batch(simple_run("r1")))
+        assert posted.status_code == 202
+        bodies = [_detail(backend, "r1") for _ in range(2)]  # projected, then from the cache
+        assert bodies[0].content == bodies[1].content
+        response = bodies[1]
+        assert cache.hits >= 1 and (cache.memory_bytes == 0) == (cache.spill_bytes == 1)
+        head_length = int(response.headers[HEAD_LENGTH_HEADER])
+        head = msgspec.json.decode(response.content[:head_length] + b"}", type=RunDetailHead)
+        whole = msgspec.json.decode(response.content, type=RunDetail)
+        assert head.run == whole.run and head.rows == whole.rows and head.rows
+        assert head.counts == whole.counts and head.diagnostics == whole.diagnostics
+        assert whole.root.id == "run:r1" and whole.spanIndex
+        assert int(response.headers["content-length"]) == len(response.content)

@@ -125,6 +125,26 @@ async def test_run_detail_reports_download_progress(backend: EmbeddedBackend) ->
     assert received == sorted(received)
 
 
+async def test_head_of_a_big_run_arrives_first(backend: EmbeddedBackend) -> None:
+    """``on_head`` gets the run and its rows before the call returns; small bodies and
+    backends that do not say where the head ends go without it."""
+    from crux_tui.contract.models import RunDetailHead
+    from crux_tui.demo import scaled_run_records
+
+    records = scaled_run_records(1000)
+    run_id = records[0]["runId"]
+    backend.store.ingest_batch(records)
+    backend.store.ingest_batch(simple_run("small"))
+    heads: list[RunDetailHead] = []
+    async with CruxClient(backend.url) as client:
+        detail, problems = await client.run_detail_checked(run_id, on_head=heads.append)
+        assert problems == [] and len(heads) == 1
+        assert heads[0].rows == detail.rows and heads[0].run == detail.run
+        assert len(items(detail.rows)) > 500
+        await client.run_detail_checked("small", on_head=heads.append)
+    assert len(heads) == 1
+
+
 async def test_download_progress_without_a_length(serve_app: Callable[[object], str]) -> None:
     from starlette.responses import StreamingResponse
 

@@ -25,7 +25,7 @@ from crux_tui.app.screens.help import HelpScreen
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.backend.store import Store
-from crux_tui.contract.client import CruxClient
+from crux_tui.contract.client import MIN_HEAD_BODY_BYTES, CruxClient
 from crux_tui.contract.models import RunDetail, RunDetailNode, RunSummary
 from tests.app.helpers import RunRecords, ago, post_records, screen_text, simple_run, wait_for
 from tests.app.test_run_screen import open_run
@@ -311,3 +311,68 @@ async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
         await wait_for(pilot, lambda: screen.detail is not None, what="loaded")
         await wait_for(pilot, lambda: "receiving" not in screen_text(app), what="note cleared")
         assert screen.detail.run.name == "trickled run"
+
+
+async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_backend) -> None:
+    """The embedded backend's RunDetail of a 1k-span run, served with its tail held back:
+    the timeline shows the rows from the head, says the details are loading, refuses to
+    export half a run, and becomes the whole run once the tail arrives."""
+    from starlette.responses import StreamingResponse
+
+    from crux_tui.cli import batches
+    from crux_tui.demo import scaled_run_records
+
+    records = scaled_run_records(1000)
+    run_id = records[0]["runId"]
+    real = make_backend(lifecycle_interval=None)
+    for chunk in batches(records):
+        await post_records(real.url, chunk)
+    got = httpx.get(f"{real.url}{API}/runs/{run_id}", timeout=30)
+    body, head_length = got.content, int(got.headers["x-crux-rundetail-head-length"])
+    assert len(body) > MIN_HEAD_BODY_BYTES and head_length < len(body) // 4
+    release = asyncio.Event()
+
+    async def page(request: Request) -> JSONResponse:
+        summary = httpx.get(f"{real.url}{API}/runs/page").json()
+        return JSONResponse(summary)
+
+    async def detail(request: Request) -> StreamingResponse:
+        async def held_back():
+            yield body[: head_length + 10]
+            await release.wait()
+            yield body[head_length + 10 :]
+
+        headers = {
+            "content-length": str(len(body)),
+            "x-crux-rundetail-head-length": got.headers["x-crux-rundetail-head-length"],
+        }
+        return StreamingResponse(held_back(), media_type="application/json", headers=headers)
+
+    url = serve_app(
+        Starlette(routes=[Route(f"{API}/runs/page", page), Route(f"{API}/runs/{{run_id}}", detail)])
+    )
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await wait_for(pilot, lambda: "1,000 spans" in screen_text(app), what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.partial and screen.row_count > 1, what="rows painted")
+        await wait_for(pilot, lambda: "step-2" in screen_text(app), what="rows on screen")
+        assert "loading span details" in screen_text(app)
+        assert "loading attributes, events and artifacts" in screen.detail_pane.plain_text()
+        preview_rows = screen.row_count
+        assert screen.hidden_count == 0  # rows carry no folded details
+        await pilot.press("x")
+        await wait_for(
+            pilot,
+            lambda: any("still loading" in n.message for n in app._notifications),
+            what="export refused",
+        )
+        assert not screen.export_path().exists()
+        release.set()
+        await wait_for(pilot, lambda: not screen.partial, what="whole run")
+        await wait_for(pilot, lambda: screen.hidden_count > 0, what="folded spans known")
+        assert screen.row_count == preview_rows  # the preview showed every node row
+        assert "loading span details" not in screen_text(app)
+        assert screen.detail.spanIndex and screen.detail.run.runId == run_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from pathlib import Path
@@ -25,8 +26,9 @@ from crux_tui.app.widgets.detail_pane import DetailPane, Subject, span_json
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.contract import errors as crux_errors
-from crux_tui.contract.models import RunDetail, RunDetailNode, RunSummary, items
+from crux_tui.contract.models import RunDetail, RunDetailHead, RunDetailNode, RunSummary, items
 from crux_tui.sanitize import clean
+from crux_tui.timeline.preview import detail_from_head
 
 #: Terminal width from which the detail pane sits to the right of the timeline.
 WIDE_WIDTH = 120
@@ -114,6 +116,8 @@ class RunScreen(CruxScreen):
         self.run_id = run_id
         self.summary = summary
         self.detail: RunDetail | None = None
+        #: ``detail`` is the preview painted from the body's rows; the whole one is on its way
+        self.partial = False
         self.subjects: dict[str, Subject] = {}
         self.error_message = ""
         self.search_text = ""
@@ -208,18 +212,20 @@ class RunScreen(CruxScreen):
     async def _fetch(self, seq: int) -> None:
         from crux_tui.app.app import describe_error
 
-        first_load = self.detail is None
+        first_load = self.detail is None or self.partial
         self._fetch_started, self._download_note = time.monotonic(), ""
         try:
             detail, problems = await self.app.client.run_detail_checked(
-                self.run_id, progress=self._show_download if first_load else None
+                self.run_id,
+                progress=self._show_download if first_load else None,
+                on_head=self._show_head if first_load else None,
             )
         except crux_errors.CruxError as error:
             self.error_message = describe_error(error, getattr(self.app, "url", ""))
             if isinstance(error, crux_errors.BackendUnreachable):
                 self.app.mark_unreachable(self.error_message)
             self._update_statusline()
-            if self.detail is None:
+            if self.detail is None or self.partial:
                 self.timeline.show_progress("")
                 self.query_one("#run-title", Static).update(
                     Text(f"Run {clean(self.run_id)} — {self.error_message}", style="bold red")
@@ -228,13 +234,28 @@ class RunScreen(CruxScreen):
         self.app.mark_reachable()
         self.apply_detail(detail, seq, problems)
 
+    def _show_head(self, head: RunDetailHead) -> None:
+        """First load of a big run: paint its rows while the rest of the body arrives."""
+        self.run_worker(self._apply_head(head), group="run-head", exit_on_error=False)
+
+    async def _apply_head(self, head: RunDetailHead) -> None:
+        preview = await asyncio.to_thread(detail_from_head, head)
+        if self.detail is None:  # the whole detail has not overtaken it
+            self.apply_detail(preview, partial=True)
+
     def apply_detail(
-        self, detail: RunDetail, seq: int | None = None, problems: list[str] | None = None
+        self,
+        detail: RunDetail,
+        seq: int | None = None,
+        problems: list[str] | None = None,
+        *,
+        partial: bool = False,
     ) -> bool:
         """Show ``detail`` unless a newer request was already applied.
 
         ``problems`` are the fields of the response that could not be parsed (they show
         as a mark in the status line, and a notification when their number changes).
+        ``partial`` marks a preview built from the rows alone (see ``timeline.preview``).
         """
         if seq is not None:
             if seq < self._applied_seq:
@@ -253,6 +274,7 @@ class RunScreen(CruxScreen):
         self.parse_problems = problems
         self.error_message = ""
         self.detail = detail
+        self.partial = partial
         self.subjects = index_subjects(detail)
         self.query_one("#run-title", Static).update(header_text(detail, self.summary, self.run_id))
         self.timeline.set_detail(detail)
@@ -357,7 +379,7 @@ class RunScreen(CruxScreen):
     def _show_row(self, row: Any) -> None:
         subject = self.subject_for(row)
         self._current_subject = subject
-        self.detail_pane.show(subject, self.detail)
+        self.detail_pane.show(subject, self.detail, loading=self.partial)
 
     @on(TimelineView.SpanHighlighted)
     def _span_highlighted(self, event: TimelineView.SpanHighlighted) -> None:
@@ -410,6 +432,8 @@ class RunScreen(CruxScreen):
         text = Text()
         options = getattr(self.timeline, "options", None)
         text.append(f"{self.row_count} rows", style="dim")
+        if self.partial:
+            text.append(" · loading span details…", style="bold")
         if self.hidden_count:
             text.append(f" · {self.hidden_count} spans hidden (folded)", style="dim")
         if options is not None:
@@ -481,8 +505,15 @@ class RunScreen(CruxScreen):
             return
         self.app.copy_text(subject.spanId, f"span id {clean(subject.spanId)}")
 
+    def _still_loading(self) -> bool:
+        if self.partial:
+            self.notify("The run's span details are still loading", severity="warning", timeout=2)
+        return self.partial
+
     def action_copy_span_json(self) -> None:
         subject = self._current_subject
+        if self._still_loading():
+            return
         if subject is None:
             self.notify("No span selected", timeout=2)
             return
@@ -494,6 +525,8 @@ class RunScreen(CruxScreen):
     def action_export(self) -> None:
         if self.detail is None:
             self.notify("The run has not loaded yet", severity="warning", timeout=2)
+            return
+        if self._still_loading():
             return
         path = self.export_path()
         data = msgspec.json.format(msgspec.json.encode(self.detail), indent=2)

@@ -480,6 +480,8 @@ class DetailPane(VerticalScroll):
         super().__init__(id=id, classes=classes)
         self.subject: Subject | None = None
         self.detail: RunDetail | None = None
+        #: the run's node bodies are still loading (a preview is shown)
+        self.loading = False
         self._artifacts: list[ArtifactSummary] = []
 
     def compose(self) -> ComposeResult:
@@ -499,11 +501,15 @@ class DetailPane(VerticalScroll):
     def artifacts(self) -> list[ArtifactSummary]:
         return list(self._artifacts)
 
-    def show(self, subject: Subject | None, detail: RunDetail | None) -> None:
+    def show(
+        self, subject: Subject | None, detail: RunDetail | None, *, loading: bool = False
+    ) -> None:
+        """Show ``subject``; ``loading`` says its attributes, events and artifacts are on the way."""
         previous = self.subject.id if self.subject is not None else None
         self.subject = subject
         self.detail = detail
-        self.query_one("#detail-summary", Static).update(render_detail(subject, detail))
+        self.loading = loading
+        self.query_one("#detail-summary", Static).update(self._summary())
         # error evidence first: it is what a user opens an artifact for
         self._artifacts = sorted(
             items(subject.artifacts) if subject is not None else [],
@@ -559,9 +565,17 @@ class DetailPane(VerticalScroll):
         if 0 <= index < len(self._artifacts):
             self.request_artifact(self._artifacts[index])
 
+    def _summary(self) -> Text:
+        summary = render_detail(self.subject, self.detail)
+        if self.loading and self.subject is not None:
+            summary.append(
+                "\nloading attributes, events and artifacts of the run…", style="dim italic"
+            )
+        return summary
+
     def plain_text(self) -> str:
         """Everything the pane shows as plain text (tests, copy)."""
-        parts = [render_detail(self.subject, self.detail).plain]
+        parts = [self._summary().plain]
         if self._artifacts:
             parts.append("ARTIFACTS")
             parts.extend(artifact_text(a).plain for a in self._artifacts)

@@ -1,0 +1,99 @@
+"""The provisional timeline painted from a RunDetail's head (run + rows) before the rest
+of a big body arrives: it must show exactly the nodes the whole RunDetail shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from crux_tui.backend.projection import project_run_detail
+from crux_tui.backend.store import Store
+from crux_tui.cli import batches
+from crux_tui.contract.models import (
+    RunDetail,
+    RunDetailHead,
+    RunDetailNode,
+    RunDetailRow,
+    RunSummary,
+    items,
+)
+from crux_tui.demo import build_demo_records, scaled_run_records
+from crux_tui.timeline import TimelineOptions, build_model, layout
+from crux_tui.timeline.preview import detail_from_head
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _projected_runs() -> list[RunDetail]:
+    records = build_demo_records(now=NOW) + scaled_run_records(300, now=NOW)
+    store = Store(":memory:")
+    for chunk in batches(records):
+        store.ingest_batch(chunk)
+    run_ids = list(dict.fromkeys(r["runId"] for r in records))
+    details = []
+    for run_id in run_ids:
+        graph = store.graph(run_id, include_records=False)
+        assert graph is not None
+        details.append(project_run_detail(graph, NOW))
+    store.close()
+    return details
+
+
+RUNS = _projected_runs()
+
+
+def _head(detail: RunDetail) -> RunDetailHead:
+    return RunDetailHead(
+        schemaVersion=detail.schemaVersion,
+        run=detail.run,
+        rows=detail.rows,
+        facets=detail.facets,
+        diagnostics=detail.diagnostics,
+        counts=detail.counts,
+    )
+
+
+def _shape(root: RunDetailNode) -> list[tuple[str, str, int, str, str, str]]:
+    """Every node depth-first: id, parent id, depth, label, status, start."""
+    out, stack = [], [(root, "", 0)]
+    while stack:
+        node, parent, depth = stack.pop()
+        out.append((node.id, parent, depth, node.display.label, node.status, node.timing.startedAt))
+        stack.extend((c, node.id, depth + 1) for c in reversed(items(node.children)))
+    return out
+
+
+@pytest.mark.parametrize("detail", RUNS, ids=lambda d: d.run.runId)
+def test_preview_shows_the_nodes_of_the_whole_detail(detail: RunDetail) -> None:
+    preview = detail_from_head(_head(detail))
+    assert _shape(preview.root) == _shape(detail.root)
+    assert preview.run == detail.run and preview.diagnostics == detail.diagnostics
+
+    # the timeline of the preview lists the same node rows, in the same order
+    options = TimelineOptions()
+    whole = [(r.key, r.label, r.status) for r in layout(build_model(detail), options)]
+    early = [(r.key, r.label, r.status) for r in layout(build_model(preview), options)]
+    details = {r.key for r in layout(build_model(detail), options) if r.is_detail}
+    assert early == [row for row in whole if row[0] not in details]
+
+
+def test_preview_never_marks_a_node_as_moved_on_a_guess() -> None:
+    for detail in RUNS:
+        model = build_model(detail_from_head(_head(detail)))
+        assert not any(e.reparented for e in model.entries)
+
+
+def test_damaged_rows_still_show_every_row() -> None:
+    run = RunSummary(runId="r", name="agent", status="running")
+    rows = [
+        RunDetailRow(nodeId="span:b", spanId="b", parentId="span:missing", depth=2),
+        RunDetailRow(nodeId="span:c", spanId="c", parentId="span:b", depth=3),
+        RunDetailRow(nodeId="span:d", spanId="d", parentId="span:d", depth=1),  # itself
+    ]
+    preview = detail_from_head(RunDetailHead(run=run, rows=rows))
+    assert preview.root.id == "run:r" and preview.root.display.label == "agent"
+    assert [c.id for c in items(preview.root.children)] == ["span:b", "span:d"]
+    assert [c.id for c in items(items(preview.root.children)[0].children)] == ["span:c"]
+    empty = detail_from_head(RunDetailHead(run=run))
+    assert empty.root.id == "run:r" and not items(empty.root.children)
