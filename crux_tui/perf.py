@@ -4,6 +4,13 @@ Decoding, assembling and projecting a big run allocate hundreds of thousands of 
 objects; the collector's generation passes over them cost more than the work itself.
 :func:`no_gc` pauses it, counting nested and concurrent users (the collector is
 process-wide), and re-enables it when the last one leaves.
+
+Pausing only defers the cost: the first young pass after the block walks everything the
+block made (150 ms and more for a 50k-span RunDetail, on whichever thread allocates
+next, often the UI's). While an :class:`IdleCollector` owns full passes, the block's
+objects are therefore moved straight past the young generations (``gc.freeze``, O(1))
+and handed back to the oldest one (``gc.unfreeze``) just before the next full pass,
+which runs when the user is idle.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _users = 0
 _was_enabled = True
+#: Set while an IdleCollector owns full passes: blocks end by promoting what they made.
+_promote = False
 
 
 @contextmanager
@@ -33,8 +42,11 @@ def no_gc() -> Iterator[None]:
     finally:
         with _lock:
             _users -= 1
-            if _users == 0 and _was_enabled:
-                gc.enable()
+            if _users == 0:
+                if _promote:
+                    gc.freeze()  # no young pass walks the block's objects; see IdleCollector
+                if _was_enabled:
+                    gc.enable()
 
 
 class IdleCollector:
@@ -43,10 +55,9 @@ class IdleCollector:
     A full pass over an app's heap takes 100 ms or more and CPython starts one at
     whatever allocation tips the count over, typically while a screen is opening. While
     started, automatic full passes are off (young generations still collect as usual) and
-    :meth:`tick` runs one when CPython would have wanted it (its generation count is due
-    *and* the heap grew by ``growth`` since the last full pass, the analogue of CPython's
-    own 25 % rule) and the moment is right: no input and no work in flight for
-    ``idle_after`` seconds, or ``force_after`` seconds without such a pause.
+    :meth:`tick` runs one when the heap grew by ``growth`` since the last full pass (the
+    analogue of CPython's own 25 % rule) and the moment is right: no input and no work in
+    flight for ``idle_after`` seconds, or ``force_after`` seconds without such a pause.
     """
 
     def __init__(
@@ -57,35 +68,49 @@ class IdleCollector:
         self.growth = growth
         self.full_passes = 0
         self._saved: tuple[int, int, int] | None = None
-        self._due_after = 10
         self._blocks_after_full = 0
         self._last_input = 0.0
         self._last_full = 0.0
 
     def start(self, now: float) -> None:
         """Take over full passes (remembering the thresholds to restore)."""
+        global _promote
         if self._saved is not None:
             return
+        _promote = True
         self._saved = gc.get_threshold()
-        young, middle, old = self._saved
-        self._due_after = max(old, 1)
+        young, middle, _ = self._saved
         gc.set_threshold(young, middle, 1_000_000_000)
         self._blocks_after_full = sys.getallocatedblocks()
         self._last_input = self._last_full = now
 
     def stop(self) -> None:
-        """Give full passes back to CPython."""
+        """Give full passes back to CPython (and the objects ``no_gc`` blocks promoted)."""
+        global _promote
         if self._saved is not None:
+            _promote = False
+            gc.unfreeze()
             gc.set_threshold(*self._saved)
             self._saved = None
+
+    @staticmethod
+    def collect() -> None:
+        """A full pass, over promoted objects too."""
+        with _lock:
+            gc.unfreeze()  # back into the oldest generation, walked by this pass
+        gc.collect()
 
     def note_input(self, now: float) -> None:
         """The user pressed a key or used the mouse."""
         self._last_input = now
 
     def due(self) -> bool:
-        """Whether CPython would run a full pass now."""
-        if self._saved is None or gc.get_count()[2] < self._due_after:
+        """Whether a full pass is wanted: the heap grew by ``growth`` since the last one.
+
+        (CPython also counts middle-generation passes, but promoting a block resets the
+        counts: growth alone decides.)
+        """
+        if self._saved is None:
             return False
         return sys.getallocatedblocks() > self._blocks_after_full * (1 + self.growth)
 
@@ -102,7 +127,7 @@ class IdleCollector:
         idle = now - self._last_input >= self.idle_after
         if not idle and now - self._last_full < self.force_after:
             return False
-        gc.collect()
+        self.collect()
         self.full_passes += 1
         self._last_full = now
         self._blocks_after_full = sys.getallocatedblocks()

@@ -59,7 +59,7 @@ def test_idle_collector_waits_for_a_pause_in_input() -> None:
         assert gc.get_threshold()[2] > 1_000_000  # CPython no longer starts full passes
         assert not collector.tick(now=102.0)  # idle, but nothing due yet
         _make_full_pass_due()
-        assert not collector.due()  # the count is due, but the heap has not grown
+        assert not collector.due()  # passes were counted, but the heap has not grown
         kept = _grow_heap(collector)
         collector.note_input(now=102.0)
         assert not collector.tick(now=102.5)  # the user is typing
@@ -107,3 +107,34 @@ def test_work_in_flight_counts_as_input() -> None:
         del kept
     finally:
         collector.stop()
+
+
+def test_blocks_promote_their_objects_while_a_collector_runs_and_full_passes_take_them_back() -> (
+    None
+):
+    import weakref
+
+    class Node:
+        pass
+
+    collector = IdleCollector()
+    collector.start(now=0.0)
+    try:
+        with no_gc():
+            made = [[i] for i in range(1000)]
+            cycle = Node()
+            cycle.self = cycle  # type: ignore[attr-defined]
+            probe = weakref.ref(cycle)
+        assert gc.get_freeze_count() >= 1000  # no young pass will walk them
+        assert gc.is_tracked(made[0])
+        del cycle
+        gc.collect()  # an ordinary pass does not see promoted objects
+        assert probe() is not None
+        collector.collect()  # a full pass takes them back first
+        assert probe() is None and gc.get_freeze_count() == 0
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0
+    with no_gc():
+        _ = [[i] for i in range(10)]
+    assert gc.get_freeze_count() == 0  # without a collector, blocks promote nothing

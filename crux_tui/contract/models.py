@@ -27,13 +27,13 @@ def items(value: list[T] | None) -> list[T]:
     return value if value is not None else []
 
 
-class DeliveryHealth(msgspec.Struct, kw_only=True):
+class DeliveryHealth(msgspec.Struct, kw_only=True, gc=False):
     status: str = "unknown"
     rejected: int = 0
     lastKnownAt: str = ""
 
 
-class RunSummary(msgspec.Struct, kw_only=True):
+class RunSummary(msgspec.Struct, kw_only=True, gc=False):
     """One row of the runs list; also ``RunDetail.run`` and ``Graph.run``."""
 
     runId: str = ""
@@ -74,25 +74,25 @@ class RunSummary(msgspec.Struct, kw_only=True):
     topologyHealth: str = ""
 
 
-class RunsPage(msgspec.Struct, kw_only=True):
+class RunsPage(msgspec.Struct, kw_only=True, gc=False):
     revision: int = 0
     rows: list[RunSummary] | None = None
     nextCursor: str | None = None
 
 
-class RunChange(msgspec.Struct, kw_only=True):
+class RunChange(msgspec.Struct, kw_only=True, gc=False):
     entity: str = "run"
     id: str = ""
     revision: int = 0
 
 
-class RunsDelta(msgspec.Struct, kw_only=True):
+class RunsDelta(msgspec.Struct, kw_only=True, gc=False):
     revision: int = 0
     changes: list[RunChange] | None = None
     expired: bool = False
 
 
-class SpanSummary(msgspec.Struct, kw_only=True):
+class SpanSummary(msgspec.Struct, kw_only=True, gc=False):
     """A canonical span (start and end merged). Nodes and details embed these fields."""
 
     spanId: str = ""
@@ -121,7 +121,7 @@ class SpanSummary(msgspec.Struct, kw_only=True):
     error: Any = None
 
 
-class SpanEventSummary(msgspec.Struct, kw_only=True):
+class SpanEventSummary(msgspec.Struct, kw_only=True, gc=False):
     eventId: str = ""
     runId: str = ""
     traceId: str = ""
@@ -131,7 +131,7 @@ class SpanEventSummary(msgspec.Struct, kw_only=True):
     attributes: JSONObject | None = None
 
 
-class ArtifactSummary(msgspec.Struct, kw_only=True):
+class ArtifactSummary(msgspec.Struct, kw_only=True, gc=False):
     artifactId: str = ""
     runId: str = ""
     traceId: str = ""
@@ -147,12 +147,12 @@ class ArtifactSummary(msgspec.Struct, kw_only=True):
     attributes: JSONObject | None = None
 
 
-class EdgeEndpoint(msgspec.Struct, kw_only=True):
+class EdgeEndpoint(msgspec.Struct, kw_only=True, gc=False):
     kind: str = ""
     id: str = ""
 
 
-class EdgeSummary(msgspec.Struct, kw_only=True):
+class EdgeSummary(msgspec.Struct, kw_only=True, gc=False):
     edgeId: str = ""
     runId: str = ""
     traceId: str = ""
@@ -163,7 +163,7 @@ class EdgeSummary(msgspec.Struct, kw_only=True):
     attributes: JSONObject | None = None
 
 
-class StoredRecord(msgspec.Struct, kw_only=True):
+class StoredRecord(msgspec.Struct, kw_only=True, gc=False):
     recordId: str = ""
     runId: str = ""
     traceId: str = ""
@@ -174,7 +174,7 @@ class StoredRecord(msgspec.Struct, kw_only=True):
     receivedAt: str = ""
 
 
-class Graph(msgspec.Struct, kw_only=True):
+class Graph(msgspec.Struct, kw_only=True, gc=False):
     """The raw canonical graph of one run (``GET /runs/{id}/graph``); input of the projection."""
 
     run: RunSummary = msgspec.field(default_factory=RunSummary)
@@ -185,7 +185,7 @@ class Graph(msgspec.Struct, kw_only=True):
     records: list[StoredRecord] | None = None
 
 
-class Diagnostic(msgspec.Struct, kw_only=True):
+class Diagnostic(msgspec.Struct, kw_only=True, gc=False):
     code: str = ""
     severity: str = "warn"
     message: str = ""
@@ -194,7 +194,7 @@ class Diagnostic(msgspec.Struct, kw_only=True):
     suggestedFix: str = ""
 
 
-class NodeDisplay(msgspec.Struct, kw_only=True):
+class NodeDisplay(msgspec.Struct, kw_only=True, gc=False):
     kind: str = ""
     label: str = ""
     description: str = ""
@@ -203,7 +203,7 @@ class NodeDisplay(msgspec.Struct, kw_only=True):
     severity: str = ""
 
 
-class Timing(msgspec.Struct, kw_only=True):
+class Timing(msgspec.Struct, kw_only=True, gc=False):
     startedAt: str = ""
     endedAt: str = ""
     durationMs: float = 0
@@ -212,20 +212,20 @@ class Timing(msgspec.Struct, kw_only=True):
     detailsMs: float | None = None
 
 
-class MetricBuckets(msgspec.Struct, kw_only=True):
+class MetricBuckets(msgspec.Struct, kw_only=True, gc=False):
     own: JSONObject | None = None
     children: JSONObject | None = None
     details: JSONObject | None = None
     total: JSONObject | None = None
 
 
-class NodeSource(msgspec.Struct, kw_only=True):
+class NodeSource(msgspec.Struct, kw_only=True, gc=False):
     placementReason: str = ""
     ownerSpanId: str = ""
     canonicalParentSpanId: str = ""
 
 
-class RunDetailDetail(SpanSummary, kw_only=True):
+class RunDetailDetail(SpanSummary, kw_only=True, gc=False):
     """A folded (non-primary) span attached to the node it explains."""
 
     id: str = ""
@@ -243,7 +243,7 @@ class RunDetailDetail(SpanSummary, kw_only=True):
     inspection: dict[str, Any] | None = None
 
 
-class RunDetailNode(SpanSummary, kw_only=True):
+class RunDetailNode(SpanSummary, kw_only=True, gc=False):
     """A visible node of the presentation tree."""
 
     id: str = ""
@@ -269,7 +269,7 @@ class RunDetailNode(SpanSummary, kw_only=True):
     children: list[RunDetailNode] | None = None
 
 
-class RunDetailRow(msgspec.Struct, kw_only=True):
+class RunDetailRow(msgspec.Struct, kw_only=True, gc=False):
     nodeId: str = ""
     spanId: str = ""
     parentId: str = ""
@@ -285,7 +285,7 @@ class RunDetailRow(msgspec.Struct, kw_only=True):
     match: bool = False
 
 
-class Placement(msgspec.Struct, kw_only=True):
+class Placement(msgspec.Struct, kw_only=True, gc=False):
     placement: str = ""
     nodeId: str = ""
     ownerNodeId: str = ""
@@ -293,14 +293,14 @@ class Placement(msgspec.Struct, kw_only=True):
     reason: str = ""
 
 
-class DetailCounts(msgspec.Struct, kw_only=True):
+class DetailCounts(msgspec.Struct, kw_only=True, gc=False):
     primary: int = 0
     detail: int = 0
     metadata: int = 0
     attachedDetails: int = 0
 
 
-class RunDetail(msgspec.Struct, kw_only=True):
+class RunDetail(msgspec.Struct, kw_only=True, gc=False):
     """``GET /api/observability/runs/{runId}``: the folded, reconciled presentation of a run."""
 
     schemaVersion: int = 2
@@ -319,7 +319,7 @@ class RunDetail(msgspec.Struct, kw_only=True):
 HEAD_LENGTH_HEADER = "x-crux-rundetail-head-length"
 
 
-class RunDetailHead(msgspec.Struct, kw_only=True):
+class RunDetailHead(msgspec.Struct, kw_only=True, gc=False):
     """The small part of a RunDetail that a list view needs first: the run and its rows.
 
     The embedded backend writes these members before ``root`` and ``spanIndex`` (JSON
@@ -334,7 +334,7 @@ class RunDetailHead(msgspec.Struct, kw_only=True):
     counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
 
 
-class ObservabilityEvent(msgspec.Struct, kw_only=True):
+class ObservabilityEvent(msgspec.Struct, kw_only=True, gc=False):
     """A live invalidation event (``observability.records`` / ``observability.lifecycle``)."""
 
     tag: str = msgspec.field(default="ObservabilityEvent", name="_tag")
@@ -361,7 +361,7 @@ class ObservabilityEvent(msgspec.Struct, kw_only=True):
         return refs
 
 
-class IngestDisposition(msgspec.Struct, kw_only=True):
+class IngestDisposition(msgspec.Struct, kw_only=True, gc=False):
     index: int
     recordId: str = ""
     outcome: str = "accepted"
@@ -370,5 +370,5 @@ class IngestDisposition(msgspec.Struct, kw_only=True):
     retryable: bool = False
 
 
-class IngestResponse(msgspec.Struct, kw_only=True):
+class IngestResponse(msgspec.Struct, kw_only=True, gc=False):
     dispositions: list[IngestDisposition] | None = None

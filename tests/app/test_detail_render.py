@@ -122,3 +122,24 @@ def test_artifact_truncation_notes() -> None:
 def test_span_json_excludes_children() -> None:
     parent = node(id="run:r", spanId="a", children=[{"id": "span:b", "spanId": "b"}])
     assert '"children": null' in span_json(parent)
+
+
+def test_long_lists_are_cut_with_a_count_of_the_rest() -> None:
+    """A run's root can hold thousands of folded details: the pane lists the first ones."""
+    from crux_tui.app.widgets.detail_pane import LIST_LIMIT
+
+    folded = [
+        {"id": f"detail:p{i}", "spanId": f"p{i}", "name": f"prompt-{i}", "status": "ok"}
+        for i in range(LIST_LIMIT + 150)
+    ]
+    events = [
+        {"eventId": f"e{i}", "name": f"tick-{i}", "timestamp": "2026-05-16T18:00:01Z"}
+        for i in range(LIST_LIMIT + 1)
+    ]
+    subject = node(id="run:r", spanId="root", name="root", details=folded, events=events)
+    text = render_detail(subject, None, NOW).plain
+    assert f"FOLDED DETAILS ({LIST_LIMIT + 150})" in text
+    assert f"prompt-{LIST_LIMIT - 1}" in text and f"prompt-{LIST_LIMIT}" not in text
+    assert "… and 150 more (press d to see every folded detail in the timeline)" in text
+    assert f"tick-{LIST_LIMIT - 1}" in text and f"tick-{LIST_LIMIT}" not in text
+    assert "… and 1 more" in text

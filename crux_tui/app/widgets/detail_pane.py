@@ -274,6 +274,17 @@ def span_json(subject: Subject) -> str:
 # ----------------------------------------------------------------------------- rendering
 
 
+#: Longest list (events, relations, folded details) the pane writes out; a run's root can
+#: hold thousands of folded details, and the pane is re-rendered on every cursor move.
+LIST_LIMIT = 100
+
+
+def _more(text: Text, count: int, hint: str = "") -> None:
+    if count > LIST_LIMIT:
+        text.append(f"  … and {count - LIST_LIMIT:,} more", style="dim italic")
+        text.append(f" ({hint})\n" if hint else "\n", style="dim italic")
+
+
 def render_detail(
     subject: Subject | None, detail: RunDetail | None, now: datetime | None = None
 ) -> Text:
@@ -407,28 +418,30 @@ def render_detail(
     events = items(subject.events)
     if events:
         _section(text, f"events ({len(events)})")
-        for event in events:
+        for event in events[:LIST_LIMIT]:
             text.append(f"  {fmt.offset(event.timestamp, started or run_start):>9} ", style="dim")
             text.append_text(event_summary(event, now))
             text.append("\n")
+        _more(text, len(events))
 
     # Relations
     relations = items(subject.relations)
     if relations:
         _section(text, f"relations ({len(relations)})")
-        for edge in relations:
+        for edge in relations[:LIST_LIMIT]:
             text.append(f"  {clean(edge.edgeType)}", style="bold")
             text.append(
                 f"  {clean(edge.from_.kind)}:{clean(edge.from_.id)}"
                 f" → {clean(edge.to.kind)}:{clean(edge.to.id)}\n"
             )
+        _more(text, len(relations))
 
     # Folded details of a node
     if isinstance(subject, RunDetailNode):
         folded = items(subject.details)
         if folded:
             _section(text, f"folded details ({len(folded)})")
-            for det in folded:
+            for det in folded[:LIST_LIMIT]:
                 text.append("  ")
                 text.append_text(fmt.status_text(det.status, with_label=False))
                 text.append(f" {subject_label(det)}", style="bold")
@@ -437,6 +450,7 @@ def render_detail(
                 if det.source and det.source.placementReason:
                     text.append(f"  ({clean(det.source.placementReason)})", style="dim")
                 text.append("\n")
+            _more(text, len(folded), "press d to see every folded detail in the timeline")
 
     # Diagnostics naming this span at run level
     if detail is not None and subject.spanId:
