@@ -308,18 +308,36 @@ async def tree_reference(size: int, body: bytes) -> list[Result]:
     return results
 
 
-async def rss_open(size: int) -> float:
-    """Peak RSS with a run of ``size`` spans open (embedded backend in the same process)."""
-    from benchmarks.common import peak_rss_mb
+_LOAD = """
+import sys
+from crux_tui.cli import load_records
+from crux_tui.demo import scaled_run_records
+problems = load_records(sys.argv[1], scaled_run_records(int(sys.argv[2])))
+assert not problems, problems[:3]
+"""
 
-    records = scaled_run_records(size)
-    run_id = records[0]["runId"]
-    with EmbeddedBackend(lifecycle_interval=60) as backend:
-        load(backend, records)
-        del records
+
+async def rss_open(size: int) -> tuple[float, float]:
+    """Peak RSS (MB) of the viewer with a run of ``size`` spans open, and of the embedded
+    backend serving it, each in its own process as ``demo`` and ``open`` run them.
+
+    The records are generated and posted by a third process: the viewer's figure holds
+    only what viewing costs.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from benchmarks.common import peak_rss_mb
+    from crux_tui.backend.process import BackendProcess
+
+    root = Path(__file__).resolve().parent.parent
+    with BackendProcess() as backend:
+        subprocess.run([sys.executable, "-c", _LOAD, backend.url, str(size)], check=True, cwd=root)
         app = make_app(backend.url, start_feed=False)
         async with app.run_test(size=SIZE) as pilot:
-            _open(app, run_id)
-            await _until(lambda app=app: _loaded(app))
+            _open(app, f"run_scale_{size}")
+            await _until(lambda app=app: _loaded(app), timeout=900)
             await pilot.pause(1.0)
-            return peak_rss_mb()
+            assert backend.pid is not None
+            return peak_rss_mb(), peak_rss_mb(backend.pid)

@@ -35,10 +35,10 @@ def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float]]
     return statistics.median(samples), samples
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process (VmHWM), in MB."""
+def peak_rss_mb(pid: int | None = None) -> float:
+    """Peak resident set size (VmHWM) of this process, or of ``pid``, in MB."""
     try:
-        with open("/proc/self/status") as handle:
+        with open(f"/proc/{pid or 'self'}/status") as handle:
             for line in handle:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024

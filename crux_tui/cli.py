@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--clock", default=None, metavar="RFC3339", help="freeze the projection clock at this time"
     )
+    serve.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
         "--token",
         dest="serve_token",
@@ -70,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="open the viewer on generated demo runs",
-        description="Start an in-process backend on a free loopback port, load demo runs, "
-        "and open the viewer.",
+        description="Start the embedded backend (a child process on a free loopback port), "
+        "load demo runs, and open the viewer.",
     )
     demo.add_argument(
         "--records",
@@ -83,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     open_ = sub.add_parser(
         "open",
         help="open the viewer on records from a JSONL file",
-        description="Start an in-process backend, load canonical records from FILE.jsonl "
-        "(one record per line) and open the viewer.",
+        description="Start the embedded backend (a child process), load canonical records "
+        "from FILE.jsonl (one record per line) and open the viewer.",
     )
     open_.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
 
@@ -144,7 +145,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(f"invalid --port {args.port}")
     token = args.serve_token or args.token
     try:
-        return serve_forever(args.host, args.port, args.db, args.clock, token)
+        return serve_forever(
+            args.host, args.port, args.db, args.clock, token, exit_with_stdin=args.exit_with_stdin
+        )
     except KeyboardInterrupt:
         return 0
 
@@ -195,10 +198,14 @@ def load_records(url: str, records: list[Any], token: str | None = None) -> list
 
 
 def _view_records(records: list[Any], problems: list[str], *, live: bool = False) -> int:
-    """Load ``records`` into an in-process backend and open the viewer on it."""
-    from crux_tui.backend.embedded import EmbeddedBackend
+    """Load ``records`` into an embedded backend (a child process) and open the viewer on it."""
+    from crux_tui.backend.process import BackendProcess, BackendStartError
 
-    with EmbeddedBackend() as backend:
+    try:
+        backend = BackendProcess().start()
+    except BackendStartError as exc:
+        raise CliError(str(exc)) from exc
+    with backend:
         problems = problems + load_records(backend.url, records)
         feeder = None
         if live:

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import secrets
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -154,19 +155,41 @@ class EmbeddedBackend:
         self.stop()
 
 
+def _stop_at_eof(server: uvicorn.Server) -> None:
+    """Block until standard input closes (the parent is gone or done), then stop."""
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    except (OSError, ValueError):
+        pass
+    server.should_exit = True
+
+
 def serve_forever(
     host: str = "127.0.0.1",
     port: int = 4400,
     db: str | Path | None = None,
     clock: Clock | datetime | str | None = None,
     token: str | None = None,
+    *,
+    exit_with_stdin: bool = False,
 ) -> int:
-    """Run the backend in the foreground until interrupted (``crux-tui serve``)."""
+    """Run the backend in the foreground until interrupted (``crux-tui serve``).
+
+    ``exit_with_stdin``: also stop when standard input closes (the backend is a child of
+    the viewer, see ``backend.process``). Port 0 picks a free port; the first line printed
+    says which.
+    """
     if not is_loopback(host) and not token:
         token = secrets.token_hex(32)
         print(f"crux-tui: listening on {host} requires a token: {token}", file=sys.stderr)
     path = db if db is not None else default_db_path()
-    store = Store(path)
+    try:
+        store = Store(path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"crux-tui serve: cannot open the database {path}: {reason}", file=sys.stderr)
+        return 1
     try:
         app = create_app(store, clock, token)
         try:
@@ -177,11 +200,15 @@ def serve_forever(
             )
             return 1
         shown = f"[{host}]" if ":" in host else host
-        print(f"crux-tui devtools backend on http://{shown}:{port} (db: {path})", flush=True)
+        bound = sock.getsockname()[1]
+        print(f"crux-tui devtools backend on http://{shown}:{bound} (db: {path})", flush=True)
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, ws="none"
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        server = uvicorn.Server(config)
+        if exit_with_stdin:
+            threading.Thread(target=_stop_at_eof, args=(server,), daemon=True).start()
+        server.run(sockets=[sock])
     finally:
         store.close()
     return 0
