@@ -22,13 +22,28 @@ FRESHNESS = timedelta(seconds=60)
 log = logging.getLogger(__name__)
 
 
-def reconcile_once(store: Store, now: datetime) -> list[tuple[int, ObservabilityEvent]]:
-    """One reconciliation pass; returns the ``(revision, event)`` pairs to publish."""
+def reconcile_once(
+    store: Store, now: datetime, seen: dict[str, int] | None = None
+) -> list[tuple[int, ObservabilityEvent]]:
+    """One reconciliation pass; returns the ``(revision, event)`` pairs to publish.
+
+    ``seen`` (run id -> revision at the previous pass, updated here) makes a run wait
+    until its records stop arriving: a run still being written (an old run imported
+    from a file looks inactive by its timestamps) is announced by its ingest events, and
+    projecting it again at every tick would only compete with the import.
+    """
     from crux_tui.backend.projection import project_run_detail
 
     stale_before = sort_key((now - FRESHNESS).isoformat())
     out: list[tuple[int, ObservabilityEvent]] = []
-    for run_id, activity_key in store.lifecycle_candidates(stale_before):
+    candidates = store.lifecycle_candidates(stale_before)
+    previous = dict(seen) if seen is not None else None
+    if seen is not None:
+        seen.clear()
+        seen.update((run_id, revision) for run_id, _, revision in candidates)
+    for run_id, activity_key, revision in candidates:
+        if previous is not None and previous.get(run_id) != revision:
+            continue  # changed since the last pass: look again once it is quiet
         graph = store.graph(run_id, include_records=False)
         if graph is None:
             continue
@@ -65,12 +80,16 @@ class LifecycleReconciler:
         self.bus = bus
         self.clock = clock
         self.interval = interval
+        #: run id -> revision at the last pass (see ``reconcile_once``)
+        self.seen: dict[str, int] = {}
 
     async def run(self) -> None:
         """Tick until cancelled."""
         while True:
             try:
-                events = await asyncio.to_thread(reconcile_once, self.store, self.clock())
+                events = await asyncio.to_thread(
+                    reconcile_once, self.store, self.clock(), self.seen
+                )
             except StoreError:
                 events = []
             except Exception:

@@ -605,13 +605,14 @@ class Store:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def lifecycle_candidates(self, stale_before: str) -> list[tuple[str, str]]:
-        """``(runId, lastActivityKey)`` of running runs without a lifecycle status that
-        have been inactive since before ``stale_before`` (a sort key)."""
+    def lifecycle_candidates(self, stale_before: str) -> list[tuple[str, str, int]]:
+        """``(runId, lastActivityKey, revision)`` of running runs without a lifecycle
+        status that have been inactive since before ``stale_before`` (a sort key)."""
         return [
-            (r[0], r[1])
+            (r[0], r[1], int(r[2]))
             for r in self._read(
-                "SELECT run_id, last_activity_key FROM runs WHERE stored_status = 'running'"
+                "SELECT run_id, last_activity_key, revision FROM runs"
+                " WHERE stored_status = 'running'"
                 " AND lifecycle_status IS NULL AND last_activity_key < ?",
                 (stale_before,),
             )

@@ -323,3 +323,17 @@ def test_arbitrary_field_values_never_break_ingest_or_graph(picks: list) -> None
             store.span_events("f", "gen")
     finally:
         store.close()
+
+
+def test_lifecycle_waits_until_a_run_stops_receiving_records(store: Store) -> None:
+    """An old run being imported looks inactive by its timestamps; the ticker leaves it
+    alone while batches keep arriving and reconciles it one pass after they stop."""
+    records = simple_run("importing", ended=False)
+    later = datetime(2026, 5, 16, 18, 10, tzinfo=UTC)
+    seen: dict[str, int] = {}
+    for record in records:  # one batch between every two passes
+        store.ingest_batch([record])
+        assert reconcile_once(store, later, seen) == []
+    published = reconcile_once(store, later, seen)  # quiet for one pass: announced
+    assert [event.refId for _, event in published] == ["importing"]
+    assert reconcile_once(store, later, seen) == []
