@@ -4,9 +4,12 @@ the same for a plain ``textual.widgets.Tree`` as a reference."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,17 +21,21 @@ from benchmarks.common import Result
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.widgets.timeline_view import TimelineView
-from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import batches
+from crux_tui.backend.process import BackendProcess
+from crux_tui.cli import load_records
 from crux_tui.contract.models import RunDetail, items
 from crux_tui.demo import scaled_run_records
 
 SIZE = (120, 40)
 
 
-def load(backend: EmbeddedBackend, records: list[dict]) -> None:
-    for chunk in batches(records):
-        backend.store.ingest_batch(chunk)
+def _load(url: str, records: list[dict[str, Any]]) -> None:
+    """POST ``records`` (setup, before any app runs; ``load_records`` runs its own loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        problems = pool.submit(load_records, url, records).result()
+    assert not problems, problems[:3]
 
 
 async def _until(predicate: Callable[[], Any], timeout: float = 120) -> None:
@@ -118,9 +125,52 @@ def _ui_work(view: Any, action: Callable[[], None], lines: int | None = None) ->
     return (time.perf_counter() - start) * 1000
 
 
-async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Result]:
+async def _open_and_toggle_once(
+    app: Any,
+    run_id: str,
+    opens: dict[str, list[float]],
+    toggles: dict[str, list[float]] | None,
+) -> None:
+    """Open cold, go back, open again (projection ready); then time the toggles."""
+    async with app.run_test(size=SIZE) as pilot:
+        first, whole = await _open_by_key(app, run_id)
+        opens["cold first"].append(first)
+        opens["cold whole"].append(whole)
+        # Back, and open it again: the projection is ready (as when the backend projected
+        # the run in the background when it ended).
+        app.pop_screen()
+        first, whole = await _open_by_key(app, run_id)
+        opens["ready first"].append(first)
+        opens["ready whole"].append(whole)
+        if toggles is None:
+            return
+        view = app.screen.timeline
+        await pilot.pause(0.5)  # let the worker warm the other toggle layouts
+        for _ in range(3):
+            for action in (view.action_toggle_infrastructure, view.action_toggle_infrastructure):
+                toggles["infrastructure"].append(_ui_work(view, action))
+            for action in (view.action_toggle_canonical, view.action_toggle_canonical):
+                toggles["canonical parents"].append(_ui_work(view, action))
+            toggles["expand all"].append(_ui_work(view, view.action_expand_all))
+            toggles["expand all"].append(_ui_work(view, view.action_collapse_all))
+            for _ in range(5):
+                toggles["cursor move"].append(_ui_work(view, view.action_cursor_down, 2))
+            await pilot.pause()
+
+
+@contextlib.contextmanager
+def stored_run(size: int) -> Iterator[tuple[str, str]]:
+    """``(db path, run id)``: a SQLite file holding a run of ``size`` spans, loaded through
+    ``POST /records`` into the embedded backend (a child process, as ``open`` runs it)."""
     records = scaled_run_records(size)
-    run_id = records[0]["runId"]
+    with tempfile.TemporaryDirectory(prefix="crux-bench-") as tmp:
+        db = str(Path(tmp) / "runs.db")
+        with BackendProcess(db=db) as loader:
+            _load(loader.url, records)
+        yield db, records[0]["runId"]
+
+
+async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Result]:
     opens: dict[str, list[float]] = {
         "cold first": [],
         "cold whole": [],
@@ -133,45 +183,14 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
         "expand all": [],
         "cursor move": [],
     }
-    with EmbeddedBackend(lifecycle_interval=60) as backend:
-        load(backend, records)
+    with stored_run(size) as (db, run_id):
         for rep in range(repeat):
-            # Cold: nothing projected or decoded yet on the server's side.
-            backend.app.state.detail_cache.clear()
-            backend.store.drop_decoded()
-            app = make_app(backend.url, start_feed=False)
-            async with app.run_test(size=SIZE) as pilot:
-                first, whole = await _open_by_key(app, run_id)
-                opens["cold first"].append(first)
-                opens["cold whole"].append(whole)
-                # Back, and open it again: the projection is ready (as when the backend
-                # projected the run in the background when it ended).
-                app.pop_screen()
-                first, whole = await _open_by_key(app, run_id)
-                opens["ready first"].append(first)
-                opens["ready whole"].append(whole)
-                if not interact or rep:
-                    continue
-                view = app.screen.timeline
-                await pilot.pause(0.5)  # let the worker warm the other toggle layouts
-                for _ in range(3):
-                    toggles["infrastructure"].append(
-                        _ui_work(view, view.action_toggle_infrastructure)
-                    )
-                    toggles["infrastructure"].append(
-                        _ui_work(view, view.action_toggle_infrastructure)
-                    )
-                    toggles["canonical parents"].append(
-                        _ui_work(view, view.action_toggle_canonical)
-                    )
-                    toggles["canonical parents"].append(
-                        _ui_work(view, view.action_toggle_canonical)
-                    )
-                    toggles["expand all"].append(_ui_work(view, view.action_expand_all))
-                    toggles["expand all"].append(_ui_work(view, view.action_collapse_all))
-                    for _ in range(5):
-                        toggles["cursor move"].append(_ui_work(view, view.action_cursor_down, 2))
-                    await pilot.pause()
+            # Cold: a backend process just started on the stored run has nothing projected
+            # or decoded yet.
+            with BackendProcess(db=db) as backend:
+                app = make_app(backend.url, start_feed=False)
+                measure_toggles = toggles if interact and not rep else None
+                await _open_and_toggle_once(app, run_id, opens, measure_toggles)
     target = {50_000: 1000, 100_000: 2000}.get(size)
     names = {
         "cold first": "open, projected on request -> first paint",
@@ -220,8 +239,8 @@ async def live(size: int, repeat: int) -> list[Result]:
     ending, opening = records[-2:], records[:-2]  # the agent's span:end and run:end
     samples = []
     for _ in range(repeat):
-        with EmbeddedBackend(lifecycle_interval=60) as backend:
-            load(backend, opening)
+        with BackendProcess() as backend:  # as `demo` and `open` run it
+            _load(backend.url, opening)
             app = make_app(backend.url)
             async with (
                 app.run_test(size=SIZE) as pilot,
