@@ -313,28 +313,25 @@ async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
         assert screen.detail.run.name == "trickled run"
 
 
-async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_backend) -> None:
-    """The embedded backend's RunDetail of a 1k-span run, served with its tail held back:
-    the timeline shows the rows from the head, says the details are loading, refuses to
-    export half a run, and becomes the whole run once the tail arrives."""
+async def held_back_big_run(serve_app: Any, make_backend: Any) -> tuple[str, asyncio.Event]:
+    """A backend serving the embedded backend's RunDetail of a 1k-span run with its tail
+    held back until the returned event is set: ``(url, release)``."""
     from starlette.responses import StreamingResponse
 
     from crux_tui.cli import batches
     from crux_tui.demo import scaled_run_records
 
     records = scaled_run_records(1000)
-    run_id = records[0]["runId"]
     real = make_backend(lifecycle_interval=None)
     for chunk in batches(records):
         await post_records(real.url, chunk)
-    got = httpx.get(f"{real.url}{API}/runs/{run_id}", timeout=30)
+    got = httpx.get(f"{real.url}{API}/runs/{records[0]['runId']}", timeout=30)
     body, head_length = got.content, int(got.headers["x-crux-rundetail-head-length"])
     assert len(body) > MIN_HEAD_BODY_BYTES and head_length < len(body) // 4
     release = asyncio.Event()
 
     async def page(request: Request) -> JSONResponse:
-        summary = httpx.get(f"{real.url}{API}/runs/page").json()
-        return JSONResponse(summary)
+        return JSONResponse(httpx.get(f"{real.url}{API}/runs/page").json())
 
     async def detail(request: Request) -> StreamingResponse:
         async def held_back():
@@ -344,20 +341,33 @@ async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_b
 
         headers = {
             "content-length": str(len(body)),
-            "x-crux-rundetail-head-length": got.headers["x-crux-rundetail-head-length"],
+            "x-crux-rundetail-head-length": str(head_length),
         }
         return StreamingResponse(held_back(), media_type="application/json", headers=headers)
 
     url = serve_app(
         Starlette(routes=[Route(f"{API}/runs/page", page), Route(f"{API}/runs/{{run_id}}", detail)])
     )
+    return url, release
+
+
+async def open_held_back_run(app: Any, pilot: Any) -> RunScreen:
+    """Enter on the big run; the run screen once its rows are painted (the preview)."""
+    await wait_for(pilot, lambda: "1,000 spans" in screen_text(app), what="runs")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.partial and screen.row_count > 1, what="rows painted")
+    return screen
+
+
+async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_backend) -> None:
+    """The timeline shows the rows from the head, says the details are loading, refuses to
+    export half a run, and becomes the whole run once the tail arrives."""
+    url, release = await held_back_big_run(serve_app, make_backend)
     app = make_app(url, poll_interval=100.0, start_feed=False)
     async with app.run_test(size=(140, 36)) as pilot:
-        await wait_for(pilot, lambda: "1,000 spans" in screen_text(app), what="runs")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run screen")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.partial and screen.row_count > 1, what="rows painted")
+        screen = await open_held_back_run(app, pilot)
         await wait_for(pilot, lambda: "step-2" in screen_text(app), what="rows on screen")
         assert "loading span details" in screen_text(app)
         assert "loading attributes, events and artifacts" in screen.detail_pane.plain_text()
@@ -375,4 +385,27 @@ async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_b
         await wait_for(pilot, lambda: screen.hidden_count > 0, what="folded spans known")
         assert screen.row_count == preview_rows  # the preview showed every node row
         assert "loading span details" not in screen_text(app)
-        assert screen.detail.spanIndex and screen.detail.run.runId == run_id
+        assert screen.detail.spanIndex and screen.detail.run.runId.startswith("run_scale")
+
+
+async def test_leaving_a_big_run_while_it_loads_loses_nothing(serve_app, make_backend) -> None:
+    """Escape while only the rows are in; the rest arrives after the screen is gone: no
+    error, the runs list works, and opening the run again shows all of it."""
+    from crux_tui.app.screens.runs import RunsScreen
+
+    url, release = await held_back_big_run(serve_app, make_backend)
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await open_held_back_run(app, pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="back")
+        release.set()
+        await pilot.pause(0.5)
+        assert app.is_running and isinstance(app.screen, RunsScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), what="run again")
+        screen = app.screen
+        await wait_for(
+            pilot, lambda: screen.detail is not None and not screen.partial, what="whole run"
+        )
+        assert not any(n.severity == "error" for n in app._notifications)
