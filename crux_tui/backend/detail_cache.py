@@ -36,18 +36,32 @@ class DetailBody:
 
     __slots__ = ("_data", "_file", "head_length", "length")
 
-    def __init__(self, data: bytes | bytearray, head_length: int, *, spill: bool = False) -> None:
+    def __init__(
+        self,
+        data: bytes | bytearray,
+        head_length: int,
+        *,
+        spill: bool = False,
+        spill_dir: str | None = None,
+    ) -> None:
         self.head_length = head_length
         self.length = len(data)
         self._file: IO[bytes] | None = None
         self._data: bytes | None = None
         if spill:
-            # unnamed and deleted when closed: the object's lifetime is the file's
-            self._file = tempfile.TemporaryFile(prefix="crux-tui-detail-")  # noqa: SIM115
-            self._file.write(data)
-            self._file.flush()
-        else:
-            self._data = bytes(data)
+            try:
+                # unnamed and deleted when closed: the object's lifetime is the file's
+                self._file = tempfile.TemporaryFile(  # noqa: SIM115
+                    prefix="crux-tui-detail-", dir=spill_dir
+                )
+                self._file.write(data)
+                self._file.flush()
+                return
+            except OSError:  # no usable temporary directory, or it is full: keep it here
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+        self._data = bytes(data)
 
     @property
     def in_memory(self) -> bytes | None:
@@ -115,8 +129,10 @@ class DetailCache:
         *,
         max_disk_bytes: int = 2 * 1024 * 1024 * 1024,
         spill_bytes: int = SPILL_BYTES,
+        spill_dir: str | None = None,
     ) -> None:
         self.spill_bytes = spill_bytes
+        self.spill_dir = spill_dir
         self._memory = _Tier(max_bytes)
         self._disk = _Tier(max_disk_bytes)
         self._lock = threading.Lock()
@@ -160,7 +176,8 @@ class DetailCache:
 
     def body(self, data: bytes | bytearray, head_length: int) -> DetailBody:
         """Wrap freshly encoded bytes the way this cache would keep them (memory or disk)."""
-        return DetailBody(data, head_length, spill=len(data) >= self.spill_bytes)
+        spill = len(data) >= self.spill_bytes
+        return DetailBody(data, head_length, spill=spill, spill_dir=self.spill_dir)
 
     def put(self, ref: str, revision: int, alias_conflict: bool, body: DetailBody) -> None:
         """Keep ``body``; bodies larger than their tier's whole budget are not kept."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from records import RunBuilder, batch, simple_run
@@ -176,3 +177,16 @@ def test_rundetail_says_where_its_head_ends(make_backend: Callable[..., Embedded
         assert head.counts == whole.counts and head.diagnostics == whole.diagnostics
         assert whole.root.id == "run:r1" and whole.spanIndex
         assert int(response.headers["content-length"]) == len(response.content)
+
+
+def test_without_a_usable_temporary_directory_bodies_stay_in_memory(tmp_path: Path) -> None:
+    """Disk trouble never fails a read: the body is served from memory (and kept only if
+    it fits the memory budget)."""
+    cache = DetailCache(max_bytes=100, spill_bytes=8, spill_dir=str(tmp_path / "missing"))
+    body = cache.body(b'{"run":{},"rows":[]' + b" " * 20 + b"}", 18)
+    assert body.in_memory is not None and body.read().endswith(b"}")
+    cache.put("r", 1, False, body)
+    assert cache.get("r", 1, False) is body
+    too_big = cache.body(b"x" * 200, 1)
+    cache.put("big", 1, False, too_big)
+    assert cache.get("big", 1, False) is None and too_big.read() == b"x" * 200
