@@ -30,16 +30,8 @@ def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
     facets, diagnostics, counts); ``root`` and ``spanIndex`` follow. Encoded into one
     buffer: a big run's body is not copied once per part.
     """
-    head = RunDetailHead(
-        schemaVersion=detail.schemaVersion,
-        run=detail.run,
-        rows=detail.rows,
-        facets=detail.facets,
-        diagnostics=detail.diagnostics,
-        counts=detail.counts,
-    )
     body = bytearray()
-    _encoder.encode_into(head, body, -1)
+    _encoder.encode_into(RunDetailHead.of(detail), body, -1)
     del body[-1:]  # the head's closing brace: the body goes on
     head_length = len(body)
     body += b',"root":'

@@ -333,6 +333,18 @@ class RunDetailHead(msgspec.Struct, kw_only=True, gc=False):
     diagnostics: list[Diagnostic] | None = None
     counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
 
+    @classmethod
+    def of(cls, detail: RunDetail) -> RunDetailHead:
+        """The head of ``detail`` (its members shared, not copied)."""
+        return cls(
+            schemaVersion=detail.schemaVersion,
+            run=detail.run,
+            rows=detail.rows,
+            facets=detail.facets,
+            diagnostics=detail.diagnostics,
+            counts=detail.counts,
+        )
+
 
 class ObservabilityEvent(msgspec.Struct, kw_only=True, gc=False):
     """A live invalidation event (``observability.records`` / ``observability.lifecycle``)."""

@@ -43,17 +43,6 @@ def _projected_runs() -> list[RunDetail]:
 RUNS = _projected_runs()
 
 
-def _head(detail: RunDetail) -> RunDetailHead:
-    return RunDetailHead(
-        schemaVersion=detail.schemaVersion,
-        run=detail.run,
-        rows=detail.rows,
-        facets=detail.facets,
-        diagnostics=detail.diagnostics,
-        counts=detail.counts,
-    )
-
-
 def _shape(root: RunDetailNode) -> list[tuple[str, str, int, str, str, str]]:
     """Every node depth-first: id, parent id, depth, label, status, start."""
     out, stack = [], [(root, "", 0)]
@@ -66,7 +55,7 @@ def _shape(root: RunDetailNode) -> list[tuple[str, str, int, str, str, str]]:
 
 @pytest.mark.parametrize("detail", RUNS, ids=lambda d: d.run.runId)
 def test_preview_shows_the_nodes_of_the_whole_detail(detail: RunDetail) -> None:
-    preview = detail_from_head(_head(detail))
+    preview = detail_from_head(RunDetailHead.of(detail))
     assert _shape(preview.root) == _shape(detail.root)
     assert preview.run == detail.run and preview.diagnostics == detail.diagnostics
 
@@ -80,7 +69,7 @@ def test_preview_shows_the_nodes_of_the_whole_detail(detail: RunDetail) -> None:
 
 def test_preview_never_marks_a_node_as_moved_on_a_guess() -> None:
     for detail in RUNS:
-        model = build_model(detail_from_head(_head(detail)))
+        model = build_model(detail_from_head(RunDetailHead.of(detail)))
         assert not any(e.reparented for e in model.entries)
 
 
