@@ -7,7 +7,8 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -169,8 +170,16 @@ def batches(records: list[Any]) -> list[list[Any]]:
     return out
 
 
-def load_records(url: str, records: list[Any], token: str | None = None) -> list[str]:
-    """POST ``records`` to a backend through the real ingest route; returns problems."""
+def load_records(
+    url: str,
+    records: list[Any],
+    token: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """POST ``records`` to a backend through the real ingest route; returns problems.
+
+    ``progress(sent, total)`` is called after each batch.
+    """
     from crux_tui.contract.client import CruxClient
     from crux_tui.contract.errors import CruxError
 
@@ -192,9 +201,39 @@ def load_records(url: str, records: list[Any], token: str | None = None) -> list
                                 + (f": {d.message}" if d.message else "")
                             )
                 offset += len(chunk)
+                if progress is not None:
+                    progress(offset, len(records))
         return problems
 
     return asyncio.run(run())
+
+
+class LoadProgress:
+    """``loading records: N of M`` on one line of standard error while a big file loads
+    (only on a terminal, at most ten times a second, cleared when done)."""
+
+    MIN_RECORDS = 20_000
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self._shown_at = 0.0
+        self._shown = False
+
+    def __call__(self, sent: int, total: int) -> None:
+        if total < self.MIN_RECORDS or not self.stream.isatty():
+            return
+        now = time.monotonic()
+        if sent < total and now - self._shown_at < 0.1:
+            return
+        self._shown_at = now
+        if sent >= total:
+            if self._shown:
+                self.stream.write("\r\x1b[2K")
+                self.stream.flush()
+            return
+        self._shown = True
+        self.stream.write(f"\rcrux-tui: loading records: {sent:,} of {total:,}")
+        self.stream.flush()
 
 
 def _view_records(records: list[Any], problems: list[str], *, live: bool = False) -> int:
@@ -206,7 +245,7 @@ def _view_records(records: list[Any], problems: list[str], *, live: bool = False
     except BackendStartError as exc:
         raise CliError(str(exc)) from exc
     with backend:
-        problems = problems + load_records(backend.url, records)
+        problems = problems + load_records(backend.url, records, progress=LoadProgress())
         feeder = None
         if live:
             from crux_tui.demo import LiveRunFeeder
@@ -242,10 +281,20 @@ def _open(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"no such file: {path}")
+    note = sys.stderr.isatty() and path.stat().st_size > 16 * 1024 * 1024
+    if note:  # a big file takes seconds to read: say so rather than show nothing
+        from crux_tui.sanitize import clean
+
+        sys.stderr.write(f"crux-tui: reading {clean(path.name)}…")
+        sys.stderr.flush()
     try:
         records, errors = read_jsonl(path)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    finally:
+        if note:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
     if not records and errors:
         for error in errors:
             print(f"crux-tui: {error}", file=sys.stderr)

@@ -169,3 +169,28 @@ def test_export_round_trips_through_open(make_backend: Any, tmp_path: Path) -> N
         r["payloadJson"] for r in second["records"]
     ]
     assert first["run"]["spanCount"] == second["run"]["spanCount"] > 10
+
+
+def test_loading_a_big_file_says_how_far_it_got() -> None:
+    """On a terminal, one line that updates in place and is cleared at the end; nothing
+    for small loads or when standard error is not a terminal."""
+    import io
+
+    from crux_tui.cli import LoadProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    progress = LoadProgress(shown)
+    total = LoadProgress.MIN_RECORDS * 2
+    for sent in range(0, total + 1, 50):
+        progress(sent, total)
+    text = shown.getvalue()
+    assert text.startswith(f"\rcrux-tui: loading records: 0 of {total:,}")
+    assert text.endswith("\r\x1b[2K")  # the line is cleared before the viewer starts
+    small, piped = Terminal(), io.StringIO()
+    LoadProgress(small)(10, 100)
+    LoadProgress(piped)(50, total)
+    assert small.getvalue() == "" and piped.getvalue() == ""

@@ -97,6 +97,7 @@ class RunScreen(CruxScreen):
 
     HELP_TITLE = "Run"
     COMMANDS = {RunCommands}
+    AUTO_FOCUS = "#timeline"
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="run.back"),

@@ -173,6 +173,9 @@ class RunsScreen(CruxScreen):
 
     HELP_TITLE = "Runs"
     COMMANDS = {RunsCommands}
+    #: Keys typed while the app starts (say, during a long `open`) go to the list, not the
+    #: hidden filter field that would otherwise be focused first.
+    AUTO_FOCUS = "#runs-table"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="runs.filter"),
