@@ -7,10 +7,12 @@ process-wide), and re-enables it when the last one leaves.
 
 Pausing only defers the cost: the first young pass after the block walks everything the
 block made (150 ms and more for a 50k-span RunDetail, on whichever thread allocates
-next, often the UI's). While an :class:`IdleCollector` owns full passes, the block's
-objects are therefore moved straight past the young generations (``gc.freeze``, O(1))
-and handed back to the oldest one (``gc.unfreeze``) just before the next full pass,
-which runs when the user is idle.
+next, often the UI's). A block that made that much calls :func:`mark_bulk`; while an
+:class:`IdleCollector` owns full passes, the pause then ends by moving every tracked
+object past the young generations (``gc.freeze``, O(1)); they go back to the oldest one
+(``gc.unfreeze``) just before the next full pass, which runs when the user is idle.
+Small blocks (a runs page, a small run) promote nothing: their garbage stays with the
+young passes.
 """
 
 from __future__ import annotations
@@ -24,14 +26,23 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _users = 0
 _was_enabled = True
-#: Set while an IdleCollector owns full passes: blocks end by promoting what they made.
+#: Set while an IdleCollector owns full passes: bulk pauses end by promoting.
 _promote = False
+#: The current pause made a bulk of objects (see :func:`mark_bulk`).
+_bulk = False
+
+
+def mark_bulk() -> None:
+    """Say that the current :func:`no_gc` pause made a bulk of long-lived objects (a big
+    RunDetail, its timeline model): at its end they skip the young generations."""
+    global _bulk
+    _bulk = True
 
 
 @contextmanager
 def no_gc() -> Iterator[None]:
     """Run the block with the cyclic GC paused (reference counting still frees memory)."""
-    global _users, _was_enabled
+    global _users, _was_enabled, _bulk
     with _lock:
         if _users == 0:
             _was_enabled = gc.isenabled()
@@ -43,8 +54,9 @@ def no_gc() -> Iterator[None]:
         with _lock:
             _users -= 1
             if _users == 0:
-                if _promote:
-                    gc.freeze()  # no young pass walks the block's objects; see IdleCollector
+                if _promote and _bulk:
+                    gc.freeze()  # no young pass walks the bulk; see IdleCollector
+                _bulk = False
                 if _was_enabled:
                     gc.enable()
 
@@ -122,6 +134,8 @@ class IdleCollector:
         """
         if busy:
             self._last_input = now
+        # the heap shrank (a big run was closed): measure growth from there
+        self._blocks_after_full = min(self._blocks_after_full, sys.getallocatedblocks())
         if not self.due():
             return False
         idle = now - self._last_input >= self.idle_after

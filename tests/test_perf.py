@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
-from crux_tui.perf import IdleCollector, no_gc
+from crux_tui.perf import IdleCollector, mark_bulk, no_gc
 
 
 def _make_full_pass_due() -> None:
@@ -109,9 +110,7 @@ def test_work_in_flight_counts_as_input() -> None:
         collector.stop()
 
 
-def test_blocks_promote_their_objects_while_a_collector_runs_and_full_passes_take_them_back() -> (
-    None
-):
+def test_bulk_pauses_promote_while_a_collector_runs_and_full_passes_take_them_back() -> None:
     import weakref
 
     class Node:
@@ -120,11 +119,20 @@ def test_blocks_promote_their_objects_while_a_collector_runs_and_full_passes_tak
     collector = IdleCollector()
     collector.start(now=0.0)
     try:
+        with no_gc():  # a small pause promotes nothing: its garbage stays young
+            small = Node()
+            small.self = small  # type: ignore[attr-defined]
+            small_probe = weakref.ref(small)
+        del small
+        assert gc.get_freeze_count() == 0
+        gc.collect(0)
+        assert small_probe() is None
         with no_gc():
             made = [[i] for i in range(1000)]
             cycle = Node()
             cycle.self = cycle  # type: ignore[attr-defined]
             probe = weakref.ref(cycle)
+            mark_bulk()
         assert gc.get_freeze_count() >= 1000  # no young pass will walk them
         assert gc.is_tracked(made[0])
         del cycle
@@ -137,4 +145,26 @@ def test_blocks_promote_their_objects_while_a_collector_runs_and_full_passes_tak
     assert gc.get_freeze_count() == 0
     with no_gc():
         _ = [[i] for i in range(10)]
-    assert gc.get_freeze_count() == 0  # without a collector, blocks promote nothing
+        mark_bulk()
+    assert gc.get_freeze_count() == 0  # without a collector, pauses promote nothing
+
+
+def test_growth_is_measured_from_a_heap_that_shrank() -> None:
+    """After a big run is closed the heap shrinks; the next full pass is due once the heap
+    grows by the rule from there, not from the old peak."""
+    collector = IdleCollector(idle_after=0.0, growth=0.05)
+    collector.start(now=0.0)
+    try:
+        big = [[i] for i in range(400_000)]
+        collector.tick(now=1.0)
+        peak = sys.getallocatedblocks()
+        collector._blocks_after_full = peak  # as if the last full pass ran at the peak
+        del big
+        collector.tick(now=2.0)
+        assert collector._blocks_after_full < peak * 0.8  # the baseline followed it down
+        kept = _grow_heap(collector)
+        assert sys.getallocatedblocks() < peak  # due again well below the old peak
+        assert collector.tick(now=3.0)
+        del kept
+    finally:
+        collector.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -61,11 +62,13 @@ def run_detail_body(
         graph = store.graph(ref, include_records=False)
         if graph is None:
             return None
-        body = cache.body(*encode_run_detail(project_run_detail(graph, moment)))
+        data, head_length = encode_run_detail(project_run_detail(graph, moment))
+        if not clock_independent(graph):  # served once: no reason to write it to disk
+            return DetailBody(data, head_length)
+        body = cache.body(data, head_length)
         # Keyed by the revision read *before* the graph: a record landing in between
         # makes the next request miss, never serve an out-of-date body.
-        if clock_independent(graph):
-            cache.put(ref, revision, conflict, body)
+        cache.put(ref, revision, conflict, body)
         return body
 
     return cache.once((ref, revision, conflict), project)
@@ -74,7 +77,8 @@ def run_detail_body(
 class DetailWarmer:
     """Projects runs that have just ended, off the event loop, so opening them is a cache hit.
 
-    Changes are coalesced: a run is projected once ``delay`` seconds after its last batch.
+    Changes are coalesced: a run is projected once no batch for it has arrived for
+    ``delay`` seconds (an import or a burst of late records is projected once, at its end).
     """
 
     def __init__(
@@ -88,21 +92,27 @@ class DetailWarmer:
         self.cache = cache
         self.clock = clock
         self.delay = delay
-        self._pending: set[str] = set()
+        #: run id -> when it last changed (monotonic seconds)
+        self._pending: dict[str, float] = {}
         self._wake = asyncio.Event()
 
     def schedule(self, run_id: str) -> None:
         """Note that ``run_id`` changed; it is warmed if it has ended."""
-        self._pending.add(run_id)
+        self._pending[run_id] = time.monotonic()
         self._wake.set()
 
     async def run(self) -> None:
         """Warm scheduled runs until cancelled."""
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self.delay)
             self._wake.clear()
-            batch, self._pending = self._pending, set()
+            await asyncio.sleep(self.delay)
+            now = time.monotonic()
+            batch = [run for run, at in self._pending.items() if now - at >= self.delay]
+            for run_id in batch:
+                del self._pending[run_id]
+            if self._pending:
+                self._wake.set()  # still changing: look again after another delay
             for run_id in batch:
                 try:
                     await run_in_threadpool(self._warm, run_id)

@@ -48,17 +48,22 @@ class BackendProcess:
 
     def start(self, timeout: float = 30.0) -> BackendProcess:
         """Start the child and wait until it says where it listens."""
-        # the child's complaints go to a file: a pipe nobody reads could fill up and stall
-        # it, and the terminal belongs to the viewer
-        self._errors = tempfile.TemporaryFile(prefix="crux-tui-backend-")  # noqa: SIM115
         args = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", self.db]
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "crux_tui", *args, "--exit-with-stdin"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-            text=True,
-        )
+        try:
+            # the child's complaints go to a file: a pipe nobody reads could fill up and
+            # stall it, and the terminal belongs to the viewer
+            self._errors = tempfile.TemporaryFile(prefix="crux-tui-backend-")  # noqa: SIM115
+            # -P: the current directory must not shadow the installed package
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "crux_tui", *args, "--exit-with-stdin"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
+                text=True,
+            )
+        except OSError as exc:
+            self._close_errors()
+            raise BackendStartError(f"the embedded backend did not start: {exc}") from exc
         found: list[str] = []
 
         def read_url() -> None:
@@ -74,7 +79,9 @@ class BackendProcess:
         reader.join(timeout)
         if not found:
             self.stop()
-            raise BackendStartError(f"the embedded backend did not start: {self._stderr_tail()}")
+            tail = self._stderr_tail()
+            self._close_errors()
+            raise BackendStartError(f"the embedded backend did not start: {tail}")
         self.url = found[0]
         return self
 
@@ -107,8 +114,11 @@ class BackendProcess:
     def __enter__(self) -> BackendProcess:
         return self.start() if self._proc is None else self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _close_errors(self) -> None:
         if self._errors is not None:
             self._errors.close()
             self._errors = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._close_errors()

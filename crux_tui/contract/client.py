@@ -31,12 +31,14 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import decode_tolerant
-from crux_tui.perf import no_gc
+from crux_tui.perf import mark_bulk, no_gc
 
 T = TypeVar("T")
 API = "/api/observability"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
+#: Bodies from this size on make enough objects to skip the young GC generations.
+BULK_BYTES = 4 * 1024 * 1024
 #: RunDetail bodies above this size are decoded off the event loop.
 OFF_LOOP_DECODE_BYTES = 256 * 1024
 #: ``progress(received_bytes, total_bytes)`` while a body downloads; ``total`` is ``None``
@@ -151,7 +153,8 @@ class CruxClient:
         finally:
             await streamed.aclose()
         # The chunks are already decoded: the copy must not claim a content encoding.
-        headers = [(k, v) for k, v in streamed.headers.multi_items() if k != "content-encoding"]
+        # raw bytes: a header value that is not ASCII must not break the copy
+        headers = [(k, v) for k, v in streamed.headers.raw if k.lower() != b"content-encoding"]
         return httpx.Response(
             streamed.status_code, headers=headers, content=b"".join(chunks), request=request
         )
@@ -161,6 +164,8 @@ class CruxClient:
         """Decode tolerantly: ``(value, paths that could not be parsed)``."""
         try:
             with no_gc():
+                if len(response.content) >= BULK_BYTES:
+                    mark_bulk()
                 return decode_tolerant(response.content, kind)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(
@@ -233,7 +238,7 @@ class CruxClient:
         ``progress`` is told how much of the body has arrived (big runs take seconds).
         ``on_head`` gets the run and its rows before the rest of a big body has arrived,
         when the backend says where they end (the embedded one does); it is called, if at
-        all, before this returns.
+        all, before this returns. When this raises, a head still being decoded is dropped.
         """
         delivering: list[asyncio.Task[None]] = []
 
@@ -241,19 +246,26 @@ class CruxClient:
             assert on_head is not None
             delivering.append(asyncio.create_task(_deliver_head(raw, on_head)))
 
-        response = await self._request(
-            "GET",
-            f"{API}/runs/{_quote(run_id)}",
-            params=self.params(),
-            timeout=self._detail_timeout,
-            progress=progress,
-            head=got_head if on_head is not None else None,
-        )
-        if len(response.content) > OFF_LOOP_DECODE_BYTES:
-            # a big run: decode in a thread so the caller's event loop (the UI) keeps going
-            result = await asyncio.to_thread(self._decode_checked, response, RunDetail)
-        else:
-            result = self._decode_checked(response, RunDetail)
+        try:
+            response = await self._request(
+                "GET",
+                f"{API}/runs/{_quote(run_id)}",
+                params=self.params(),
+                timeout=self._detail_timeout,
+                progress=progress,
+                head=got_head if on_head is not None else None,
+            )
+            if len(response.content) > OFF_LOOP_DECODE_BYTES:
+                # a big run: decode in a thread so the caller's event loop (the UI) keeps going
+                result = await asyncio.to_thread(self._decode_checked, response, RunDetail)
+            else:
+                result = self._decode_checked(response, RunDetail)
+        except BaseException:
+            # a failed (or abandoned) load must not show its head after the error
+            for task in delivering:
+                task.cancel()
+            await asyncio.gather(*delivering, return_exceptions=True)
+            raise
         for task in delivering:
             await task
         return result
@@ -324,11 +336,20 @@ def _head_length(response: httpx.Response) -> int | None:
     """Where the head of a successful RunDetail body ends, if the backend said so."""
     if response.status_code != 200:
         return None
-    value = response.headers.get(HEAD_LENGTH_HEADER, "")
-    length = response.headers.get("content-length", "")
-    if not value.isdigit() or (length.isdigit() and int(length) < MIN_HEAD_BODY_BYTES):
+    head = _plain_number(response.headers.get(HEAD_LENGTH_HEADER, ""))
+    length = _plain_number(response.headers.get("content-length", ""))
+    if head is None:
+        return None  # absent, or not a plain number: no early head, the body still loads
+    if length is not None and (length < MIN_HEAD_BODY_BYTES or head > length):
         return None
-    return int(value)
+    return head
+
+
+def _plain_number(value: str) -> int | None:
+    """A header value made of ASCII digits only (and not absurdly long), else ``None``."""
+    if value.isascii() and value.isdigit() and len(value) <= 15:
+        return int(value)
+    return None
 
 
 def decode_head(raw: bytes) -> RunDetailHead | None:

@@ -21,7 +21,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.vocabulary import LABEL_FIELDS, is_infrastructure_primitive
-from crux_tui.perf import no_gc
+from crux_tui.perf import mark_bulk, no_gc
 from crux_tui.sanitize import clean
 from crux_tui.timestamps import epoch_ms
 from crux_tui.values import metric, number
@@ -274,10 +274,17 @@ def _new_entry(
     return e
 
 
+#: Models from this many entries on are promoted past the young GC generations.
+BULK_ENTRIES = 5000
+
+
 def build_model(detail: RunDetail) -> TimelineModel:
     """Index every span of ``detail`` (O(n), iterative)."""
     with no_gc():
-        return _build_model(detail)
+        model = _build_model(detail)
+        if len(model.entries) >= BULK_ENTRIES:
+            mark_bulk()
+        return model
 
 
 def _build_model(detail: RunDetail) -> TimelineModel:

@@ -190,3 +190,30 @@ def test_without_a_usable_temporary_directory_bodies_stay_in_memory(tmp_path: Pa
     too_big = cache.body(b"x" * 200, 1)
     cache.put("big", 1, False, too_big)
     assert cache.get("big", 1, False) is None and too_big.read() == b"x" * 200
+
+
+async def test_warmer_waits_until_a_run_stops_receiving_records() -> None:
+    """Late batches for an ended run (or an import) are projected once, when they stop."""
+    import asyncio
+
+    from crux_tui.backend.details import DetailWarmer
+    from crux_tui.backend.store import Store
+
+    store = Store(":memory:")
+    store.ingest_batch(simple_run("r"))  # an ended run
+    cache = DetailCache()
+    warmer = DetailWarmer(store, cache, MovableClock("2026-05-16T18:00:05Z"), delay=1.0)
+    task = asyncio.create_task(warmer.run())
+    try:
+        for _ in range(30):  # a batch every 50 ms for 1.5 s, longer than the delay
+            warmer.schedule("r")
+            await asyncio.sleep(0.05)
+        assert cache.size_bytes == 0  # still changing: not projected yet
+        for _ in range(200):
+            if cache.size_bytes:
+                break
+            await asyncio.sleep(0.05)
+        assert cache.size_bytes > 0  # quiet for a second: projected
+    finally:
+        task.cancel()
+        store.close()

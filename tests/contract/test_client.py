@@ -145,6 +145,37 @@ async def test_head_of_a_big_run_arrives_first(backend: EmbeddedBackend) -> None
     assert len(heads) == 1
 
 
+async def test_a_head_length_that_is_not_a_plain_number_is_ignored(
+    backend: EmbeddedBackend, serve_app: Callable[[object], str]
+) -> None:
+    """A bogus header costs the early head, never the run."""
+    import httpx
+
+    from crux_tui.demo import scaled_run_records
+
+    records = scaled_run_records(1000)
+    run_id = records[0]["runId"]
+    backend.store.ingest_batch(records)
+    real = httpx.get(f"{backend.url}/api/observability/runs/{run_id}", timeout=30)
+    values = iter(["\u00b2", "9" * 5000, str(len(real.content) + 1), "-5", "1e6"])
+
+    async def detail(request: object) -> Response:
+        bogus = next(values).encode("latin-1", "replace")
+        return Response(
+            real.content,
+            media_type="application/json",
+            headers={"x-crux-rundetail-head-length": bogus.decode("latin-1")},
+        )
+
+    url = serve_app(Starlette(routes=[Route("/api/observability/runs/{run_id}", detail)]))
+    heads: list[object] = []
+    async with CruxClient(url) as client:
+        for _ in range(5):
+            detail_, problems = await client.run_detail_checked(run_id, on_head=heads.append)
+            assert problems == [] and detail_.run.runId == run_id
+    assert heads == []
+
+
 async def test_download_progress_without_a_length(serve_app: Callable[[object], str]) -> None:
     from starlette.responses import StreamingResponse
 

@@ -313,9 +313,12 @@ async def test_first_load_says_what_it_is_waiting_for(serve_app) -> None:
         assert screen.detail.run.name == "trickled run"
 
 
-async def held_back_big_run(serve_app: Any, make_backend: Any) -> tuple[str, asyncio.Event]:
+async def held_back_big_run(
+    serve_app: Any, make_backend: Any, *, drop_first_tail: bool = False
+) -> tuple[str, asyncio.Event]:
     """A backend serving the embedded backend's RunDetail of a 1k-span run with its tail
-    held back until the returned event is set: ``(url, release)``."""
+    held back until the returned event is set: ``(url, release)``. With
+    ``drop_first_tail`` the first response dies instead of sending its tail."""
     from starlette.responses import StreamingResponse
 
     from crux_tui.cli import batches
@@ -329,14 +332,20 @@ async def held_back_big_run(serve_app: Any, make_backend: Any) -> tuple[str, asy
     body, head_length = got.content, int(got.headers["x-crux-rundetail-head-length"])
     assert len(body) > MIN_HEAD_BODY_BYTES and head_length < len(body) // 4
     release = asyncio.Event()
+    served = {"n": 0}
 
     async def page(request: Request) -> JSONResponse:
         return JSONResponse(httpx.get(f"{real.url}{API}/runs/page").json())
 
     async def detail(request: Request) -> StreamingResponse:
+        served["n"] += 1
+        dies = drop_first_tail and served["n"] == 1
+
         async def held_back():
             yield body[: head_length + 10]
             await release.wait()
+            if dies:
+                raise ConnectionResetError("the backend died mid-body")
             yield body[head_length + 10 :]
 
         headers = {
@@ -409,3 +418,22 @@ async def test_leaving_a_big_run_while_it_loads_loses_nothing(serve_app, make_ba
             pilot, lambda: screen.detail is not None and not screen.partial, what="whole run"
         )
         assert not any(n.severity == "error" for n in app._notifications)
+
+
+async def test_a_big_run_whose_body_breaks_off_says_so_and_loads_on_retry(
+    serve_app, make_backend
+) -> None:
+    """The rows are up, then the connection dies: the screen says the run could not be
+    loaded (no endless 'loading'), keeps what it showed, and `r` loads the whole run."""
+    url, release = await held_back_big_run(serve_app, make_backend, drop_first_tail=True)
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        screen = await open_held_back_run(app, pilot)
+        release.set()
+        await wait_for(pilot, lambda: bool(screen.error_message), what="error shown")
+        text = screen_text(app)
+        assert "loading span details" not in text and "step-2" in text
+        assert "loading attributes" not in screen.detail_pane.plain_text()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: not screen.partial, what="whole run on retry")
+        assert not screen.error_message and screen.detail.spanIndex

@@ -133,6 +133,7 @@ class RunScreen(CruxScreen):
         self._download_shown_at = 0.0
         self._request_seq = 0
         self._applied_seq = 0
+        self._failed_seq = 0
         self._last_poll = 0.0
         self._terminal_since: float | None = None
         self._detail_visible: bool | None = None
@@ -219,13 +220,18 @@ class RunScreen(CruxScreen):
             detail, problems = await self.app.client.run_detail_checked(
                 self.run_id,
                 progress=self._show_download if first_load else None,
-                on_head=self._show_head if first_load else None,
+                on_head=(lambda head: self._show_head(head, seq)) if first_load else None,
             )
-        except crux_errors.CruxError as error:
-            self.error_message = describe_error(error, getattr(self.app, "url", ""))
+        except Exception as error:  # said on screen; the next poll or `r` retries
+            self._failed_seq = seq
+            if isinstance(error, crux_errors.CruxError):
+                self.error_message = describe_error(error, getattr(self.app, "url", ""))
+            else:
+                self.error_message = f"could not load the run: {type(error).__name__}: {error}"
             if isinstance(error, crux_errors.BackendUnreachable):
                 self.app.mark_unreachable(self.error_message)
             self._update_statusline()
+            self._show_row(self.timeline.selected_row)
             if self.detail is None or self.partial:
                 self.timeline.show_progress("")
                 self.query_one("#run-title", Static).update(
@@ -235,13 +241,15 @@ class RunScreen(CruxScreen):
         self.app.mark_reachable()
         self.apply_detail(detail, seq, problems)
 
-    def _show_head(self, head: RunDetailHead) -> None:
+    def _show_head(self, head: RunDetailHead, seq: int) -> None:
         """First load of a big run: paint its rows while the rest of the body arrives."""
-        self.run_worker(self._apply_head(head), group="run-head", exit_on_error=False)
+        self.run_worker(self._apply_head(head, seq), group="run-head", exit_on_error=False)
 
-    async def _apply_head(self, head: RunDetailHead) -> None:
+    async def _apply_head(self, head: RunDetailHead, seq: int) -> None:
         preview = await asyncio.to_thread(detail_from_head, head)
-        if self.detail is None:  # the whole detail has not overtaken it
+        # only while its own fetch is still the latest and has neither failed nor finished
+        current = seq == self._request_seq and self._failed_seq != seq
+        if current and self.detail is None and self.is_attached:
             self.apply_detail(preview, partial=True)
 
     def apply_detail(
@@ -329,6 +337,8 @@ class RunScreen(CruxScreen):
             note = f"receiving the run: {fmt.size(received)}"
         self._download_note = note
         self.timeline.show_progress(note)
+        if self.partial:  # the rows are up: the status line carries the progress
+            self._update_statusline()
 
     def _show_waiting(self) -> None:
         """First load: before the first byte, the backend is still projecting the run."""
@@ -380,7 +390,7 @@ class RunScreen(CruxScreen):
     def _show_row(self, row: Any) -> None:
         subject = self.subject_for(row)
         self._current_subject = subject
-        self.detail_pane.show(subject, self.detail, loading=self.partial)
+        self.detail_pane.show(subject, self.detail, loading=self.partial and not self.error_message)
 
     @on(TimelineView.SpanHighlighted)
     def _span_highlighted(self, event: TimelineView.SpanHighlighted) -> None:
@@ -433,8 +443,10 @@ class RunScreen(CruxScreen):
         text = Text()
         options = getattr(self.timeline, "options", None)
         text.append(f"{self.row_count} rows", style="dim")
-        if self.partial:
+        if self.partial and not self.error_message:
             text.append(" · loading span details…", style="bold")
+            if self._download_note:
+                text.append(f" {self._download_note}", style="dim")
         if self.hidden_count:
             text.append(f" · {self.hidden_count} spans hidden (folded)", style="dim")
         if options is not None:
