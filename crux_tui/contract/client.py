@@ -356,6 +356,8 @@ def decode_head(raw: bytes) -> RunDetailHead | None:
     """The head of a RunDetail body (its first bytes, see :data:`HEAD_LENGTH_HEADER`)."""
     try:
         with no_gc():
+            if len(raw) >= BULK_BYTES:
+                mark_bulk()
             return msgspec.json.decode(raw + b"}", type=RunDetailHead)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None  # not worth a word: the whole body follows and is decoded tolerantly

@@ -17,6 +17,8 @@ from crux_tui.contract.models import (
     RunDetailRow,
     items,
 )
+from crux_tui.perf import mark_bulk, no_gc
+from crux_tui.timeline.model import BULK_ENTRIES
 
 
 def _node(row: RunDetailRow, parent: RunDetailNode | None) -> RunDetailNode:
@@ -67,6 +69,13 @@ def detail_from_head(head: RunDetailHead) -> RunDetail:
     Rows whose parent is unknown hang under the root, so a damaged row list still shows
     every row it has.
     """
+    with no_gc():
+        if len(items(head.rows)) >= BULK_ENTRIES:
+            mark_bulk()
+        return _detail_from_head(head)
+
+
+def _detail_from_head(head: RunDetailHead) -> RunDetail:
     rows = items(head.rows)
     root: RunDetailNode | None = None
     by_id: dict[str, RunDetailNode] = {}
