@@ -55,6 +55,17 @@ def index_subjects(detail: RunDetail) -> dict[str, Subject]:
     return index
 
 
+#: RunDetails with more spans than this are indexed off the UI thread.
+INDEX_OFF_THREAD_SPANS = 3000
+
+
+async def index_subjects_async(detail: RunDetail) -> dict[str, Subject]:
+    """:func:`index_subjects`, in a thread for a big run (100 ms and more at 100k spans)."""
+    if max(detail.run.spanCount, len(items(detail.rows))) > INDEX_OFF_THREAD_SPANS:
+        return await asyncio.to_thread(index_subjects, detail)
+    return index_subjects(detail)
+
+
 def header_text(detail: RunDetail | None, summary: RunSummary | None, run_id: str) -> Text:
     run = detail.run if detail is not None else summary
     text = Text()
@@ -239,7 +250,7 @@ class RunScreen(CruxScreen):
                 )
             return
         self.app.mark_reachable()
-        self.apply_detail(detail, seq, problems)
+        self.apply_detail(detail, seq, problems, subjects=await index_subjects_async(detail))
 
     def _show_head(self, head: RunDetailHead, seq: int) -> None:
         """First load of a big run: paint its rows while the rest of the body arrives."""
@@ -247,10 +258,11 @@ class RunScreen(CruxScreen):
 
     async def _apply_head(self, head: RunDetailHead, seq: int) -> None:
         preview = await asyncio.to_thread(detail_from_head, head)
+        subjects = await index_subjects_async(preview)
         # only while its own fetch is still the latest and has neither failed nor finished
         current = seq == self._request_seq and self._failed_seq != seq
         if current and self.detail is None and self.is_attached:
-            self.apply_detail(preview, partial=True)
+            self.apply_detail(preview, partial=True, subjects=subjects)
 
     def apply_detail(
         self,
@@ -259,12 +271,14 @@ class RunScreen(CruxScreen):
         problems: list[str] | None = None,
         *,
         partial: bool = False,
+        subjects: dict[str, Subject] | None = None,
     ) -> bool:
         """Show ``detail`` unless a newer request was already applied.
 
         ``problems`` are the fields of the response that could not be parsed (they show
         as a mark in the status line, and a notification when their number changes).
         ``partial`` marks a preview built from the rows alone (see ``timeline.preview``).
+        ``subjects`` is ``index_subjects(detail)`` when the caller made it already.
         """
         if seq is not None:
             if seq < self._applied_seq:
@@ -284,7 +298,7 @@ class RunScreen(CruxScreen):
         self.error_message = ""
         self.detail = detail
         self.partial = partial
-        self.subjects = index_subjects(detail)
+        self.subjects = subjects if subjects is not None else index_subjects(detail)
         self.query_one("#run-title", Static).update(header_text(detail, self.summary, self.run_id))
         self.timeline.set_detail(detail)
         diagnostics = self.query_one(DiagnosticsList)
