@@ -238,7 +238,8 @@ class RunScreen(CruxScreen):
             if isinstance(error, crux_errors.CruxError):
                 self.error_message = describe_error(error, getattr(self.app, "url", ""))
             else:
-                self.error_message = f"could not load the run: {type(error).__name__}: {error}"
+                reason = clean(f"{type(error).__name__}: {error}")
+                self.error_message = f"could not load the run: {reason}"
             if isinstance(error, crux_errors.BackendUnreachable):
                 self.app.mark_unreachable(self.error_message)
             self._update_statusline()
