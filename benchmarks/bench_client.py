@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from benchmarks.common import Result, median_time
 from crux_tui.backend.details import encode_run_detail
-from crux_tui.contract.client import decode_head
+from crux_tui.contract.client import decode_body, decode_head
 from crux_tui.contract.models import RunDetail
-from crux_tui.contract.tolerant import decode_tolerant
-from crux_tui.perf import IdleCollector, no_gc
+from crux_tui.perf import IdleCollector
 from crux_tui.timeline import TimelineOptions, build_model, layout
 from crux_tui.timeline.preview import detail_from_head
 
 
 def _decode(body: bytes) -> RunDetail:
-    with no_gc():
-        return decode_tolerant(body, RunDetail)[0]
+    return decode_body(body, RunDetail)[0]
 
 
 def decode_and_layout(size: int, body: bytes, repeat: int) -> list[Result]:

@@ -209,8 +209,8 @@ def load_records(
 
 
 class LoadProgress:
-    """``loading records: N of M`` on one line of standard error while a big file loads
-    (only on a terminal, at most ten times a second, cleared when done)."""
+    """One line on standard error while a big file is read and loaded (``loading
+    records: N of M``): only on a terminal, at most ten times a second, cleared when done."""
 
     MIN_RECORDS = 20_000
 
@@ -219,21 +219,32 @@ class LoadProgress:
         self._shown_at = 0.0
         self._shown = False
 
+    def show(self, text: str) -> None:
+        """Replace the line with ``text`` (nothing when not on a terminal)."""
+        if not self.stream.isatty():
+            return
+        self._shown = True
+        self.stream.write(f"\rcrux-tui: {text}")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the line, if one was shown."""
+        if self._shown:
+            self._shown = False
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
     def __call__(self, sent: int, total: int) -> None:
-        if total < self.MIN_RECORDS or not self.stream.isatty():
+        if total < self.MIN_RECORDS:
             return
         now = time.monotonic()
         if sent < total and now - self._shown_at < 0.1:
             return
         self._shown_at = now
         if sent >= total:
-            if self._shown:
-                self.stream.write("\r\x1b[2K")
-                self.stream.flush()
-            return
-        self._shown = True
-        self.stream.write(f"\rcrux-tui: loading records: {sent:,} of {total:,}")
-        self.stream.flush()
+            self.clear()
+        else:
+            self.show(f"loading records: {sent:,} of {total:,}")
 
 
 def _view_records(records: list[Any], problems: list[str], *, live: bool = False) -> int:
@@ -281,20 +292,17 @@ def _open(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"no such file: {path}")
-    note = sys.stderr.isatty() and path.stat().st_size > 16 * 1024 * 1024
-    if note:  # a big file takes seconds to read: say so rather than show nothing
+    note = LoadProgress()
+    if path.stat().st_size > 16 * 1024 * 1024:  # seconds to read: say so, not nothing
         from crux_tui.sanitize import clean
 
-        sys.stderr.write(f"crux-tui: reading {clean(path.name)}…")
-        sys.stderr.flush()
+        note.show(f"reading {clean(path.name)}…")
     try:
         records, errors = read_jsonl(path)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from exc
     finally:
-        if note:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
+        note.clear()
     if not records and errors:
         for error in errors:
             print(f"crux-tui: {error}", file=sys.stderr)

@@ -40,14 +40,18 @@ def mark_bulk() -> None:
 
 
 @contextmanager
-def no_gc() -> Iterator[None]:
-    """Run the block with the cyclic GC paused (reference counting still frees memory)."""
+def no_gc(*, bulk: bool = False) -> Iterator[None]:
+    """Run the block with the cyclic GC paused (reference counting still frees memory).
+
+    ``bulk``: the block is known to make a bulk of long-lived objects (as :func:`mark_bulk`).
+    """
     global _users, _was_enabled, _bulk
     with _lock:
         if _users == 0:
             _was_enabled = gc.isenabled()
             gc.disable()
         _users += 1
+        _bulk = _bulk or bulk
     try:
         yield
     finally:

@@ -31,7 +31,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import decode_tolerant
-from crux_tui.perf import mark_bulk, no_gc
+from crux_tui.perf import no_gc
 
 T = TypeVar("T")
 API = "/api/observability"
@@ -135,9 +135,8 @@ class CruxClient:
         request = self._http.build_request(method, path, **kwargs)
         streamed = await self._http.send(request, stream=True)
         try:
-            length = streamed.headers.get("content-length", "")
-            total = int(length) if length.isdigit() else None
-            head_length = _head_length(streamed) if head is not None else None
+            total = _plain_number(streamed.headers.get("content-length", ""))
+            head_length = _head_length(streamed, total) if head is not None else None
             chunks: list[bytes] = []
             received = 0
             report(0, total)
@@ -163,10 +162,7 @@ class CruxClient:
     def _decode_checked(response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
         """Decode tolerantly: ``(value, paths that could not be parsed)``."""
         try:
-            with no_gc():
-                if len(response.content) >= BULK_BYTES:
-                    mark_bulk()
-                return decode_tolerant(response.content, kind)
+            return decode_body(response.content, kind)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(
                 f"unexpected response from {response.url.path}: {exc}", _snippet(response.content)
@@ -332,12 +328,12 @@ def _no_progress(received: int, total: int | None) -> None:
 MIN_HEAD_BODY_BYTES = 1024 * 1024
 
 
-def _head_length(response: httpx.Response) -> int | None:
-    """Where the head of a successful RunDetail body ends, if the backend said so."""
+def _head_length(response: httpx.Response, length: int | None) -> int | None:
+    """Where the head of a successful RunDetail body (of ``length`` bytes, when known)
+    ends, if the backend said so."""
     if response.status_code != 200:
         return None
     head = _plain_number(response.headers.get(HEAD_LENGTH_HEADER, ""))
-    length = _plain_number(response.headers.get("content-length", ""))
     if head is None:
         return None  # absent, or not a plain number: no early head, the body still loads
     if length is not None and (length < MIN_HEAD_BODY_BYTES or head > length):
@@ -352,12 +348,17 @@ def _plain_number(value: str) -> int | None:
     return None
 
 
+def decode_body(content: bytes, kind: type[T]) -> tuple[T, list[str]]:
+    """A response body decoded tolerantly, as the client does it: ``(value, paths that
+    could not be parsed)``; a big body is a bulk pause (see ``perf``)."""
+    with no_gc(bulk=len(content) >= BULK_BYTES):
+        return decode_tolerant(content, kind)
+
+
 def decode_head(raw: bytes) -> RunDetailHead | None:
     """The head of a RunDetail body (its first bytes, see :data:`HEAD_LENGTH_HEADER`)."""
     try:
-        with no_gc():
-            if len(raw) >= BULK_BYTES:
-                mark_bulk()
+        with no_gc(bulk=len(raw) >= BULK_BYTES):
             return msgspec.json.decode(raw + b"}", type=RunDetailHead)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None  # not worth a word: the whole body follows and is decoded tolerantly

@@ -17,7 +17,7 @@ from crux_tui.contract.models import (
     RunDetailRow,
     items,
 )
-from crux_tui.perf import mark_bulk, no_gc
+from crux_tui.perf import no_gc
 from crux_tui.timeline.model import BULK_ENTRIES
 
 
@@ -69,9 +69,7 @@ def detail_from_head(head: RunDetailHead) -> RunDetail:
     Rows whose parent is unknown hang under the root, so a damaged row list still shows
     every row it has.
     """
-    with no_gc():
-        if len(items(head.rows)) >= BULK_ENTRIES:
-            mark_bulk()
+    with no_gc(bulk=len(items(head.rows)) >= BULK_ENTRIES):
         return _detail_from_head(head)
 
 
