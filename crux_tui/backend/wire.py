@@ -7,6 +7,7 @@ producers (v4/v5 additions) still decode.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -94,6 +95,14 @@ class WireRecord(msgspec.Struct, kw_only=True):
     resumedAt: str | None = None
     reason: str | None = None
     previousSegmentId: str | None = None
+
+    def __post_init__(self) -> None:
+        # JSON like 1e999 decodes to infinity, which no summary or artifact can hold (it
+        # encodes as null): a number that is not finite is treated as absent
+        if self.durationMs is not None and not math.isfinite(self.durationMs):
+            self.durationMs = None
+        if isinstance(self.sizeBytes, float) and not math.isfinite(self.sizeBytes):
+            self.sizeBytes = None
 
     def activity_at(self) -> str:
         """The newest timestamp this record carries ("" when none)."""

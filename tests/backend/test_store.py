@@ -337,3 +337,26 @@ def test_lifecycle_waits_until_a_run_stops_receiving_records(store: Store) -> No
     published = reconcile_once(store, later, seen)  # quiet for one pass: announced
     assert [event.refId for _, event in published] == ["importing"]
     assert reconcile_once(store, later, seen) == []
+
+
+def test_infinite_numbers_do_not_break_the_run(store: Store) -> None:
+    """Over HTTP a number too big for a float is refused, but records handed to the store
+    directly (the in-process backend) may carry infinity: it counts as absent, and the run
+    still lists, assembles and projects (it used to break the stored summary)."""
+    from crux_tui.backend.projection import project_run_detail
+
+    records = simple_run("inf")
+    for record in records:
+        if record["type"] in ("run:end", "span:end"):
+            record["durationMs"] = float("inf")
+        if record["type"] == "artifact":
+            record["sizeBytes"] = float("-inf")
+    result = store.ingest_batch(records)
+    assert {d.outcome for d in result.dispositions} == {"accepted"}
+    row = items(store.runs_page().rows)[0]
+    assert row.runId == "inf" and row.durationMs >= 0
+    graph = store.graph("inf")
+    assert graph is not None
+    assert all(a.sizeBytes == 0 for a in items(graph.artifacts))
+    detail = project_run_detail(graph, datetime(2026, 5, 16, 18, 5, tzinfo=UTC))
+    assert detail.run.runId == "inf"
