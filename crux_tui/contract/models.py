@@ -72,6 +72,13 @@ class RunSummary(msgspec.Struct, kw_only=True, gc=False):
     suspendedChildCount: int = 0
     failedChildCount: int = 0
     topologyHealth: str = ""
+    #: The operation's root run id (= ``operationId``); empty from a v2 backend.
+    rootRunId: str = ""
+    #: False for an "Incomplete operation" row: the root's ``run:start`` has not arrived.
+    rootPresent: bool = True
+    #: When the operation was first seen: the order and cursor key of a v5 runs page.
+    firstSeenAt: str = ""
+    deployment: JSONObject | None = None
 
 
 class RunsPage(msgspec.Struct, kw_only=True, gc=False):
@@ -145,6 +152,7 @@ class ArtifactSummary(msgspec.Struct, kw_only=True, gc=False):
     uri: str = ""
     preview: Any = None
     attributes: JSONObject | None = None
+    redaction: JSONObject | None = None
 
 
 class EdgeEndpoint(msgspec.Struct, kw_only=True, gc=False):
@@ -172,6 +180,7 @@ class StoredRecord(msgspec.Struct, kw_only=True, gc=False):
     type: str = ""
     payloadJson: str = ""
     receivedAt: str = ""
+    operationId: str = ""
 
 
 class Graph(msgspec.Struct, kw_only=True, gc=False):
@@ -241,6 +250,9 @@ class RunDetailDetail(SpanSummary, kw_only=True, gc=False):
     diagnostics: list[Diagnostic] | None = None
     source: NodeSource = msgspec.field(default_factory=NodeSource)
     inspection: dict[str, Any] | None = None
+    definitionRefs: list[JSONObject] | None = None
+    redaction: JSONObject | None = None
+    decisionReport: Any = None
 
 
 class RunDetailNode(SpanSummary, kw_only=True, gc=False):
@@ -266,6 +278,9 @@ class RunDetailNode(SpanSummary, kw_only=True, gc=False):
     step: Any = None
     composition: Any = None
     transition: Any = None
+    definitionRefs: list[JSONObject] | None = None
+    redaction: JSONObject | None = None
+    decisionReport: Any = None
     children: list[RunDetailNode] | None = None
 
 
@@ -300,8 +315,26 @@ class DetailCounts(msgspec.Struct, kw_only=True, gc=False):
     attachedDetails: int = 0
 
 
+class MemberRun(msgspec.Struct, kw_only=True, gc=False):
+    """One run of an operation (crux-v5.md C.3): its own summary, tree and diagnostics.
+
+    Child trees also appear mounted inside ``RunDetail.root`` as ``run:<runId>`` nodes;
+    a client renders those, not these trees a second time.
+    """
+
+    run: RunSummary = msgspec.field(default_factory=RunSummary)
+    parentRunId: str = ""
+    triggeredBySpanId: str = ""
+    root: RunDetailNode = msgspec.field(default_factory=RunDetailNode)
+    diagnostics: list[Diagnostic] | None = None
+
+
 class RunDetail(msgspec.Struct, kw_only=True, gc=False):
-    """``GET /api/observability/runs/{runId}``: the folded, reconciled presentation of a run."""
+    """``GET /api/observability/runs/{runId}``: the folded, reconciled presentation of a run.
+
+    From a v5 backend it covers the whole operation: ``memberRuns`` lists every member
+    run, child runs are mounted inside ``root`` under the span that started them.
+    """
 
     schemaVersion: int = 2
     run: RunSummary = msgspec.field(default_factory=RunSummary)
@@ -311,6 +344,12 @@ class RunDetail(msgspec.Struct, kw_only=True, gc=False):
     facets: dict[str, dict[str, int]] | None = None
     diagnostics: list[Diagnostic] | None = None
     counts: DetailCounts = msgspec.field(default_factory=DetailCounts)
+    memberRuns: list[MemberRun] | None = None
+    definitionRefs: list[JSONObject] | None = None
+    manifest: JSONObject | None = None
+    currentCatalog: JSONObject | None = None
+    currentProjectHealth: JSONObject | None = None
+    redaction: JSONObject | None = None
 
 
 #: Response header of the embedded backend: the RunDetail body's first N bytes plus ``}``
@@ -366,7 +405,7 @@ class ObservabilityEvent(msgspec.Struct, kw_only=True, gc=False):
             value = payload.get(key)
             if isinstance(value, str) and value:
                 refs.add(value)
-        for key in ("runIds", "traceIds"):
+        for key in ("runIds", "traceIds", "operationIds"):
             values = payload.get(key)
             if isinstance(values, list):
                 refs.update(v for v in values if isinstance(v, str) and v)
