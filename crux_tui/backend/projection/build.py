@@ -41,7 +41,6 @@ from .tree import (
     SortInfo,
     build_presentation,
     children_index,
-    flatten,
     presentation_parents,
     sort_siblings,
     tool_request_owners,
@@ -133,8 +132,8 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         return root_id if sid == root_sid else f"span:{sid}"
 
     # --- detail ownership -------------------------------------------------------------------
-    holder_lists: dict[str, list[str]] = {sid: flatten(pres.details[sid]) for sid in pres.nodes}
-    run_level = flatten(pres.run_details)
+    holder_lists: dict[str, list[str]] = pres.details
+    run_level = pres.run_details
     holder: dict[str, str] = {}  # detail sid -> node sid ("" = run root)
     for sid, lst in holder_lists.items():
         for d in lst:

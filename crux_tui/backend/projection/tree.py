@@ -1,25 +1,23 @@
 """Presentation tree: re-parenting (§3.1), folding / node construction (§3.4), sibling order (§3.5).
 
-Node construction is done in one iterative pre-order walk of the presentation forest (no
-recursion, O(n)), which is equivalent to the Go recursive builder:
+Node construction is one iterative pre-order walk of the presentation forest (no recursion,
+O(n)), equivalent to the Go recursive builder (``buildPresentationChildNodes``):
 
-* a non-primary span opens a *pending* frame; the first primary span reached in pre-order inside
-  it (= the first visible node of its first child that yields visible nodes) drains all pending
-  frames (outer first) into its ``details``;
-* a pending frame whose subtree produced no visible node becomes a *leaf detail* bundle
-  ``[span, *its leaves]`` that bubbles up to the nearest primary ancestor (trailing details) or to
-  the run (run-level details); leaves of already-consumed frames bubble up the same way;
+* every primary span opens a *scope* for its subtree; a non-primary span met in pre-order is
+  appended to the pending list of the innermost scope (folded spans are walked through, so
+  their visible descendants are hoisted to the scope's node and their pending details travel
+  to the first of them);
+* the next primary span met in that scope -- a later sibling, or the first visible descendant
+  of a folded sibling -- takes the whole pending list as the head of its ``details``;
+* when a scope ends, what is still pending trails its node (appended after its details); at
+  top level it becomes run-level details, and each root starts with an empty list (pending
+  details never cross roots);
 * a primary span's visual parent is its nearest primary ancestor -- or, when that ancestor is a
   transition (handoff/delegate), the transition's own visual parent (transition flattening: the
-  children follow the transition as siblings). Folded wrappers are thereby skipped.
-
-Bundles are nested lists (flattened once, iteratively, by :func:`flatten`) so long folded chains
-stay linear.
+  children follow the transition as siblings).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from crux_tui.contract.models import SpanSummary
 
@@ -102,8 +100,8 @@ class Presentation:
         self.nodes: list[str] = []  # primary spans, pre-order
         self.vis_parent: dict[str, str] = {}
         self.vis_children: dict[str, list[str]] = {TOP: []}
-        self.details: dict[str, list[Any]] = {}  # node span id -> nested detail bundles
-        self.run_details: list[Any] = []
+        self.details: dict[str, list[str]] = {}  # node span id -> its details, in order
+        self.run_details: list[str] = []
 
 
 def build_presentation(
@@ -112,71 +110,41 @@ def build_presentation(
     display: dict[str, str],
     by_id: dict[str, SpanSummary],
 ) -> Presentation:
+    """Fold the presentation forest (§3.4): nodes, visual parents and detail lists."""
     out = Presentation()
     vis_parent, vis_children, details = out.vis_parent, out.vis_children, out.details
     child_container: dict[str, str] = {}  # primary sid -> where its visible descendants go
-    frames: dict[str, list[Any]] = {}  # non-primary sid -> [consumed, leaves]
-    pending: list[str] = []
-    prim_stack: list[str] = []
+    pending: dict[str, list[str]] = {}  # scope (primary sid, TOP) -> its pending details
+    scopes: list[str] = []  # open primary spans, innermost last
     for root in roots:  # pending details never cross roots
-        stack: list[tuple[str, str, bool]] = [(root, TOP, True)]
+        pending[TOP] = []
+        stack: list[tuple[str, bool]] = [(root, True)]
         while stack:
-            sid, parent, enter = stack.pop()
-            primary = display[sid] == "primary"
-            if enter:
-                if primary:
-                    for f in pending:
-                        frames[f][0] = True
-                    details[sid] = [list(pending)] if pending else []
-                    pending.clear()
-                    container = child_container[prim_stack[-1]] if prim_stack else TOP
-                    vis_parent[sid] = container
-                    vis_children[container].append(sid)
-                    vis_children[sid] = []
-                    child_container[sid] = container if is_transition(by_id[sid]) else sid
-                    out.nodes.append(sid)
-                    prim_stack.append(sid)
-                else:
-                    frames[sid] = [False, []]
-                    pending.append(sid)
-                stack.append((sid, parent, False))
-                kids = pchildren.get(sid)
-                if kids:
-                    stack.extend((k, sid, True) for k in reversed(kids))
+            sid, enter = stack.pop()
+            if not enter:  # a primary span's subtree is done: its leftovers trail it
+                scopes.pop()
+                details[sid].extend(pending.pop(sid))
                 continue
-            # exit
-            if primary:
-                prim_stack.pop()
-                continue
-            consumed, leaves = frames.pop(sid)
-            if not consumed:
-                pending.pop()  # an unconsumed frame is always the innermost pending one
-                bundle: list[Any] = [sid, leaves] if leaves else [sid]
-            elif leaves:
-                bundle = leaves
+            scope = scopes[-1] if scopes else TOP
+            if display[sid] == "primary":
+                waiting = pending[scope]
+                details[sid] = list(waiting)
+                waiting.clear()
+                container = child_container[scope] if scopes else TOP
+                vis_parent[sid] = container
+                vis_children[container].append(sid)
+                vis_children[sid] = []
+                child_container[sid] = container if is_transition(by_id[sid]) else sid
+                out.nodes.append(sid)
+                pending[sid] = []
+                scopes.append(sid)
+                stack.append((sid, False))
             else:
-                continue
-            if parent in frames:
-                frames[parent][1].append(bundle)
-            elif parent:
-                details[parent].append(bundle)
-            else:
-                out.run_details.append(bundle)
-    return out
-
-
-def flatten(nested: list[Any]) -> list[str]:
-    """Flatten nested detail bundles (iteratively) into span ids, in order."""
-    out: list[str] = []
-    stack: list[Any] = [iter(nested)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, list):
-                stack.append(iter(item))
-                break
-            out.append(item)
-        else:
-            stack.pop()
+                pending[scope].append(sid)
+            kids = pchildren.get(sid)
+            if kids:
+                stack.extend((k, True) for k in reversed(kids))
+        out.run_details.extend(pending.pop(TOP))
     return out
 
 

@@ -35,11 +35,14 @@ def test_context_style_spans_become_details_and_wrappers_are_compacted():
     assert child_spans(d.root) == ["gen"]  # router compacted, gen hoisted
     gen = node_by_span(d, "gen")
     assert gen.parentId == "run:run_1" and gen.source.canonicalParentSpanId == "router"
-    assert detail_spans(gen) == ["router"]  # pending wrapper -> first visible descendant
-    assert set(detail_spans(d.root)) == {"prompt", "cost"}  # leaf details trail the ancestor
+    # the wrapper and the prompt inside it are pending when gen (its first visible descendant)
+    # is reached; cost has no visible sibling after it, so it trails the agent (§3.4)
+    assert detail_spans(gen) == ["router", "prompt"]
+    assert detail_spans(d.root) == ["cost"]
     assert d.spanIndex["router"].placement == "detail"
     assert d.spanIndex["router"].ownerNodeId == "span:gen"
     assert d.spanIndex["router"].path == ["run:run_1", "span:gen", "detail:router"]
+    assert d.spanIndex["prompt"].ownerNodeId == "span:gen"
     assert d.spanIndex["prompt"].reason == "chronology"
     assert d.spanIndex["agent"].nodeId == "run:run_1"
     assert (d.counts.primary, d.counts.detail, d.counts.attachedDetails) == (2, 3, 3)

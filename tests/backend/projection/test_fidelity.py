@@ -1,0 +1,126 @@
+"""Projection fidelity (issue #14), end to end: SDK-shaped records POSTed to the embedded
+backend over HTTP, the RunDetail JSON read back (presentation.md §3.4, §4, R6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from records import RunBuilder, batch
+
+from crux_tui.backend.embedded import EmbeddedBackend
+
+API = "/api/observability"
+
+
+def run_detail(backend: EmbeddedBackend, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST the records, then GET the run's RunDetail (the pinned clock: base + 5 s)."""
+    posted = httpx.post(f"{backend.url}{API}/records", json=batch(records))
+    assert posted.status_code in (200, 202), posted.text
+    rejected = [d for d in posted.json()["dispositions"] if d["outcome"] != "accepted"]
+    assert not rejected, rejected
+    got = httpx.get(f"{backend.url}{API}/runs/{records[0]['runId']}")
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
+def nodes(detail: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """spanId -> node (the root under its span id too)."""
+    found: dict[str, dict[str, Any]] = {}
+    stack = [detail["root"]]
+    while stack:
+        node = stack.pop()
+        found[node.get("spanId") or node["id"]] = node
+        stack.extend(node.get("children") or [])
+    return found
+
+
+def detail_ids(node: dict[str, Any]) -> list[str]:
+    return [d["spanId"] for d in node.get("details") or []]
+
+
+# ------------------------------------------------------------------ §3.4 sibling buffering
+
+
+def agent_turn(run: RunBuilder) -> list[dict[str, Any]]:
+    """What ``crux.agent(...).run()`` emits for one turn: the prompt and the context are
+    resolved, the model is called, the cost is recorded -- all children of the agent span."""
+    return [
+        run.run_start(name="support", root_primitive="agent.run"),
+        run.span_start("agent", "agent.run", name="support", at=1, agentId="support"),
+        run.span("prompt", "prompt.resolve", parent="agent", at=2, end=3, promptId="support.v3"),
+        run.span("ctx", "context.resolve", parent="agent", at=3, end=5, contextId="tickets"),
+        run.span(
+            "gen",
+            "generation.call",
+            parent="agent",
+            at=6,
+            end=400,
+            model="gpt-4o",
+            provider="openai",
+        ),
+        run.span("cost", "cost.record", parent="agent", at=401, end=402),
+        run.span_end("agent", at=410),
+        run.run_end(at=420),
+    ]
+
+
+def test_pending_details_go_to_the_next_visible_sibling(pinned_backend) -> None:
+    detail = run_detail(pinned_backend, agent_turn(RunBuilder("run_siblings")))
+    by_span = nodes(detail)
+    root, gen = detail["root"], by_span["gen"]
+    assert root["spanId"] == "agent" and [c["spanId"] for c in root["children"]] == ["gen"]
+    assert detail_ids(gen) == ["prompt", "ctx"]
+    assert detail_ids(root) == ["cost"]  # no visible sibling after it: trails the agent
+    index = detail["spanIndex"]
+    assert index["prompt"]["ownerNodeId"] == "span:gen"
+    assert index["prompt"]["path"] == ["run:run_siblings", "span:gen", "detail:prompt"]
+    assert index["ctx"]["reason"] == "chronology"
+    assert index["cost"]["ownerNodeId"] == "run:run_siblings"
+    assert detail["counts"] == {"primary": 2, "detail": 3, "metadata": 0, "attachedDetails": 3}
+    owner = {d["spanId"]: d["source"]["ownerSpanId"] for d in gen["details"]}
+    assert owner == {"prompt": "gen", "ctx": "gen"}
+
+
+def test_pending_details_never_cross_roots(pinned_backend) -> None:
+    """A top-level context span stays a run-level detail, not a detail of the next root."""
+    run = RunBuilder("run_roots")
+    records = [
+        run.run_start(name="two roots", root_primitive="agent.run"),
+        run.span("top_ctx", "context.resolve", at=1, end=2, contextId="workspace"),
+        run.span("a1", "agent.run", at=3, end=50, agentId="triage"),
+        run.span("a2", "agent.run", at=60, end=90, agentId="reply"),
+        run.run_end(at=100),
+    ]
+    detail = run_detail(pinned_backend, records)
+    root = detail["root"]
+    assert root["virtual"] is True
+    assert [c["spanId"] for c in root["children"]] == ["a1", "a2"]
+    assert detail_ids(root) == ["top_ctx"]
+    assert detail_ids(nodes(detail)["a1"]) == []
+    assert detail["spanIndex"]["top_ctx"]["ownerNodeId"] == "run:run_roots"
+
+
+def test_a_folded_wrapper_hands_its_leftovers_to_the_next_sibling(pinned_backend) -> None:
+    """A router wraps the first generation; a memory read inside it that comes *after* the
+    generation is pending when the wrapper ends, and goes to the next visible sibling."""
+    run = RunBuilder("run_wrapper")
+    records = [
+        run.run_start(name="chat", root_primitive="agent.run"),
+        run.span_start("agent", "agent.run", name="chat", at=1),
+        run.span_start("router", "routing.router", parent="agent", at=2),
+        run.span("g1", "generation.call", parent="router", at=3, end=100, model="gpt-4o-mini"),
+        run.span("ctx_late", "context.resolve", parent="router", at=101, end=102),
+        run.span_end("router", at=103),
+        run.span("g2", "generation.call", parent="agent", at=110, end=300, model="gpt-4o"),
+        run.span_end("agent", at=310),
+        run.run_end(at=320),
+    ]
+    detail = run_detail(pinned_backend, records)
+    by_span = nodes(detail)
+    assert [c["spanId"] for c in detail["root"]["children"]] == ["g1", "g2"]
+    assert detail_ids(by_span["g1"]) == ["router"]
+    assert detail_ids(by_span["g2"]) == ["ctx_late"]
+    assert detail_ids(detail["root"]) == []
+    assert [r["expandedDefault"] for r in detail["rows"]] == [True, True, True]
+
