@@ -13,6 +13,8 @@ Deterministic ports of Go behaviour that depended on slice/map order:
 * R5 processes causes latest ``endedAt`` first (ties: input order), so an ancestor with several
   expired descendants is closed at the latest cause end -- consistent with the run rule, which
   also takes the latest cause end. (Go iterated a map: nondeterministic.)
+* R6 additionally records which child decided the aggregate status (``decidedBy``, with
+  ``decidedByReason`` / ``causeSpanId`` when known; see :func:`decided_by`).
 * R7 additionally stamps ``reconciledFrom: "freshness"`` on spans/runs it marks stale/incomplete
   (the issue requires a marker on every reconciled span; Go leaves none here).
 """
@@ -34,6 +36,7 @@ from .common import (
     merge_diagnostics,
     number,
     reconciled_from,
+    sub,
     text,
 )
 from .index import GraphIndex
@@ -256,8 +259,33 @@ def _latest_end(spans: list[Any]) -> str:
     return max((s.endedAt for s in spans), key=times.sort_key_latest)
 
 
-def _aggregate(spans: list[Any]) -> str:
-    return max((s.status for s in spans), key=lambda st: R6_RANK.get(st, 0))
+def _decider(spans: list[Any]) -> Any:
+    """The span whose status is the aggregate: highest R6 rank, the first one on ties."""
+    return max(spans, key=lambda s: R6_RANK.get(s.status, 0))  # max keeps the first maximum
+
+
+def decided_by(spans: list[Any]) -> tuple[str, dict[str, Any]]:
+    """(aggregate status, diagnostics naming the child that decided it and why).
+
+    ``decidedBy`` is that child. The chain is followed through children that were closed by
+    their own children (or by a descendant's deadline) down to the span that caused it,
+    ``causeSpanId`` when that is not the child itself; ``decidedByReason`` is how the cause's
+    status was reconciled, when it was. (An addition of ours: Go records ``reconciledFrom``.)
+    """
+    child = _decider(spans)
+    diag: dict[str, Any] = {"reconciledFrom": "terminal.children", "decidedBy": child.spanId}
+    inner = sub(attrs(child), "diagnostics")
+    cause, how = child.spanId, text(inner, "reconciledFrom")
+    if how == "terminal.children":
+        cause = text(inner, "causeSpanId") or text(inner, "decidedBy") or cause
+        how = text(inner, "decidedByReason")
+    elif how == "descendant.operation.deadline" and text(inner, "causeSpanId"):
+        cause, how = text(inner, "causeSpanId"), "operation.deadline"
+    if cause != child.spanId:
+        diag["causeSpanId"] = cause
+    if how:
+        diag["decidedByReason"] = how
+    return child.status, diag
 
 
 def r6_terminal_children(idx: GraphIndex) -> None:
@@ -269,16 +297,13 @@ def r6_terminal_children(idx: GraphIndex) -> None:
             continue
         children = [by_id[k] for k in kids]
         if all(is_terminal(c) for c in children):
-            _close(
-                span,
-                _latest_end(children),
-                _aggregate(children),
-                {"reconciledFrom": "terminal.children"},
-            )
+            status, diag = decided_by(children)
+            _close(span, _latest_end(children), status, diag)
     run = idx.run
     top = [s for s in idx.spans if idx.raw_parent[s.spanId] == ""]
     if top and is_open(run) and all(is_terminal(s) for s in top):
-        _close(run, _latest_end(top), _aggregate(top), {"reconciledFrom": "terminal.children"})
+        status, diag = decided_by(top)
+        _close(run, _latest_end(top), status, diag)
 
 
 # R7 ---------------------------------------------------------------------------------------

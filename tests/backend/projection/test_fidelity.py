@@ -124,3 +124,106 @@ def test_a_folded_wrapper_hands_its_leftovers_to_the_next_sibling(pinned_backend
     assert detail_ids(detail["root"]) == []
     assert [r["expandedDefault"] for r in detail["rows"]] == [True, True, True]
 
+
+# ------------------------------------------------------------------ R6 decidedBy
+
+
+def diagnostics_of(obj: dict[str, Any]) -> dict[str, Any]:
+    return (obj.get("attributes") or {}).get("diagnostics") or {}
+
+
+def lease_expired_run(run: RunBuilder) -> list[dict[str, Any]]:
+    """A Convex action whose child action never acknowledged: ``ctx.crux.runAction`` opened
+    the boundary (folded by the SDK's presentation hint) and its 90 s lease ran out."""
+    boundary = {
+        "functionRef": "citations:rank",
+        "boundary": "convex.action",
+        "presentation": {"display": "detail"},
+    }
+    return [
+        run.run_start(name="publish draft", root_primitive="runtime.convex.action"),
+        run.span_start(
+            "action",
+            "runtime.convex.action",
+            name="publish draft",
+            at=1,
+            attributes={"functionRef": "drafts:publish"},
+        ),
+        run.span("editor", "agent.run", parent="action", at=10, end=900, agentId="editor"),
+        run.span_start(
+            "bnd",
+            "runtime.convex.action",
+            parent="action",
+            name="rank citations",
+            at=950,
+            attributes=boundary,
+        ),
+        run.event(
+            "bnd",
+            "runtime.convex.boundary.requested",
+            951,
+            {"functionRef": "citations:rank", "leaseExpiresAt": run.at(3000)},
+        ),
+    ]
+
+
+def test_terminal_children_names_the_child_that_decided(pinned_backend) -> None:
+    detail = run_detail(pinned_backend, lease_expired_run(RunBuilder("run_lease")))
+    root = detail["root"]
+    assert root["spanId"] == "action" and root["status"] == "stale"
+    assert diagnostics_of(root) == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "bnd",
+        "decidedByReason": "runtime.convex.boundary.lease",
+    }
+    # the run was closed by its only top-level span; the chain leads to the boundary
+    run = detail["run"]
+    assert run["status"] == "stale"
+    assert diagnostics_of(run) == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "action",
+        "causeSpanId": "bnd",
+        "decidedByReason": "runtime.convex.boundary.lease",
+    }
+    # the boundary itself keeps Crux's fields
+    boundary = next(d for d in root["details"] if d["spanId"] == "bnd")
+    assert diagnostics_of(boundary)["reconciledFrom"] == "runtime.convex.boundary.lease"
+    assert diagnostics_of(boundary)["leaseExpiresAt"] == "2026-05-16T18:00:03.000Z"
+    placed = detail["spanIndex"]["bnd"]
+    assert (placed["placement"], placed["ownerNodeId"], placed["reason"]) == (
+        "detail",
+        "run:run_lease",
+        "chronology",
+    )
+    assert placed["path"] == ["run:run_lease", "detail:bnd"]
+
+
+def test_the_worst_child_decides_and_the_first_of_equals(pinned_backend) -> None:
+    run = RunBuilder("run_worst")
+    records = [
+        run.run_start(name="triage", root_primitive="agent.run"),
+        run.span_start("agent", "agent.run", name="triage", at=1),
+        run.span("t1", "tool.call", parent="agent", at=10, end=20, toolName="lookup"),
+        run.span(
+            "t2",
+            "tool.call",
+            parent="agent",
+            at=30,
+            end=40,
+            status="error",
+            toolName="charge",
+            error={"name": "Error", "message": "card declined"},
+        ),
+        run.span(
+            "t3", "tool.call", parent="agent", at=50, end=60, status="error", toolName="refund"
+        ),
+        run.span(
+            "t4", "tool.call", parent="agent", at=70, end=80, status="cancelled", toolName="notify"
+        ),
+    ]
+    detail = run_detail(pinned_backend, records)
+    assert detail["root"]["status"] == "error"
+    assert diagnostics_of(detail["root"]) == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "t2",
+    }
