@@ -33,6 +33,7 @@ from . import times
 from .common import attrs, tool_call_id
 from .diagnostics import run_detail_diagnostics_at, run_diagnostics_at, span_diagnostics_at
 from .index import GraphIndex
+from .inspection import inspection_of, tool_requests_by_call
 from .ownership import semantic_owners
 from .reconcile import reconcile
 from .status import roll_up
@@ -116,6 +117,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
     classes = disp.display_classes(idx.spans, ptopo, pparent, pchildren, by_id)
     pres = build_presentation(proots, pchildren, classes, by_id)
     buckets = Buckets(idx)
+    requests = tool_requests_by_call(idx)
 
     # --- root decision ----------------------------------------------------------------------
     top = pres.vis_children[TOP]
@@ -264,12 +266,14 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         span = by_id[d]
         evs = buckets.events.get(d) or []
         arts = buckets.artifacts.get(d) or []
-        detail_metrics[d] = met.own_metrics(span, evs, arts)
+        own_m = detail_metrics[d] = met.own_metrics(span, evs, arts)
         reason = reasons.get(d, "chronology")
         did = f"detail:{d}"
         span_index[d] = Placement(
             placement="detail", ownerNodeId=owner.id, path=[*owner.path, did], reason=reason
         )
+        rels = buckets.relations.get(d) or []
+        diags = span_diagnostics_at(span, now_ns)
         return RunDetailDetail(
             **_span_kwargs(span),
             id=did,
@@ -282,8 +286,18 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
             ),
             events=evs or None,
             artifacts=arts or None,
-            relations=buckets.relations.get(d) or None,
-            diagnostics=span_diagnostics_at(span, now_ns) or None,
+            relations=rels or None,
+            diagnostics=diags or None,
+            inspection=inspection_of(
+                d,
+                span,
+                events=evs,
+                artifacts=arts,
+                relations=rels,
+                diagnostics=diags,
+                metrics=own_m,
+                requests=requests,
+            ),
             source=NodeSource(
                 placementReason=reason,
                 ownerSpanId=owner.spanId if not owner.virtual else "",
@@ -298,6 +312,17 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         ids = final_details(key, listed)
         node.details = [make_detail(d, node) for d in ids]
         attached += len(ids)
+        node.inspection = inspection_of(
+            node.id if node.virtual else node.spanId,
+            node,
+            events=node.events or [],
+            artifacts=node.artifacts or [],
+            relations=node.relations or [],
+            diagnostics=node.diagnostics or [],
+            metrics={} if node.virtual else own_metrics[node.spanId],
+            details=node.details,
+            requests=requests,
+        )
         node_dmetrics[node.id] = met.combined(*(detail_metrics[d] for d in ids))
         if not node.virtual:
             span_index[node.spanId] = Placement(

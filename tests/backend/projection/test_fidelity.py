@@ -227,3 +227,119 @@ def test_the_worst_child_decides_and_the_first_of_equals(pinned_backend) -> None
         "reconciledFrom": "terminal.children",
         "decidedBy": "t2",
     }
+
+
+# ------------------------------------------------------------------ §4 inspection
+
+
+def artifact_record(
+    run: RunBuilder, span_id: str, kind: str, preview: Any, **attributes: Any
+) -> dict[str, Any]:
+    record = run.artifact(span_id, kind, preview)
+    record["contentType"], record["encoding"] = "application/json", "json"
+    if attributes:
+        record["attributes"] = attributes
+    return record
+
+
+def failed_tool_run(run: RunBuilder) -> list[dict[str, Any]]:
+    """An agent turn as the SDK reports it: the generation asks for ``searchDocs`` (its
+    ``tool.request`` artifact carries the call id), the tool runs as the agent's sibling
+    step and throws; the SDK records the error, its stack and the raw provider error."""
+    call = {"toolCallId": "call_7"}
+    return [
+        run.run_start(name="support", root_primitive="agent.run"),
+        run.span_start("agent", "agent.run", name="support", at=1, agentId="support"),
+        run.span("prompt", "prompt.resolve", parent="agent", at=2, end=3, promptId="support"),
+        artifact_record(run, "prompt", "prompt", "You are a support agent."),
+        run.span_start(
+            "gen", "generation.call", parent="agent", at=4, model="gpt-4o", provider="openai"
+        ),
+        artifact_record(run, "gen", "messages", [{"role": "user", "content": "refund?"}]),
+        artifact_record(
+            run, "gen", "tool.request", {**call, "toolName": "searchDocs", "args": {"q": "r"}}
+        ),
+        run.event("gen", "usage.observed", 90, {"inputTokens": 40, "outputTokens": 9}),
+        run.span_end("gen", at=100, metrics={"inputTokens": 40, "outputTokens": 9}),
+        run.span_start(
+            "tool", "tool.call", parent="gen", at=101, toolName="searchDocs", attributes=call
+        ),
+        artifact_record(run, "tool", "tool.args", {"q": "r"}),
+        artifact_record(run, "tool", "error.raw", {"code": "E_INDEX", "status": 503}),
+        artifact_record(
+            run, "tool", "error.stack", "Error: index offline\n    at search (t.ts:1:1)"
+        ),
+        artifact_record(run, "tool", "custom.trace", {"hops": 3}),
+        run.span_end(
+            "tool",
+            status="error",
+            at=150,
+            error={"name": "Error", "message": "index offline", "category": "tool"},
+        ),
+        run.span_end("agent", status="error", at=160),
+        run.run_end("error", at=170),
+    ]
+
+
+def test_inspection_errors_come_first_in_their_order(pinned_backend) -> None:
+    detail = run_detail(pinned_backend, failed_tool_run(RunBuilder("run_insp")))
+    tool = nodes(detail)["tool"]
+    inspection = tool["inspection"]
+    errors = inspection["errors"]
+    assert [(e["type"], e.get("kind")) for e in errors] == [
+        ("span.error", None),
+        ("artifact", "error.stack"),
+        ("artifact", "error.raw"),
+    ]
+    assert errors[0]["id"] == "error:tool"
+    assert errors[0]["data"] == {"name": "Error", "message": "index offline", "category": "tool"}
+    by_kind = {a["kind"]: a for a in tool["artifacts"]}
+    for item in errors[1:]:  # the artifact's id, kind and preview
+        assert item["id"] == by_kind[item["kind"]]["artifactId"]
+        assert item["data"]["preview"] == by_kind[item["kind"]]["preview"]
+    # the section order of §4, empty ones omitted
+    assert list(inspection) == ["errors", "tools", "raw"]
+    assert [i["type"] for i in inspection["raw"]] == ["attributes", "artifact"]
+    assert inspection["raw"][1]["kind"] == "custom.trace"
+
+
+def test_a_tool_call_shows_the_request_of_the_generation_that_asked(pinned_backend) -> None:
+    detail = run_detail(pinned_backend, failed_tool_run(RunBuilder("run_req")))
+    by_span = nodes(detail)
+    gen, tool = by_span["gen"], by_span["tool"]
+    request = next(a for a in gen["artifacts"] if a["kind"] == "tool.request")
+    tools = tool["inspection"]["tools"]
+    assert [(i["kind"], i["id"]) for i in tools] == [
+        ("tool.request", request["artifactId"]),
+        ("tool.args", next(a["artifactId"] for a in tool["artifacts"] if a["kind"] == "tool.args")),
+    ]
+    assert tools[0]["sourceSpanId"] == "gen" and "sourceSpanId" not in tools[1]
+    assert tools[0]["data"]["preview"]["toolName"] == "searchDocs"
+    # the generation lists its own request, its messages, usage event, metrics, prompt detail
+    inspection = gen["inspection"]
+    assert list(inspection) == ["input", "messages", "tools", "events", "metrics"]
+    assert inspection["input"] == [
+        {
+            "type": "detail",
+            "id": "detail:prompt",
+            "label": "support",
+            "kind": "detail",
+            "role": "input",
+            "sourceSpanId": "prompt",
+        }
+    ]
+    assert [i["label"] for i in inspection["events"]] == ["usage.observed"]
+    assert inspection["metrics"] == [{"type": "metrics", "id": "metrics:gen"}]
+    # a folded detail has its own inspection
+    prompt = gen["details"][0]
+    template = prompt["artifacts"][0]
+    assert prompt["inspection"] == {
+        "input": [
+            {
+                "type": "artifact",
+                "id": template["artifactId"],
+                "kind": "prompt",
+                "data": {"preview": "You are a support agent."},
+            }
+        ]
+    }

@@ -1,0 +1,95 @@
+"""Inspection sections of nodes and details (§4 "Inspection sections"; pure, no I/O).
+
+Each node and detail gets ``inspection``: section -> items, empty sections omitted. What goes
+where is :mod:`crux_tui.contract.inspection` (shared with the viewer). Items keep the body
+small: an artifact item is its id, kind and preview; events, relations, diagnostics,
+attributes and metrics are listed by id and label, their values stay where the node has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crux_tui.contract.inspection import SECTIONS, artifact_item, artifact_sections, family_section
+from crux_tui.contract.models import (
+    ArtifactSummary,
+    Diagnostic,
+    EdgeSummary,
+    RunDetailDetail,
+    SpanEventSummary,
+)
+
+from .common import attrs, tool_call_id
+from .index import GraphIndex
+
+Inspection = dict[str, list[dict[str, Any]]]
+
+
+def tool_requests_by_call(idx: GraphIndex) -> dict[str, list[ArtifactSummary]]:
+    """toolCallId -> every ``tool.request`` artifact of the run that carries it, in order."""
+    found: dict[str, list[ArtifactSummary]] = {}
+    for art in idx.artifacts:
+        if art.kind != "tool.request":
+            continue
+        call_id = tool_call_id(attrs(art)) or tool_call_id(art.preview)
+        if call_id:
+            found.setdefault(call_id, []).append(art)
+    return found
+
+
+def inspection_of(
+    key: str,
+    subject: Any,
+    *,
+    events: list[SpanEventSummary],
+    artifacts: list[ArtifactSummary],
+    relations: list[EdgeSummary],
+    diagnostics: list[Diagnostic],
+    metrics: dict[str, float],
+    details: list[RunDetailDetail] = (),  # type: ignore[assignment]
+    requests: dict[str, list[ArtifactSummary]] | None = None,
+) -> Inspection | None:
+    """The sections of one node or detail (``subject``: a span, or the run for a virtual root;
+    ``key``: its span id, or the root's node id). ``None`` when every section is empty.
+
+    ``requests`` is :func:`tool_requests_by_call`: a ``tool.call`` also lists the run's
+    ``tool.request`` artifacts with its ``toolCallId`` (the generation that asked owns them).
+    """
+    error = subject.error
+    sections = artifact_sections(key, error, artifacts) if artifacts or error else {}
+    if requests and getattr(subject, "primitive", "") == "tool.call":
+        call_id = tool_call_id(attrs(subject))
+        own = {a.artifactId for a in artifacts}
+        pulled = [
+            artifact_item(a, key) for a in requests.get(call_id, ()) if a.artifactId not in own
+        ]
+        if pulled:
+            sections["tools"] = pulled + sections.get("tools", [])
+    for det in details:
+        item: dict[str, Any] = {"type": "detail", "id": det.id, "label": det.label}
+        if det.kind:
+            item["kind"] = det.kind
+        if det.role:
+            item["role"] = det.role
+        item["sourceSpanId"] = det.spanId
+        sections.setdefault(family_section(det.family), []).append(item)
+    if events:
+        listed = [{"type": "event", "id": ev.eventId, "label": ev.name} for ev in events]
+        sections.setdefault("events", [])[:0] = listed
+    if relations:
+        sections["relations"] = [
+            {"type": "relation", "id": edge.edgeId, "label": edge.edgeType} for edge in relations
+        ]
+    if diagnostics:
+        sections["diagnostics"] = [
+            {"type": "diagnostic", "id": f"diagnostic:{d.code}:{key}", "label": d.code}
+            for d in diagnostics
+        ]
+    if attrs(subject):
+        sections.setdefault("raw", []).insert(0, {"type": "attributes", "id": f"attributes:{key}"})
+    if metrics:
+        sections.setdefault("metrics", []).insert(0, {"type": "metrics", "id": f"metrics:{key}"})
+    if not sections:
+        return None
+    return {name: sections[name] for name in SECTIONS if name in sections}
+
