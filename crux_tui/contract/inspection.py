@@ -17,6 +17,7 @@ An item is ``{type, id, label?, kind?, role?, sourceSpanId?, data?}`` (plain JSO
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from crux_tui.contract.models import ArtifactSummary
@@ -196,6 +197,44 @@ def artifact_sections(
     if errors:
         sections["errors"] = errors
     return sections
+
+
+def tool_call_id(mapping: Any) -> str:
+    """The ``toolCallId`` (or ``tool_call_id``) of an attributes or preview object, else ""."""
+    if not isinstance(mapping, dict):
+        return ""
+    return _str(mapping.get("toolCallId")) or _str(mapping.get("tool_call_id"))
+
+
+def tool_requests_by_call(artifacts: Iterable[ArtifactSummary]) -> dict[str, list[ArtifactSummary]]:
+    """toolCallId -> every ``tool.request`` artifact that carries it (attributes or preview)."""
+    found: dict[str, list[ArtifactSummary]] = {}
+    for art in artifacts:
+        if art.kind != "tool.request":
+            continue
+        call_id = tool_call_id(art.attributes) or tool_call_id(art.preview)
+        if call_id:
+            found.setdefault(call_id, []).append(art)
+    return found
+
+
+def pull_tool_requests(
+    sections: dict[str, list[dict[str, Any]]],
+    span_id: str,
+    call_id: str,
+    own: list[ArtifactSummary],
+    requests: dict[str, list[ArtifactSummary]],
+) -> None:
+    """A ``tool.call`` also lists the run's ``tool.request`` artifacts with its call id (the
+    generation that asked owns them), ahead of its own tool artifacts."""
+    if not call_id:
+        return
+    mine = {a.artifactId for a in own}
+    pulled = [
+        artifact_item(a, span_id) for a in requests.get(call_id, ()) if a.artifactId not in mine
+    ]
+    if pulled:
+        sections["tools"] = pulled + sections.get("tools", [])
 
 
 def _str(value: Any) -> str:

@@ -33,7 +33,7 @@ from . import times
 from .common import attrs, tool_call_id
 from .diagnostics import run_detail_diagnostics_at, run_diagnostics_at, span_diagnostics_at
 from .index import GraphIndex
-from .inspection import inspection_of, tool_requests_by_call
+from .inspection import inspection_of, run_tool_requests
 from .ownership import semantic_owners
 from .reconcile import reconcile
 from .status import roll_up
@@ -117,7 +117,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
     classes = disp.display_classes(idx.spans, ptopo, pparent, pchildren, by_id)
     pres = build_presentation(proots, pchildren, classes, by_id)
     buckets = Buckets(idx)
-    requests = tool_requests_by_call(idx)
+    requests = run_tool_requests(idx)
 
     # --- root decision ----------------------------------------------------------------------
     top = pres.vis_children[TOP]

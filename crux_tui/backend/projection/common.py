@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crux_tui.contract.inspection import tool_call_id as tool_call_id  # one rule, shared
 from crux_tui.contract.models import SpanSummary
 
 _EMPTY: dict[str, Any] = {}
@@ -57,10 +58,6 @@ def merge_diagnostics(obj: Any, values: dict[str, Any]) -> None:
     diag.update(values)
     new_attrs["diagnostics"] = diag
     obj.attributes = new_attrs
-
-
-def tool_call_id(mapping: Any) -> str:
-    return text(mapping, "toolCallId") or text(mapping, "tool_call_id")
 
 
 def presentation(span: SpanSummary) -> dict[str, Any]:

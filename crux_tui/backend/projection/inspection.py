@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from crux_tui.contract.inspection import SECTIONS, artifact_item, artifact_sections, family_section
+from crux_tui.contract.inspection import (
+    SECTIONS,
+    artifact_sections,
+    family_section,
+    pull_tool_requests,
+    tool_call_id,
+    tool_requests_by_call,
+)
 from crux_tui.contract.models import (
     ArtifactSummary,
     Diagnostic,
@@ -19,22 +26,15 @@ from crux_tui.contract.models import (
     SpanEventSummary,
 )
 
-from .common import attrs, tool_call_id
+from .common import attrs
 from .index import GraphIndex
 
 Inspection = dict[str, list[dict[str, Any]]]
 
 
-def tool_requests_by_call(idx: GraphIndex) -> dict[str, list[ArtifactSummary]]:
-    """toolCallId -> every ``tool.request`` artifact of the run that carries it, in order."""
-    found: dict[str, list[ArtifactSummary]] = {}
-    for art in idx.artifacts:
-        if art.kind != "tool.request":
-            continue
-        call_id = tool_call_id(attrs(art)) or tool_call_id(art.preview)
-        if call_id:
-            found.setdefault(call_id, []).append(art)
-    return found
+def run_tool_requests(idx: GraphIndex) -> dict[str, list[ArtifactSummary]]:
+    """toolCallId -> the run's ``tool.request`` artifacts that carry it, in input order."""
+    return tool_requests_by_call(idx.artifacts)
 
 
 def inspection_of(
@@ -52,19 +52,13 @@ def inspection_of(
     """The sections of one node or detail (``subject``: a span, or the run for a virtual root;
     ``key``: its span id, or the root's node id). ``None`` when every section is empty.
 
-    ``requests`` is :func:`tool_requests_by_call`: a ``tool.call`` also lists the run's
+    ``requests`` is :func:`run_tool_requests`: a ``tool.call`` also lists the run's
     ``tool.request`` artifacts with its ``toolCallId`` (the generation that asked owns them).
     """
     error = subject.error
     sections = artifact_sections(key, error, artifacts) if artifacts or error else {}
     if requests and getattr(subject, "primitive", "") == "tool.call":
-        call_id = tool_call_id(attrs(subject))
-        own = {a.artifactId for a in artifacts}
-        pulled = [
-            artifact_item(a, key) for a in requests.get(call_id, ()) if a.artifactId not in own
-        ]
-        if pulled:
-            sections["tools"] = pulled + sections.get("tools", [])
+        pull_tool_requests(sections, key, tool_call_id(attrs(subject)), artifacts, requests)
     for det in details:
         item: dict[str, Any] = {"type": "detail", "id": det.id, "label": det.label}
         if det.kind:
@@ -92,4 +86,3 @@ def inspection_of(
     if not sections:
         return None
     return {name: sections[name] for name in SECTIONS if name in sections}
-

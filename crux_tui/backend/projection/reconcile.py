@@ -267,12 +267,14 @@ def _decider(spans: list[Any]) -> Any:
 def decided_by(spans: list[Any]) -> tuple[str, dict[str, Any]]:
     """(aggregate status, diagnostics naming the child that decided it and why).
 
-    ``decidedBy`` is that child. The chain is followed through children that were closed by
+    ``decidedBy`` is that child (none when every child is ok). The chain is followed through children that were closed by
     their own children (or by a descendant's deadline) down to the span that caused it,
     ``causeSpanId`` when that is not the child itself; ``decidedByReason`` is how the cause's
     status was reconciled, when it was. (An addition of ours: Go records ``reconciledFrom``.)
     """
     child = _decider(spans)
+    if not R6_RANK.get(child.status, 0):  # every child ok: nothing decided it
+        return child.status, {"reconciledFrom": "terminal.children"}
     diag: dict[str, Any] = {"reconciledFrom": "terminal.children", "decidedBy": child.spanId}
     inner = sub(attrs(child), "diagnostics")
     cause, how = child.spanId, text(inner, "reconciledFrom")

@@ -343,3 +343,16 @@ def test_a_tool_call_shows_the_request_of_the_generation_that_asked(pinned_backe
             }
         ]
     }
+
+
+def test_children_all_ok_decide_nothing(pinned_backend) -> None:
+    run = RunBuilder("run_all_ok")
+    records = [
+        run.run_start(name="triage", root_primitive="agent.run"),
+        run.span_start("agent", "agent.run", name="triage", at=1),
+        run.span("t1", "tool.call", parent="agent", at=10, end=20, toolName="lookup"),
+    ]
+    detail = run_detail(pinned_backend, records)
+    assert detail["root"]["status"] == "ok"
+    assert diagnostics_of(detail["root"]) == {"reconciledFrom": "terminal.children"}
+    assert diagnostics_of(detail["run"]) == {"reconciledFrom": "terminal.children"}
