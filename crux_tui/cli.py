@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default=None, help=f"backend URL (default: $CRUX_DEVTOOLS_URL or {DEFAULT_URL})"
     )
     parser.add_argument("--token", default=None, help="session token, sent as ?t=<token>")
+    _source_root_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     serve = sub.add_parser(
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the demo records as JSONL (for any Crux-compatible backend) and exit",
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    _source_root_option(demo, "command_source_roots")
 
     open_ = sub.add_parser(
         "open",
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "from FILE.jsonl (one record per line) and open the viewer.",
     )
     open_.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
+    _source_root_option(open_, "command_source_roots")
 
     export = sub.add_parser(
         "export",
@@ -99,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--url", dest="export_url", default=None, help="backend URL")
     export.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     return parser
+
+
+def _source_root_option(parser: argparse.ArgumentParser, dest: str = "source_roots") -> None:
+    """``--source-root DIR`` (repeatable) on the viewer commands: where the artifact viewer
+    looks for a stack frame's file, after the current directory. Given after a command it
+    adds to the ones given before it (see :func:`_roots`)."""
+    parser.add_argument(
+        "--source-root",
+        dest=dest,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="where stack frames' files are looked for, after the current directory "
+        "(repeatable)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open(args)
         if args.command == "export":
             return _export(args)
-        return _tui(args.url or default_url(), args.token)
+        return _tui(args.url or default_url(), args.token, source_roots=_roots(args))
     except CliError as exc:
         print(f"crux-tui: {exc}", file=sys.stderr)
         return 1
@@ -131,9 +149,11 @@ def _optional_import(module: str, name: str) -> Any:
         raise CliError(f"{module}.{name} is not available in this build ({exc})") from exc
 
 
-def _tui(url: str, token: str | None, notices: Sequence[str] = ()) -> int:
+def _tui(
+    url: str, token: str | None, notices: Sequence[str] = (), source_roots: Sequence[str] = ()
+) -> int:
     run_tui = _optional_import("crux_tui.app.main", "run_tui")
-    return int(run_tui(url, token, notices) or 0)
+    return int(run_tui(url, token, notices, source_roots=list(source_roots)) or 0)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -247,7 +267,9 @@ class LoadProgress:
             self.show(f"loading records: {sent:,} of {total:,}")
 
 
-def _view_records(records: list[Any], problems: list[str], *, live: bool = False) -> int:
+def _view_records(
+    records: list[Any], problems: list[str], *, live: bool = False, source_roots: Sequence[str] = ()
+) -> int:
     """Load ``records`` into an embedded backend (a child process) and open the viewer on it."""
     from crux_tui.backend.process import BackendProcess, BackendStartError
 
@@ -263,7 +285,7 @@ def _view_records(records: list[Any], problems: list[str], *, live: bool = False
 
             feeder = LiveRunFeeder(backend.url).start()
         try:
-            code = _tui(backend.url, None, problems)
+            code = _tui(backend.url, None, problems, source_roots)
         finally:
             if feeder is not None:
                 feeder.stop()
@@ -273,6 +295,7 @@ def _view_records(records: list[Any], problems: list[str], *, live: bool = False
 
 
 def _demo(args: argparse.Namespace) -> int:
+    roots = _roots(args)
     build_demo_records = _optional_import("crux_tui.demo", "build_demo_records")
     records = build_demo_records(seed=args.seed)
     if args.records:
@@ -284,10 +307,11 @@ def _demo(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
         print(f"wrote {count} records to {args.records}")
         return 0
-    return _view_records(records, [], live=True)
+    return _view_records(records, [], live=True, source_roots=roots)
 
 
 def _open(args: argparse.Namespace) -> int:
+    roots = _roots(args)
     read_jsonl = _optional_import("crux_tui.demo", "read_jsonl")
     path = Path(args.file)
     if not path.is_file():
@@ -307,7 +331,16 @@ def _open(args: argparse.Namespace) -> int:
         for error in errors:
             print(f"crux-tui: {error}", file=sys.stderr)
         raise CliError(f"no valid records in {path}")
-    return _view_records(records, list(errors))
+    return _view_records(records, list(errors), source_roots=roots)
+
+
+def _roots(args: argparse.Namespace) -> list[str]:
+    """Every ``--source-root``, given before the command or after it; each must be a directory."""
+    roots = [*getattr(args, "source_roots", []), *getattr(args, "command_source_roots", [])]
+    for root in roots:
+        if not Path(root).expanduser().is_dir():
+            raise CliError(f"--source-root {root}: not a directory")
+    return roots
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -194,3 +194,26 @@ def test_loading_a_big_file_says_how_far_it_got() -> None:
     LoadProgress(small)(10, 100)
     LoadProgress(piped)(50, total)
     assert small.getvalue() == "" and piped.getvalue() == ""
+
+
+def test_source_roots_before_and_after_the_command(tmp_path: Path) -> None:
+    from crux_tui.cli import _roots, build_parser
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    parse = build_parser().parse_args
+    assert _roots(parse(["--source-root", str(a), "demo", "--source-root", str(b)])) == [
+        str(a),
+        str(b),
+    ]
+    assert _roots(parse(["open", "x.jsonl", "--source-root", str(b)])) == [str(b)]
+    assert _roots(parse([])) == []
+
+
+def test_source_root_that_is_not_a_directory_is_one_line(tmp_path: Path) -> None:
+    done = run_cli("--source-root", str(tmp_path / "nope"), "open", str(tmp_path / "x.jsonl"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"crux-tui: --source-root {tmp_path / 'nope'}: not a directory"
+    ]

@@ -73,9 +73,12 @@ class CruxApp(App[int]):
         poll_interval: float = 1.0,
         start_feed: bool = True,
         notices: Sequence[str] = (),
+        source_roots: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self._notices = list(notices)
+        #: where the artifact viewer looks for stack frames' files (after the current directory)
+        self.source_roots = list(source_roots)
         self.url = url.rstrip("/")
         self.token = token
         self._client = client

@@ -13,12 +13,18 @@ def make_app(url: str, token: str | None = None, **options: Any) -> CruxApp:
     return CruxApp(url, token, **options)
 
 
-def run_tui(url: str, token: str | None = None, notices: Sequence[str] = ()) -> int:
+def run_tui(
+    url: str,
+    token: str | None = None,
+    notices: Sequence[str] = (),
+    source_roots: Sequence[str] = (),
+) -> int:
     """Run the TUI until the user quits; returns the process exit code.
 
-    ``notices`` are problems found before it opened (shown as notifications).
+    ``notices`` are problems found before it opened (shown as notifications);
+    ``source_roots`` are where stack frames' files are looked for (``--source-root``).
     """
-    app = make_app(url, token, notices=notices)
+    app = make_app(url, token, notices=notices, source_roots=source_roots)
     result = app.run()
     if app.return_code not in (None, 0):
         return int(app.return_code)

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import re
+import subprocess
+from subprocess import DEVNULL
 from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import ArtifactCommands, PaletteCommand
+from crux_tui.app.evidence import Evidence, evidence_of, stack_text
 from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.stack import Frame, editor_command, editor_from_env, resolve_source, source_roots
 from crux_tui.app.widgets.detail_pane import (
     Subject,
     artifact_text,
-    error_fields,
     subject_label,
     truncation_note,
 )
 from crux_tui.app.widgets.json_tree import JsonTree
+from crux_tui.app.widgets.stack_view import StackView
 from crux_tui.contract.models import ArtifactSummary
 from crux_tui.contract.tolerant import dumps
 from crux_tui.sanitize import clean, inert_json
@@ -31,34 +35,25 @@ from crux_tui.sanitize import clean, inert_json
 #: Width under which before/after are stacked instead of side by side.
 SIDE_BY_SIDE_WIDTH = 100
 
-_JS_FRAME = re.compile(r"^\s*at\s+\S", re.MULTILINE)
 
 MESSAGE_LIST_KEYS = ("messages", "allMessages", "recent", "inputMessages", "existingResponses")
 
 
 def stack_text_of(artifact: ArtifactSummary) -> str:
-    preview = artifact.preview
-    if isinstance(preview, str):
-        return preview
-    if isinstance(preview, dict):
-        for key in ("stack", "stackTrace", "text", "value"):
-            if isinstance(preview.get(key), str):
-                return preview[key]
-    if preview is None:
-        return ""
-    return dumps(preview, indent=2)
+    return stack_text(artifact.preview)
 
 
-def stack_lexer(stack: str) -> str:
-    return "javascript" if _JS_FRAME.search(stack) else "text"
-
-
-def error_summary(artifact: ArtifactSummary, subject: Subject | None) -> dict[str, Any]:
-    """name / message / category from the span error, artifact attributes and preview."""
+def error_summary(
+    artifact: ArtifactSummary, subject: Subject | None, evidence: Evidence | None = None
+) -> dict[str, Any]:
+    """name / message / category from the span error (``inspection.errors`` when the backend
+    sent it, else the span's ``error``), the artifact's attributes and preview."""
     summary: dict[str, Any] = {}
     sources: list[dict[str, Any]] = []
-    if subject is not None:
-        sources.append(error_fields(subject.error))
+    if evidence is None and subject is not None:
+        evidence = evidence_of(subject)
+    if evidence is not None:
+        sources.append(evidence.span_error)
     sources.append(artifact.attributes or {})
     if isinstance(artifact.preview, dict):
         sources.append(artifact.preview)
@@ -198,10 +193,20 @@ class ArtifactScreen(CruxScreen):
         Binding("minus", "collapse_all", "Collapse all", id="artifact.collapse-all", show=False),
     ]
 
-    def __init__(self, artifact: ArtifactSummary, subject: Subject | None = None) -> None:
+    def __init__(
+        self,
+        artifact: ArtifactSummary,
+        subject: Subject | None = None,
+        *,
+        evidence: Evidence | None = None,
+    ) -> None:
         super().__init__()
         self.artifact = artifact
         self.subject = subject
+        #: the subject's inspection (or the same from its artifacts), when the caller has it
+        self.evidence = evidence
+        #: editors run from this viewer that have returned
+        self.editor_runs = 0
 
     # ------------------------------------------------------------------ content
 
@@ -265,7 +270,7 @@ class ArtifactScreen(CruxScreen):
                 yield Static(pretty(preview), id="artifact-text", markup=False)
 
     def _summary_text(self) -> Text:
-        summary = error_summary(self.artifact, self.subject)
+        summary = error_summary(self.artifact, self.subject, self.evidence)
         text = Text()
         text.append(clean(summary.get("name") or "Error"), style="bold red")
         if summary.get("message"):
@@ -281,18 +286,13 @@ class ArtifactScreen(CruxScreen):
         return text
 
     def _error_stack(self) -> ComposeResult:
-        stack = clean(stack_text_of(self.artifact), multiline=True)
         yield Static(self._summary_text(), id="artifact-summary", markup=False)
-        syntax = Syntax(
-            stack,
-            stack_lexer(stack),
-            line_numbers=True,
-            word_wrap=False,
-            theme="ansi_dark",
-            background_color="default",
-        )
-        with ScrollableContainer(id="artifact-scroll"):
-            yield Static(syntax, id="artifact-stack", expand=True)
+        view = StackView(stack_text_of(self.artifact), id="artifact-stack")
+        hint = Text("enter/o opens a frame in $EDITOR", style="dim")
+        if view.library_frames:
+            hint.append(f" · f folds or shows {view.library_frames} library frames", style="dim")
+        yield Static(hint, id="artifact-stack-hint")
+        yield view
 
     def _messages(self) -> ComposeResult:
         header, sections, other = messages_parts(self.artifact)
@@ -332,7 +332,7 @@ class ArtifactScreen(CruxScreen):
 
     def on_mount(self) -> None:
         self._apply_width(self.app.size.width)
-        scroll = self.query("#artifact-scroll, #artifact-json")
+        scroll = self.query("#artifact-stack, #artifact-scroll, #artifact-json")
         if scroll:
             scroll.first().focus()
 
@@ -347,6 +347,62 @@ class ArtifactScreen(CruxScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    # ------------------------------------------------------------------ frame -> editor
+
+    @on(StackView.FrameChosen)
+    def _frame_chosen(self, event: StackView.FrameChosen) -> None:
+        frame = event.frame
+        if frame is None:
+            self.notify("Move to a stack frame (a line with a file and a line number)", timeout=3)
+            return
+        self.open_in_editor(frame)
+
+    def open_in_editor(self, frame: Frame) -> None:
+        """Open the frame's file at its line in ``$VISUAL`` / ``$EDITOR`` when the file is
+        under the current directory or a ``--source-root``; say where it looked otherwise."""
+        roots = source_roots(getattr(self.app, "source_roots", ()))
+        found, looked = resolve_source(frame.path, roots)
+        if found is None:
+            where = ", ".join(clean(str(p)) for p in looked[:2]) or clean(frame.path)
+            self.notify(
+                f"Source not found: looked for {where} — run crux-tui in your project "
+                "or pass --source-root DIR",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+            return
+        editor = editor_from_env()
+        if not editor:
+            self.notify(
+                f"Set $VISUAL or $EDITOR to open {clean(str(found))}:{frame.line}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        try:
+            argv = editor_command(editor, found, frame.line, frame.column)
+        except ValueError as error:
+            self.notify(f"Cannot use $EDITOR: {clean(str(error))}", severity="warning")
+            return
+        try:
+            with self.app.suspend():  # the editor gets the terminal; we come back here
+                problem = run_editor(argv, interactive=True)
+        except SuspendNotSupported:  # headless (tests): no terminal to hand over
+            self._run_editor_headless(argv)
+            return
+        self._editor_done(argv, problem)
+
+    @work(thread=True, exclusive=True, group="editor", exit_on_error=False)
+    def _run_editor_headless(self, argv: list[str]) -> None:
+        problem = run_editor(argv, interactive=False)
+        self.app.call_from_thread(self._editor_done, argv, problem)
+
+    def _editor_done(self, argv: list[str], problem: str) -> None:
+        self.editor_runs += 1
+        if problem:
+            self.notify(problem, severity="warning", timeout=8, markup=False)
 
     def action_copy(self) -> None:
         what = (
@@ -372,7 +428,20 @@ class ArtifactScreen(CruxScreen):
             parts.append(_static_plain(widget))
         for tree in self.query(JsonTree):
             parts.extend(tree.text_lines())
+        for view in self.query(StackView):
+            parts.extend(view.plain_lines())
         return "\n".join(parts)
+
+
+def run_editor(argv: list[str], *, interactive: bool) -> str:
+    """Run the editor to its end; "" when it went well, else what went wrong (one line).
+    Not ``interactive``: no terminal is handed over (standard streams closed)."""
+    quiet = {} if interactive else {"stdin": DEVNULL, "stdout": DEVNULL, "stderr": DEVNULL}
+    try:
+        code = subprocess.run(argv, check=False, **quiet).returncode
+    except OSError as error:
+        return f"Cannot run {clean(argv[0])}: {clean(error.strerror or str(error))}"
+    return f"{clean(argv[0])} exited with status {code}" if code else ""
 
 
 def _static_plain(widget: Widget) -> str:

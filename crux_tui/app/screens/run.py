@@ -19,14 +19,22 @@ from textual.widgets import Footer, Input, Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import PaletteCommand, RunCommands
+from crux_tui.app.evidence import status_cause
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
-from crux_tui.app.widgets.detail_pane import DetailPane, Subject, span_json
+from crux_tui.app.widgets.detail_pane import CAUSE_KEY, DetailPane, Subject, span_json
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.contract import errors as crux_errors
-from crux_tui.contract.models import RunDetail, RunDetailHead, RunDetailNode, RunSummary, items
+from crux_tui.contract.models import (
+    ArtifactSummary,
+    RunDetail,
+    RunDetailHead,
+    RunDetailNode,
+    RunSummary,
+    items,
+)
 from crux_tui.sanitize import clean
 from crux_tui.timeline.preview import detail_from_head
 
@@ -121,6 +129,7 @@ class RunScreen(CruxScreen):
         Binding("r", "refresh", "Refresh", id="run.refresh", show=False),
         Binding("D", "focus_diagnostics", "Diagnostics", id="run.diagnostics", show=False),
         Binding("t", "focus_timeline", "Timeline", id="run.timeline", show=False),
+        Binding(CAUSE_KEY, "go_to_cause", "Why", id="run.cause", show=False),
     ]
 
     def __init__(self, run_id: str, summary: RunSummary | None = None) -> None:
@@ -428,9 +437,13 @@ class RunScreen(CruxScreen):
 
     @on(DetailPane.ArtifactRequested)
     def _artifact_requested(self, event: DetailPane.ArtifactRequested) -> None:
+        self._open_artifact(event.artifact, event.subject)
+
+    def _open_artifact(self, artifact: ArtifactSummary, subject: Subject) -> None:
         from crux_tui.app.screens.artifact import ArtifactScreen
 
-        self.app.push_screen(ArtifactScreen(event.artifact, event.subject))
+        evidence = self.detail_pane.evidence if subject is self.detail_pane.subject else None
+        self.app.push_screen(ArtifactScreen(artifact, subject, evidence=evidence))
 
     @on(DiagnosticsList.JumpRequested)
     def _jump(self, event: DiagnosticsList.JumpRequested) -> None:
@@ -438,7 +451,37 @@ class RunScreen(CruxScreen):
             if self.timeline.select_span(span_id):
                 self.timeline.focus()
                 return
-        self.notify("The spans this diagnostic names are not in the timeline", severity="warning")
+        if event.span_ids:
+            self.notify(
+                "The spans this diagnostic names are not in the timeline", severity="warning"
+            )
+            return
+        # about the run: go to the span its reconciled status came from, when it is known
+        code = clean(event.diagnostic.code or "this diagnostic")
+        cause = status_cause(self.detail.run) if self.detail is not None else None
+        if cause is not None and self.go_to_span(cause.cause):
+            self.notify(f"{code} is about the run; this span caused its status", timeout=4)
+            return
+        message = clean(event.diagnostic.message)
+        self.notify(
+            f"{code} is about the run as a whole" + (f": {message}" if message else ""),
+            timeout=6,
+            markup=False,
+        )
+
+    def go_to_span(self, span_id: str) -> bool:
+        """Select ``span_id`` in the timeline, turning infrastructure or details on if they
+        hide it; says so, or that the span is not in the timeline."""
+        turned = self.timeline.reveal_span(span_id)
+        if turned is None:
+            self.notify(
+                f"Span {clean(span_id)} is not in this timeline", severity="warning", markup=False
+            )
+            return False
+        self.timeline.focus()
+        if turned:
+            self.notify(f"Turned {turned} on to show it", timeout=3)
+        return True
 
     # ------------------------------------------------------------------ search
 
@@ -522,8 +565,32 @@ class RunScreen(CruxScreen):
         else:
             self.notify("This run has no diagnostics", timeout=2)
 
+    def action_go_to_cause(self) -> None:
+        """Go to the span the selected row's reconciled status came from."""
+        subject = self._current_subject
+        cause = status_cause(subject) if subject is not None else None
+        if cause is None:
+            self.notify("No other span decided the status of the selected row", timeout=3)
+            return
+        self.go_to_span(cause.cause)
+
     def action_open_artifact(self) -> None:
-        if not self.detail_pane.request_artifact():
+        """One artifact opens in the viewer; several are offered as a list first."""
+        pane = self.detail_pane
+        artifacts = pane.artifacts
+        if len(artifacts) > 1 and pane.subject is not None:
+            from crux_tui.app.screens.artifact_picker import ArtifactPicker
+            from crux_tui.app.widgets.detail_pane import subject_label
+
+            subject = pane.subject
+
+            def chosen(artifact: ArtifactSummary | None) -> None:
+                if artifact is not None:
+                    self._open_artifact(artifact, subject)
+
+            self.app.push_screen(ArtifactPicker(artifacts, subject_label(subject)), chosen)
+            return
+        if not pane.request_artifact():
             self.notify("The selected row has no artifacts", timeout=2)
 
     def action_copy_span_id(self) -> None:

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -20,7 +23,17 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from crux_tui.app import format as fmt
+from crux_tui.app.evidence import (
+    Evidence,
+    evidence_of,
+    find_subject,
+    reconciliation,
+    run_tool_requests,
+    stack_preview,
+    status_cause,
+)
 from crux_tui.app.widgets.json_tree import JsonTree
+from crux_tui.contract.inspection import ARTIFACT_ITEM, ERROR_ITEM
 from crux_tui.contract.models import (
     ArtifactSummary,
     Diagnostic,
@@ -31,6 +44,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import dumps
+from crux_tui.contract.vocabulary import is_infrastructure_primitive
 from crux_tui.sanitize import clean, inert_json
 
 Subject = RunDetailNode | RunDetailDetail
@@ -77,15 +91,55 @@ def _section(text: Text, title: str) -> None:
     text.append("\n")
 
 
+#: Width of the label column: the longest label ("canonical parent") and a space.
+LABEL_WIDTH = 17
+#: Style meta key of a row's label: the column its value (and the value's wrapped lines) start.
+HANG = "crux-hang"
+
+
 def _row(text: Text, key: str, value: Any, style: str = "") -> None:
-    if value in (None, "", [], {}):
+    if value is None or (not isinstance(value, Text) and value in ("", [], {})):
         return
-    text.append(f"  {key:<15}", style="dim")
+    label = f"  {key:<{LABEL_WIDTH - 1}} "  # a space after the longest label too
+    text.append(label, style=Style(dim=True, meta={HANG: len(label)}))
     if isinstance(value, Text):
         text.append_text(value)
     else:
         text.append(clean(value), style=style)
     text.append("\n")
+
+
+class HangingText:
+    """Renders a :class:`Text` so that a wrapped line continues under its value: a row's
+    under the value column (its label's ``HANG`` meta), any other line under its indent."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        for line in self.text.split("\n", allow_blank=True):
+            hang = _hang(line)
+            if line.cell_len <= width or not 0 < hang <= width // 2:
+                yield line
+                continue
+            head = line[:hang]
+            for index, part in enumerate(line[hang:].wrap(console, width - hang)):
+                out = head.copy() if index == 0 else Text(" " * hang)
+                out.append_text(part)
+                yield out
+
+
+def _hang(line: Text) -> int:
+    for span in line.spans:
+        if span.start == 0 and isinstance(span.style, Style):
+            hang = span.style.meta.get(HANG)
+            if isinstance(hang, int):
+                return hang
+    return len(line.plain) - len(line.plain.lstrip(" "))
 
 
 def subject_label(subject: Subject) -> str:
@@ -109,12 +163,6 @@ def error_fields(error: Any) -> dict[str, Any]:
     if isinstance(error, dict):
         return error
     return {"message": error}
-
-
-def reconciliation(subject: Subject | None) -> dict[str, Any]:
-    attrs = (subject.attributes if subject is not None else None) or {}
-    diagnostics = attrs.get("diagnostics") if isinstance(attrs, dict) else None
-    return diagnostics if isinstance(diagnostics, dict) else {}
 
 
 def artifact_preview_size(artifact: ArtifactSummary) -> int:
@@ -249,7 +297,9 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
     return text
 
 
-def diagnostic_text(diag: Diagnostic, *, include_spans: bool = True) -> Text:
+def diagnostic_text(
+    diag: Diagnostic, *, include_spans: bool = True, include_fix: bool = True
+) -> Text:
     text = fmt.severity_text(diag.severity)
     text.append(" ")
     text.append(clean(diag.code or "diagnostic"), style="bold")
@@ -258,7 +308,7 @@ def diagnostic_text(diag: Diagnostic, *, include_spans: bool = True) -> Text:
     spans = items(diag.spanIds)
     if include_spans and spans:
         text.append(f"  spans: {', '.join(clean(s) for s in spans)}", style="dim")
-    if diag.suggestedFix:
+    if include_fix and diag.suggestedFix:
         text.append(f"\n      fix: {clean(diag.suggestedFix)}", style="dim italic")
     return text
 
@@ -285,14 +335,114 @@ def _more(text: Text, count: int, hint: str = "") -> None:
         text.append(f" ({hint})\n" if hint else "\n", style="dim italic")
 
 
+#: The run screen's key that jumps to the span a reconciled status came from.
+CAUSE_KEY = "w"
+#: Diagnostics keys shown as sentences ("decided by …") rather than raw rows.
+CAUSE_KEYS = frozenset({"decidedBy", "causeSpanId", "decidedByReason"})
+ERROR_DETAIL_KEYS = ("category", "code", "statusCode", "retryable", "phase")
+CAUSE_LABELS = {
+    "terminal.children": "decided by",
+    "descendant.operation.deadline": "caused by",
+    "terminal.ancestor": "closed with",
+}
+
+
+def span_reference(target: Subject | None, span_id: str) -> Text:
+    """``◇ stale ⚙ boundary rank citations`` (the id alone when it is not in the run)."""
+    text = Text()
+    if target is None:
+        text.append(f"span {clean(span_id)}", style="bold")
+        return text
+    text.append_text(fmt.status_text(target.status))
+    text.append(" ")
+    if is_infrastructure_primitive(target.primitive):
+        word = "schedule" if target.primitive.endswith(".schedule") else "boundary"
+        text.append(f"⚙ {word} ", style="magenta")
+    text.append(subject_label(target), style="bold")
+    return text
+
+
+def cause_reason(target: Subject | None, reason: str) -> str:
+    """How the cause's status came about, in words ("" when there is nothing to add)."""
+    diag = reconciliation(target)
+    if reason == "runtime.convex.boundary.lease":
+        lease = diag.get("leaseExpiresAt")
+        when = f" at {fmt.clock_time(lease)}" if isinstance(lease, str) and lease else ""
+        return f"lease expired{when} with no acknowledgement"
+    if reason == "operation.deadline":
+        deadline = diag.get("deadlineAt")
+        when = f" at {fmt.clock_time(deadline)}" if isinstance(deadline, str) and deadline else ""
+        return f"its Crux operation deadline passed{when}"
+    if reason in RECONCILED_REASONS:
+        return RECONCILED_REASONS[reason]
+    if reason == "freshness":
+        return "no end record and no activity for more than 60 s"
+    if target is not None and target.status == "error":
+        message = evidence_of(target).span_error.get("message")
+        return f"failed: {_compact(message, 100)}" if message else "failed"
+    return ""
+
+
+def _cause_rows(text: Text, subject: Subject, detail: RunDetail | None) -> None:
+    cause = status_cause(subject)
+    if cause is None:
+        return
+    how = str(reconciliation(subject).get("reconciledFrom"))
+    decided = find_subject(detail, cause.decided_by)
+    rows = [(CAUSE_LABELS.get(how, "decided by"), decided, cause.decided_by)]
+    if cause.cause != cause.decided_by:
+        rows.append(("caused by", find_subject(detail, cause.cause), cause.cause))
+    for index, (label, target, span_id) in enumerate(rows):
+        value = span_reference(target, span_id)
+        if index == len(rows) - 1:
+            reason = cause_reason(target, cause.reason)
+            if reason:
+                value.append(f" — {clean(reason)}", style="yellow")
+            value.append(f"  ({CAUSE_KEY}: go there)", style="dim italic")
+        _row(text, label, value)
+
+
+def _error_rows(text: Text, evidence: Evidence) -> None:
+    """The ERROR block: the span's error, then its stack and raw error (``inspection.errors``,
+    or the same items rebuilt from the artifacts)."""
+    if not evidence.errors:
+        return
+    _section(text, "error")
+    for item in evidence.errors:
+        kind = item.get("kind") if isinstance(item.get("kind"), str) else ""
+        data = item.get("data") if isinstance(item.get("data"), dict) else {}
+        if item.get("type") == ERROR_ITEM:
+            err = error_fields(data)
+            _row(text, "error", Text(clean(err.get("name") or "Error"), style="bold red"))
+            _row(text, "message", Text(clean(err.get("message") or ""), style="red"))
+            for key in ERROR_DETAIL_KEYS:
+                if key in err:
+                    _row(text, key, _compact(err.get(key), 60))
+        elif item.get("type") == ARTIFACT_ITEM and kind == "error.stack":
+            value = Text(_compact(stack_preview(data.get("preview")), 160))
+            value.append("  (a opens it)", style="dim italic")
+            _row(text, "stack", value)
+        elif item.get("type") == ARTIFACT_ITEM:
+            label = "raw error" if kind == "error.raw" else clean(kind or "error")
+            _row(text, label, _compact(data.get("preview"), 100))
+
+
 def render_detail(
-    subject: Subject | None, detail: RunDetail | None, now: datetime | None = None
+    subject: Subject | None,
+    detail: RunDetail | None,
+    now: datetime | None = None,
+    evidence: Evidence | None = None,
 ) -> Text:
-    """Everything the pane shows except the artifact list and attribute tree."""
+    """Everything the pane shows except the artifact list and attribute tree.
+
+    ``evidence`` is :func:`evidence_of` the subject when the caller has it already.
+    """
     text = Text()
     if subject is None:
         text.append("Select a row to see its details.", style="dim")
         return text
+    if evidence is None:
+        evidence = evidence_of(subject, lambda: run_tool_requests(detail))
     run_start = detail.run.startedAt if detail is not None else ""
     status = subject.status or ""
 
@@ -368,21 +518,18 @@ def render_detail(
                 "reconciled",
                 Text(clean(reconciled_from) + (f" — {reason}" if reason else ""), style="yellow"),
             )
+            _cause_rows(text, subject, detail)
             for key, value in recon.items():
-                if key != "reconciledFrom":
-                    _row(text, key, _compact(value, 100))
+                if key != "reconciledFrom" and key not in CAUSE_KEYS:
+                    _row(text, clean(key), _compact(value, 100))
         elif status == "stale":
             _row(text, "reason", "no end record and no activity for more than 60 s")
-    err = error_fields(subject.error)
-    if err:
-        _row(text, "error", Text(clean(err.get("name") or "Error"), style="bold red"))
-        _row(text, "message", Text(clean(err.get("message") or ""), style="red"))
-        for key in ("category", "code", "statusCode", "retryable", "phase"):
-            if key in err:
-                _row(text, key, _compact(err.get(key), 60))
     node_diags = items(subject.diagnostics)
     for diag in node_diags:
-        _row(text, "diagnostic", diagnostic_text(diag, include_spans=False))
+        _row(text, "diagnostic", diagnostic_text(diag, include_spans=False, include_fix=False))
+        if diag.suggestedFix:
+            _row(text, "fix", Text(clean(diag.suggestedFix), style="dim italic"))
+    _error_rows(text, evidence)
 
     # Metrics
     metrics: dict[str, Any] = {}
@@ -464,9 +611,6 @@ def render_detail(
     return text
 
 
-ERROR_ARTIFACT_KINDS = frozenset({"error.stack", "error.raw"})
-
-
 class DetailPane(VerticalScroll):
     """Shows :func:`render_detail`, the artifacts (Enter opens one) and the attributes."""
 
@@ -497,9 +641,12 @@ class DetailPane(VerticalScroll):
         #: the run's node bodies are still loading (a preview is shown)
         self.loading = False
         self._artifacts: list[ArtifactSummary] = []
+        self._evidence = Evidence()
+        #: the run's tool requests by call id, for the RunDetail they were gathered from
+        self._requests: tuple[RunDetail | None, dict[str, list[ArtifactSummary]]] = (None, {})
 
     def compose(self) -> ComposeResult:
-        yield Static(render_detail(None, None), id="detail-summary", markup=False)
+        yield Static(HangingText(render_detail(None, None)), id="detail-summary", markup=False)
         # Sections start hidden (nothing selected yet); ``show`` reveals what has content.
         sections: list[Widget] = [
             Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title"),
@@ -523,12 +670,10 @@ class DetailPane(VerticalScroll):
         self.subject = subject
         self.detail = detail
         self.loading = loading
-        self.query_one("#detail-summary", Static).update(self._summary())
-        # error evidence first: it is what a user opens an artifact for
-        self._artifacts = sorted(
-            items(subject.artifacts) if subject is not None else [],
-            key=lambda a: a.kind not in ERROR_ARTIFACT_KINDS,
-        )
+        # inspection when the backend sent it, else the same from the artifacts; errors first
+        self._evidence = evidence_of(subject, self._run_requests)
+        self.query_one("#detail-summary", Static).update(HangingText(self._summary()))
+        self._artifacts = list(self._evidence.artifacts)
         options = self.query_one("#detail-artifacts", OptionList)
         highlighted = options.highlighted
         options.clear_options()
@@ -549,6 +694,17 @@ class DetailPane(VerticalScroll):
         if not same:
             self.scroll_home(animate=False)
         self._sync_sections()
+
+    def _run_requests(self) -> dict[str, list[ArtifactSummary]]:
+        """The run's tool requests by call id, gathered once per RunDetail."""
+        if self._requests[0] is not self.detail:
+            self._requests = (self.detail, run_tool_requests(self.detail))
+        return self._requests[1]
+
+    @property
+    def evidence(self) -> Evidence:
+        """The shown subject's errors and artifacts (``inspection``, else ``artifacts``)."""
+        return self._evidence
 
     def _sync_sections(self) -> None:
         has_artifacts = bool(self._artifacts)
@@ -580,7 +736,7 @@ class DetailPane(VerticalScroll):
             self.request_artifact(self._artifacts[index])
 
     def _summary(self) -> Text:
-        summary = render_detail(self.subject, self.detail)
+        summary = render_detail(self.subject, self.detail, evidence=self._evidence)
         if self.loading and self.subject is not None:
             summary.append(
                 "\nloading attributes, events and artifacts of the run…", style="dim italic"

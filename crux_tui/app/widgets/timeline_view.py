@@ -220,6 +220,26 @@ class TimelineView(ScrollView, can_focus=True):
             self._move_to_key(found.key)
         return True
 
+    def reveal_span(self, span_id: str) -> str | None:
+        """Select ``span_id`` even when it is hidden: infrastructure (or inline details) are
+        turned on when that is what hides it. Returns what was turned on ("infrastructure",
+        "details" or ""), ``None`` when the span is not in the run."""
+        model = self._model
+        index = model.by_span_id.get(span_id) if model is not None else None
+        if model is None or index is None:
+            return None
+        entry = model.entries[index]
+        options, turned = self._options, ""
+        if entry.is_detail and entry.infrastructure and not options.show_infrastructure:
+            options, turned = options.toggle_infrastructure(), "infrastructure"
+        elif entry.is_detail and not entry.infrastructure and not options.show_details:
+            options, turned = options.toggle_details(), "details"
+        if not turned:
+            return "" if self.select_span(span_id) else None
+        self._options = options
+        self._relayout(keep=entry.key)
+        return turned
+
     def set_search(self, text: str) -> int:
         """Search labels/names/primitives/tools/models/span ids; returns the match count.
 
