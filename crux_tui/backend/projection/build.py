@@ -272,9 +272,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         span_index[d] = Placement(
             placement="detail", ownerNodeId=owner.id, path=[*owner.path, did], reason=reason
         )
-        rels = buckets.relations.get(d) or []
-        diags = span_diagnostics_at(span, now_ns)
-        return RunDetailDetail(
+        made = RunDetailDetail(
             **_span_kwargs(span),
             id=did,
             kind=disp.node_kind(span),
@@ -286,24 +284,16 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
             ),
             events=evs or None,
             artifacts=arts or None,
-            relations=rels or None,
-            diagnostics=diags or None,
-            inspection=inspection_of(
-                d,
-                span,
-                events=evs,
-                artifacts=arts,
-                relations=rels,
-                diagnostics=diags,
-                metrics=own_m,
-                requests=requests,
-            ),
+            relations=buckets.relations.get(d) or None,
+            diagnostics=span_diagnostics_at(span, now_ns) or None,
             source=NodeSource(
                 placementReason=reason,
                 ownerSpanId=owner.spanId if not owner.virtual else "",
                 canonicalParentSpanId=idx.raw_parent[d],
             ),
         )
+        made.inspection = inspection_of(d, made, own_m, requests=requests)
+        return made
 
     node_dmetrics: dict[str, dict[str, float]] = {}
     for node, _depth in order:
@@ -315,11 +305,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         node.inspection = inspection_of(
             node.id if node.virtual else node.spanId,
             node,
-            events=node.events or [],
-            artifacts=node.artifacts or [],
-            relations=node.relations or [],
-            diagnostics=node.diagnostics or [],
-            metrics={} if node.virtual else own_metrics[node.spanId],
+            {} if node.virtual else own_metrics[node.spanId],
             details=node.details,
             requests=requests,
         )

@@ -18,13 +18,7 @@ from crux_tui.contract.inspection import (
     tool_call_id,
     tool_requests_by_call,
 )
-from crux_tui.contract.models import (
-    ArtifactSummary,
-    Diagnostic,
-    EdgeSummary,
-    RunDetailDetail,
-    SpanEventSummary,
-)
+from crux_tui.contract.models import ArtifactSummary, RunDetailDetail, RunDetailNode
 
 from .common import attrs
 from .index import GraphIndex
@@ -39,27 +33,28 @@ def run_tool_requests(idx: GraphIndex) -> dict[str, list[ArtifactSummary]]:
 
 def inspection_of(
     key: str,
-    subject: Any,
-    *,
-    events: list[SpanEventSummary],
-    artifacts: list[ArtifactSummary],
-    relations: list[EdgeSummary],
-    diagnostics: list[Diagnostic],
+    subject: RunDetailNode | RunDetailDetail,
     metrics: dict[str, float],
-    details: list[RunDetailDetail] = (),  # type: ignore[assignment]
+    *,
+    details: list[RunDetailDetail] | None = None,
     requests: dict[str, list[ArtifactSummary]] | None = None,
 ) -> Inspection | None:
-    """The sections of one node or detail (``subject``: a span, or the run for a virtual root;
-    ``key``: its span id, or the root's node id). ``None`` when every section is empty.
+    """The sections of one node or detail, from what it carries (``key``: its span id, or the
+    root's node id for a virtual root; ``metrics``: its own metrics). ``None`` when every
+    section is empty.
 
     ``requests`` is :func:`run_tool_requests`: a ``tool.call`` also lists the run's
     ``tool.request`` artifacts with its ``toolCallId`` (the generation that asked owns them).
     """
+    artifacts = subject.artifacts or []
+    events = subject.events or []
+    relations = subject.relations or []
+    diagnostics = subject.diagnostics or []
     error = subject.error
     sections = artifact_sections(key, error, artifacts) if artifacts or error else {}
     if requests and getattr(subject, "primitive", "") == "tool.call":
         pull_tool_requests(sections, key, tool_call_id(attrs(subject)), artifacts, requests)
-    for det in details:
+    for det in details or ():
         item: dict[str, Any] = {"type": "detail", "id": det.id, "label": det.label}
         if det.kind:
             item["kind"] = det.kind
