@@ -17,6 +17,7 @@ from typing import Any
 
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.artifact import ArtifactScreen
+from crux_tui.app.screens.artifact_picker import ArtifactPicker
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.screens.runs import RunsScreen
 from crux_tui.backend.embedded import EmbeddedBackend
@@ -115,7 +116,9 @@ async def capture(out: Path, size: tuple[int, int]) -> list[Path]:
                 _find(screen.detail.root, lambda n: n.primitive == "tool.call")
             )
             await pilot.pause(0.3)
-            await pilot.press("a")
+            await pilot.press("a")  # several artifacts: a list first, the stack is number 1
+            await _until(pilot, lambda: isinstance(app.screen, ArtifactPicker), "artifact list")
+            await pilot.press("1")
             await _until(pilot, lambda: isinstance(app.screen, ArtifactScreen), "artifact")
             save("error-stack")
             await pilot.press("escape")
