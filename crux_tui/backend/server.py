@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from starlette.applications import Starlette
@@ -17,8 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crux_tui.backend.access import INGEST_PATH, AccessMiddleware
 from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.details import DetailWarmer, run_detail_body
 from crux_tui.backend.events import EventBus, records_event
@@ -35,8 +33,6 @@ from crux_tui.contract.tolerant import decode_json
 
 MAX_BODY_BYTES = 1024 * 1024
 API = "/api/observability"
-INGEST_PATH = f"{API}/records"
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 _encoder = msgspec.json.Encoder()
 
@@ -97,87 +93,26 @@ def make_clock(clock: Clock | datetime | str | None) -> Clock:
     return clock
 
 
-def _origin_allowed(origin: str, host_header: str) -> bool:
+#: SQLite integers are signed 64-bit: a number outside this range is a bad request.
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _bounded_int(raw: str, name: str) -> int:
+    """``raw`` as an integer SQLite can bind; :class:`InvalidQuery` (400) otherwise."""
     try:
-        parts = urlsplit(origin)
-    except ValueError:
-        return False
-    if not parts.scheme or not parts.netloc:
-        return False
-    hostname = (parts.hostname or "").lower()
-    if hostname in LOOPBACK_HOSTS or hostname.endswith(".localhost"):
-        return True
-    return parts.netloc.lower() == host_header.lower()
-
-
-class SecurityMiddleware:
-    """Origin check (403) and token check (401) in front of every route."""
-
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
-        self.app = app
-        self.token = token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        origin = headers.get("origin")
-        if origin is not None and not _origin_allowed(origin, headers.get("host", "")):
-            await text_response("cross-origin request denied", 403)(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and origin is not None:
-            await Response(status_code=204, headers=_cors_headers(origin))(scope, receive, send)
-            return
-        if (
-            self.token
-            and scope["path"].startswith("/api/")
-            and not self._authorized(scope, headers)
-        ):
-            await text_response("unauthorized", 401)(scope, receive, send)
-            return
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                extra = [(k.lower().encode(), v.encode()) for k, v in _cors_headers(origin).items()]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
-
-    def _authorized(self, scope: Scope, headers: dict[str, str]) -> bool:
-        assert self.token is not None
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        for candidate in query.get("t", []):
-            if hmac.compare_digest(candidate.encode(), self.token.encode()):
-                return True
-        if scope["path"] == INGEST_PATH and scope["method"] == "POST":
-            auth = headers.get("authorization", "")
-            if auth.lower().startswith("bearer "):
-                return hmac.compare_digest(auth[7:].strip().encode(), self.token.encode())
-        return False
-
-
-def _cors_headers(origin: str) -> dict[str, str]:
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type, Authorization, Bypass-Tunnel-Reminder",
-        "Vary": "Origin",
-    }
+        value = int(raw.strip()) if len(raw) <= 40 else None
+    except ValueError as exc:
+        raise InvalidQuery(f"invalid {name} (expected an integer)") from exc
+    if value is None or value not in _INT_RANGE:
+        raise InvalidQuery(f"{name} out of range (expected a 64-bit integer)")
+    return value
 
 
 def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidQuery(f"invalid {name} query parameter") from exc
+    return _bounded_int(raw, f"{name} query parameter")
 
 
 def create_app(
@@ -190,11 +125,14 @@ def create_app(
     lifecycle_interval: float | None = 1.0,
     max_body: int = MAX_BODY_BYTES,
     detail_cache: DetailCache | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> Starlette:
     """Build the backend app over ``store``.
 
     ``clock`` freezes the projection clock (RunDetail, lifecycle) when given; ``token``
-    enables the ``?t=`` / bearer checks; ``lifecycle_interval=None`` disables the ticker.
+    enables the ``?t=`` / bearer checks; ``allowed_hosts`` are ``Host`` names answered besides
+    loopback (see :mod:`crux_tui.backend.access`); ``lifecycle_interval=None`` disables the
+    ticker.
     """
     now = make_clock(clock)
     events = bus or EventBus()
@@ -250,10 +188,7 @@ def create_app(
         return json_response(page)
 
     async def runs_delta(request: Request) -> Response:
-        try:
-            since = _int_param(request, "since", 0) or 0
-        except InvalidQuery:
-            return text_response("invalid since query parameter", 400)
+        since = _int_param(request, "since", 0) or 0
         return json_response(await read(store.runs_delta, since))
 
     async def run_detail(request: Request) -> Response:
@@ -289,11 +224,12 @@ def create_app(
         return json_response(result)
 
     async def stream(request: Request) -> Response:
-        raw = request.headers.get("last-event-id") or request.query_params.get("lastEventId")
+        header = request.headers.get("last-event-id")
+        raw = header or request.query_params.get("lastEventId")
         after: int | None = None
-        if raw:
-            with contextlib.suppress(ValueError):
-                after = int(raw.strip())
+        # an id that is not a number is not one of ours (another backend's): start from now
+        if raw and raw.strip().lstrip("-").isdigit():
+            after = _bounded_int(raw, "Last-Event-ID" if header else "lastEventId")
 
         # The ring is in memory: after a restart (or once it has rolled over) catch the
         # client up from the store's persistent change log instead.
@@ -339,7 +275,7 @@ def create_app(
         Route(INGEST_PATH, guarded(ingest), methods=["POST"]),
         Route(f"{API}/runs/page", guarded(runs_page), methods=["GET"]),
         Route(f"{API}/runs/delta", guarded(runs_delta), methods=["GET"]),
-        Route(f"{API}/stream", stream, methods=["GET"]),
+        Route(f"{API}/stream", guarded(stream), methods=["GET"]),
         Route(f"{API}/runs/{{run_id}}", guarded(run_detail), methods=["GET"]),
         Route(f"{API}/runs/{{run_id}}/graph", guarded(run_graph), methods=["GET"]),
         Route(
@@ -372,7 +308,7 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
     )
-    app.add_middleware(SecurityMiddleware, token=token)
+    app.add_middleware(AccessMiddleware, token=token, allowed_hosts=allowed_hosts)
     app.state.store = store
     app.state.bus = events
     app.state.clock = now
