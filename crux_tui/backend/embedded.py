@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import copy
 import logging
 import secrets
 import socket
@@ -10,26 +10,21 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+import uvicorn.config
+import uvicorn.logging
 
+from crux_tui.backend.access import is_loopback
 from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.events import EventBus
 from crux_tui.backend.server import Clock, create_app
 from crux_tui.backend.store import Store, default_db_path
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+from crux_tui.sanitize import clean, say
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -75,6 +70,7 @@ class EmbeddedBackend:
         keepalive: float = 15.0,
         lifecycle_interval: float | None = 1.0,
         detail_cache: DetailCache | None = None,
+        allowed_hosts: Sequence[str] = (),
     ) -> None:
         self._owns_store = store is None
         self.store = store if store is not None else Store(db)
@@ -90,6 +86,7 @@ class EmbeddedBackend:
             keepalive=keepalive,
             lifecycle_interval=lifecycle_interval,
             detail_cache=detail_cache,
+            allowed_hosts=allowed_hosts,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -115,7 +112,7 @@ class EmbeddedBackend:
             timeout_graceful_shutdown=2,
             ws="none",
         )
-        server = uvicorn.Server(config)
+        server = _Server(config, self.bus)
         self._server = server
 
         def run() -> None:
@@ -165,6 +162,35 @@ def _stop_at_eof(server: uvicorn.Server) -> None:
     server.should_exit = True
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that ends the event streams as soon as shutdown begins: an open
+    SSE response would otherwise hold the shutdown for the whole grace period and then
+    be cancelled with a traceback (Ctrl+C on ``serve`` while a viewer is connected)."""
+
+    def __init__(self, config: uvicorn.Config, bus: EventBus) -> None:
+        super().__init__(config)
+        self.bus = bus
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.bus.close()
+        await super().shutdown(sockets)
+
+
+class CleanLogFormatter(uvicorn.logging.DefaultFormatter):
+    """uvicorn's log lines cleaned like every other line crux-tui writes to a terminal
+    (an exception message can quote a request's content)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean(super().format(record), multiline=True)
+
+
+def _serve_log_config() -> dict[str, Any]:
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["()"] = f"{__name__}.CleanLogFormatter"
+    return config
+
+
 def serve_forever(
     host: str = "127.0.0.1",
     port: int = 4400,
@@ -172,40 +198,51 @@ def serve_forever(
     clock: Clock | datetime | str | None = None,
     token: str | None = None,
     *,
+    allowed_hosts: Sequence[str] = (),
     exit_with_stdin: bool = False,
 ) -> int:
     """Run the backend in the foreground until interrupted (``crux-tui serve``).
 
-    ``exit_with_stdin``: also stop when standard input closes (the backend is a child of
-    the viewer, see ``backend.process``). Port 0 picks a free port; the first line printed
-    says which.
+    ``allowed_hosts``: ``Host`` names answered besides loopback (a tunnel's public name);
+    they, like a non-loopback bind, require a token (one is generated and printed when
+    none is given). ``exit_with_stdin``: also stop when standard input closes (the
+    backend is a child of the viewer, see ``backend.process``). Port 0 picks a free port;
+    the first line printed says which.
     """
-    if not is_loopback(host) and not token:
+    if not token and (allowed_hosts or not is_loopback(host)):
         token = secrets.token_hex(32)
-        print(f"crux-tui: listening on {host} requires a token: {token}", file=sys.stderr)
+        why = f"listening on {host}" if not is_loopback(host) else "serving other hosts"
+        say(f"crux-tui: {why} requires a token: {token}")
     path = db if db is not None else default_db_path()
     try:
         store = Store(path)
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        print(f"crux-tui serve: cannot open the database {path}: {reason}", file=sys.stderr)
+        say(f"crux-tui serve: cannot open the database {path}: {reason}")
         return 1
     try:
-        app = create_app(store, clock, token)
+        bus = EventBus()
+        app = create_app(store, clock, token, bus=bus, allowed_hosts=allowed_hosts)
         try:
             sock = _bind(host, port)
         except OSError as exc:
-            print(
-                f"crux-tui serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr
-            )
+            say(f"crux-tui serve: cannot listen on {host}:{port}: {exc.strerror}")
             return 1
         shown = f"[{host}]" if ":" in host else host
         bound = sock.getsockname()[1]
-        print(f"crux-tui devtools backend on http://{shown}:{bound} (db: {path})", flush=True)
+        say(f"crux-tui devtools backend on http://{shown}:{bound} (db: {path})", sys.stdout)
+        if allowed_hosts:
+            say(f"crux-tui: also answering {', '.join(allowed_hosts)} (token required)")
+        sys.stdout.flush()
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, ws="none"
+            app,
+            log_config=_serve_log_config(),
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            ws="none",
         )
-        server = uvicorn.Server(config)
+        server = _Server(config, bus)
         if exit_with_stdin:
             threading.Thread(target=_stop_at_eof, args=(server,), daemon=True).start()
         server.run(sockets=[sock])
