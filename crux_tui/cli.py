@@ -9,10 +9,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import msgspec
+
+from crux_tui.sanitize import clean, inert_json, say
 
 DEFAULT_URL = "http://localhost:4400"
 MAX_BATCH_RECORDS = 50
@@ -27,12 +31,30 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error (exit 2) instead of usage + message."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, clean(f"{self.prog}: error: {message} (see --help)") + "\n")
 
 
 def default_url() -> str:
     """``CRUX_DEVTOOLS_URL`` or ``http://localhost:4400``."""
     return os.environ.get("CRUX_DEVTOOLS_URL") or DEFAULT_URL
+
+
+def backend_url(raw: str) -> str:
+    """A backend URL as given, with ``http://`` added when it has no scheme
+    (``localhost:4400``); anything that is not an http(s) URL is a one-line error."""
+    text = raw.strip()
+    if not text.isprintable():
+        raise CliError(f"invalid backend URL {raw!r} (it holds control characters)")
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise CliError(f"invalid backend URL {raw!r} ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(f"invalid backend URL {raw!r} (expected http://HOST:PORT)")
+    return text.rstrip("/")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--clock", default=None, metavar="RFC3339", help="freeze the projection clock at this time"
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (a tunnel's public name); "
+        "requires the token (generated and printed when --token is not given)",
     )
     serve.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
@@ -131,9 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open(args)
         if args.command == "export":
             return _export(args)
-        return _tui(args.url or default_url(), args.token, source_roots=_roots(args))
+        return _tui(
+            backend_url(args.url or default_url()), args.token, source_roots=_roots(args)
+        )
     except CliError as exc:
-        print(f"crux-tui: {exc}", file=sys.stderr)
+        say(f"crux-tui: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
@@ -167,7 +199,13 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.serve_token or args.token
     try:
         return serve_forever(
-            args.host, args.port, args.db, args.clock, token, exit_with_stdin=args.exit_with_stdin
+            args.host,
+            args.port,
+            args.db,
+            args.clock,
+            token,
+            allowed_hosts=args.allow_host,
+            exit_with_stdin=args.exit_with_stdin,
         )
     except KeyboardInterrupt:
         return 0
@@ -190,6 +228,71 @@ def batches(records: list[Any]) -> list[list[Any]]:
     return out
 
 
+@dataclass
+class LoadReport:
+    """What loading records into a backend did: its problems and how many were accepted."""
+
+    problems: list[str] = field(default_factory=list)
+    accepted: int = 0
+
+
+def _where(index: int, lines: Sequence[int] | None) -> str:
+    """``line N`` (``line N, record K of its batch``) or ``record N`` (1-based)."""
+    if lines is None:
+        return f"record {index + 1}"
+    line = lines[index]
+    first = index
+    while first > 0 and lines[first - 1] == line:
+        first -= 1
+    shared = first < index or (index + 1 < len(lines) and lines[index + 1] == line)
+    return f"line {line}, record {index - first + 1} of its batch" if shared else f"line {line}"
+
+
+def load_records_report(
+    url: str,
+    records: list[Any],
+    token: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    lines: Sequence[int] | None = None,
+) -> LoadReport:
+    """POST ``records`` to a backend through the real ingest route.
+
+    ``lines[i]`` (the file line of ``records[i]``) names problems by line; without it
+    they are named by record number. ``progress(sent, total)`` is called after each batch.
+    """
+    from crux_tui.contract.client import CruxClient
+    from crux_tui.contract.errors import CruxError
+
+    report = LoadReport()
+
+    async def run() -> None:
+        async with CruxClient(url, token) as client:
+            offset = 0
+            for chunk in batches(records):
+                try:
+                    dispositions = await client.post_records(chunk)
+                except CruxError as exc:
+                    last = _where(offset + len(chunk) - 1, lines)
+                    report.problems.append(f"{_where(offset, lines)} to {last}: {exc}")
+                else:
+                    for d in dispositions:
+                        if d.outcome == "accepted":
+                            report.accepted += 1
+                            continue
+                        label = d.recordId or "?"
+                        report.problems.append(
+                            f"{_where(offset + d.index, lines)} ({label}): {d.code}"
+                            + (f": {d.message}" if d.message else "")
+                        )
+                offset += len(chunk)
+                if progress is not None:
+                    progress(offset, len(records))
+
+    asyncio.run(run())
+    return report
+
+
 def load_records(
     url: str,
     records: list[Any],
@@ -200,32 +303,7 @@ def load_records(
 
     ``progress(sent, total)`` is called after each batch.
     """
-    from crux_tui.contract.client import CruxClient
-    from crux_tui.contract.errors import CruxError
-
-    async def run() -> list[str]:
-        problems: list[str] = []
-        async with CruxClient(url, token) as client:
-            offset = 0
-            for chunk in batches(records):
-                try:
-                    dispositions = await client.post_records(chunk)
-                except CruxError as exc:
-                    problems.append(f"batch at record {offset + 1}: {exc}")
-                else:
-                    for d in dispositions:
-                        if d.outcome != "accepted":
-                            label = d.recordId or "?"
-                            problems.append(
-                                f"record {offset + d.index + 1} ({label}): {d.code}"
-                                + (f": {d.message}" if d.message else "")
-                            )
-                offset += len(chunk)
-                if progress is not None:
-                    progress(offset, len(records))
-        return problems
-
-    return asyncio.run(run())
+    return load_records_report(url, records, token, progress).problems
 
 
 class LoadProgress:
@@ -244,7 +322,7 @@ class LoadProgress:
         if not self.stream.isatty():
             return
         self._shown = True
-        self.stream.write(f"\rcrux-tui: {text}")
+        self.stream.write(f"\rcrux-tui: {clean(text)}")
         self.stream.flush()
 
     def clear(self) -> None:
@@ -268,9 +346,17 @@ class LoadProgress:
 
 
 def _view_records(
-    records: list[Any], problems: list[str], *, live: bool = False, source_roots: Sequence[str] = ()
+    records: list[Any],
+    problems: list[str],
+    *,
+    live: bool = False,
+    lines: Sequence[int] | None = None,
+    source: str = "",
+    source_roots: Sequence[str] = (),
 ) -> int:
-    """Load ``records`` into an embedded backend (a child process) and open the viewer on it."""
+    """Load ``records`` into an embedded backend (a child process) and open the viewer on
+    it; when none is accepted, print the problems and fail instead (``source`` names the
+    file in that message)."""
     from crux_tui.backend.process import BackendProcess, BackendStartError
 
     try:
@@ -278,7 +364,12 @@ def _view_records(
     except BackendStartError as exc:
         raise CliError(str(exc)) from exc
     with backend:
-        problems = problems + load_records(backend.url, records, progress=LoadProgress())
+        report = load_records_report(backend.url, records, progress=LoadProgress(), lines=lines)
+        problems = problems + report.problems
+        if records and not report.accepted:
+            for problem in problems:
+                say(f"crux-tui: {problem}")
+            raise CliError(f"no record of {source or 'the input'} was accepted")
         feeder = None
         if live:
             from crux_tui.demo import LiveRunFeeder
@@ -290,7 +381,7 @@ def _view_records(
             if feeder is not None:
                 feeder.stop()
     for problem in problems:  # the notifications are gone with the screen; keep a record
-        print(f"crux-tui: {problem}", file=sys.stderr)
+        say(f"crux-tui: {problem}")
     return code
 
 
@@ -305,33 +396,42 @@ def _demo(args: argparse.Namespace) -> int:
             count = write_jsonl(args.records, records)
         except OSError as exc:
             raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
-        print(f"wrote {count} records to {args.records}")
+        say(f"wrote {count} records to {args.records}", sys.stdout)
         return 0
     return _view_records(records, [], live=True, source_roots=roots)
 
 
 def _open(args: argparse.Namespace) -> int:
-    roots = _roots(args)
-    read_jsonl = _optional_import("crux_tui.demo", "read_jsonl")
-    path = Path(args.file)
-    if not path.is_file():
-        raise CliError(f"no such file: {path}")
-    note = LoadProgress()
-    if path.stat().st_size > 16 * 1024 * 1024:  # seconds to read: say so, not nothing
-        from crux_tui.sanitize import clean
+    from crux_tui.demo.jsonl import NotARegularFile, read_jsonl_lines
 
-        note.show(f"reading {clean(path.name)}…")
+    roots = _roots(args)
+    path = Path(args.file)
+    note = LoadProgress()
     try:
-        records, errors = read_jsonl(path)
+        if path.stat().st_size > 16 * 1024 * 1024:  # seconds to read: say so, not nothing
+            note.show(f"reading {path.name}…")
+        contents = read_jsonl_lines(path)
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {path}") from exc
+    except NotARegularFile as exc:
+        raise CliError(str(exc)) from exc
     except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
     finally:
         note.clear()
-    if not records and errors:
-        for error in errors:
-            print(f"crux-tui: {error}", file=sys.stderr)
+    if not contents.records:
+        for error in contents.errors:
+            say(f"crux-tui: {error}")
+        if not contents.nonblank_lines:
+            raise CliError(f"{path} holds no records (it is empty)")
         raise CliError(f"no valid records in {path}")
-    return _view_records(records, list(errors), source_roots=roots)
+    return _view_records(
+        contents.records,
+        list(contents.errors),
+        lines=contents.lines,
+        source=str(path),
+        source_roots=roots,
+    )
 
 
 def _roots(args: argparse.Namespace) -> list[str]:
@@ -348,11 +448,15 @@ def _export(args: argparse.Namespace) -> int:
     from crux_tui.contract.errors import CruxError, NotFound
     from crux_tui.contract.models import items
 
-    url = args.export_url or args.url or default_url()
+    url = backend_url(args.export_url or args.url or default_url())
 
     async def fetch() -> list[str]:
         async with CruxClient(url, args.token) as client:
-            graph = await client.graph(args.run_id)
+            try:
+                graph = await client.graph(args.run_id)
+            except NotFound:
+                await client.runs_page(limit=1)  # a server that is not Crux says so here
+                raise
         return [r.payloadJson for r in items(graph.records)]
 
     try:
@@ -367,7 +471,15 @@ def _export(args: argparse.Namespace) -> int:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror}") from exc
-        print(f"wrote {len(lines)} records to {args.output}", file=sys.stderr)
+        say(f"wrote {len(lines)} records to {args.output}")
+    elif sys.stdout.isatty():
+        shown = inert_json(text)
+        sys.stdout.write(shown)
+        if shown != text:
+            say(
+                "crux-tui: control and format characters were escaped as \\uXXXX for the"
+                " terminal (same JSON values); write to a file or a pipe for the raw records"
+            )
     else:
         sys.stdout.write(text)
     return 0

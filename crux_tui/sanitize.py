@@ -3,14 +3,24 @@
 Every string that comes from records (span names, labels, attributes, stacks,
 previews) goes through :func:`clean` before display, and is rendered as plain
 ``rich.text.Text`` -- never parsed as Rich markup. :func:`clean` removes ANSI/CSI/OSC
-escape sequences (OSC 52 clipboard writes, title changes), C0/C1 control characters
-and Unicode bidi overrides, so record content cannot move the cursor, change colours,
-write the clipboard or reorder the text around it.
+escape sequences (OSC 52 clipboard writes, title changes) and, by Unicode category,
+every control (Cc), format (Cf: bidi overrides and marks, zero-width spaces, word
+joiners, tag characters), surrogate (Cs) and line/paragraph separator (Zl, Zp)
+character, so record content cannot move the cursor, change colours, write the
+clipboard, hide text or reorder the text around it. The zero-width joiners (U+200C,
+U+200D) stay: emoji sequences and several scripts need them, and they reorder nothing.
+
+Lines crux-tui itself writes to a terminal (``open``'s problems, ``serve``'s messages,
+errors) go through :func:`say`, which cleans them the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import unicodedata
+from typing import Literal, TextIO
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST),
 # DCS/SOS/PM/APC (ESC P/X/^/_ ... ST) and two-byte escapes.
@@ -26,13 +36,25 @@ _ESCAPE_SEQUENCE = re.compile(
     re.VERBOSE,
 )
 
-# C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/isolates,
-# and the line/paragraph separators that some terminals treat as newlines.
-_UNSAFE_CHARS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]"
-)
+#: Unicode categories never written to a terminal.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: Format characters that are kept: the joiners of emoji sequences and Indic/Arabic text.
+_KEPT_FORMAT = frozenset({"\u200c", "\u200d"})
 
+# Everything outside printable ASCII is looked at one character at a time (cached).
+_NOT_PRINTABLE_ASCII = re.compile("[^\x20-\x7e\n]")
 _SINGLE_LINE = re.compile(r"[\t\n\r]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def is_unsafe_char(char: str) -> bool:
+    """Whether ``char`` may not reach a terminal (see :data:`UNSAFE_CATEGORIES`)."""
+    return char not in _KEPT_FORMAT and unicodedata.category(char) in UNSAFE_CATEGORIES
+
+
+def _drop_unsafe(match: re.Match[str]) -> str:
+    char = match.group()
+    return "" if is_unsafe_char(char) else char
 
 
 def clean(text: object, *, multiline: bool = False) -> str:
@@ -47,20 +69,63 @@ def clean(text: object, *, multiline: bool = False) -> str:
     value = _ESCAPE_SEQUENCE.sub("", value)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\t", "    ")
-        value = _UNSAFE_CHARS.sub(lambda m: "" if m.group() != "\n" else "\n", value)
     else:
         value = _SINGLE_LINE.sub(" ", value)
-        value = _UNSAFE_CHARS.sub("", value)
-    return value
+    return _NOT_PRINTABLE_ASCII.sub(_drop_unsafe, value)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+def say(message: object, stream: TextIO | None = None, *, flush: bool = False) -> None:
+    """Write ``message`` as one cleaned line to ``stream`` (standard error by default).
+
+    The one way crux-tui writes its own lines to a terminal: a record id or a server's
+    answer inside a message cannot set the title, the clipboard or the colours.
+    """
+    out = stream if stream is not None else sys.stderr
+    out.write(clean(message) + "\n")
+    if flush:
+        out.flush()
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if not is_unsafe_char(char):
+        return char
+    code = ord(char)
+    if code > 0xFFFF:  # JSON escapes astral characters as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+_JSON_CANDIDATES = _NOT_PRINTABLE_ASCII  # newlines stay: pretty-printed JSON has them
 
 
 def inert_json(text: str) -> str:
-    """``text`` (JSON) with the controls ``json.dumps(ensure_ascii=False)`` keeps raw escaped.
+    """``text`` (JSON) with every unsafe character escaped as ``\\uXXXX``.
 
-    ``json.dumps`` escapes C0 controls but leaves DEL, C1 controls and bidi overrides raw;
-    outside strings JSON is ASCII, so escaping them as ``\\uXXXX`` keeps the same value.
+    ``json.dumps(ensure_ascii=False)`` and msgspec escape C0 controls but leave DEL, C1
+    controls, bidi overrides and other format characters raw; outside strings JSON is
+    ASCII, so escaping them keeps the same value. Text that is not JSON (a foreign
+    backend's payload) comes out with the same characters escaped, still inert.
     """
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_CANDIDATES.sub(_json_escape, text)
+
+
+ClipKind = Literal["line", "text", "json"]
+
+
+def clipboard_text(text: str, kind: ClipKind = "line") -> tuple[str, str]:
+    """``(what to copy, a note when that differs from text)``.
+
+    ``line`` (ids) is cleaned to one line, ``text`` (stacks, previews) keeps its newlines,
+    ``json`` escapes unsafe characters as ``\\uXXXX`` (the same JSON value).
+    """
+    if kind == "json":
+        copied = inert_json(text)
+        return copied, "" if copied == text else "control characters escaped as \\uXXXX"
+    copied = clean(text, multiline=kind == "text")
+    if copied == text:
+        return copied, ""
+    if kind == "text" and copied == text.replace("\r\n", "\n").replace("\t", "    "):
+        return copied, ""  # only line ends and tabs normalized
+    return copied, "control characters removed"

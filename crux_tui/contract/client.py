@@ -12,6 +12,7 @@ import msgspec
 from crux_tui.contract.errors import (
     BackendUnreachable,
     HttpError,
+    NotCruxBackend,
     NotFound,
     ProtocolError,
     RequestTimeout,
@@ -188,9 +189,8 @@ class CruxClient:
         """``GET /runs/page``: one page of runs, newest first."""
         if status is not None and not isinstance(status, str):
             status = ",".join(status)
-        return await self._get(
-            f"{API}/runs/page",
-            RunsPage,
+        path = f"{API}/runs/page"
+        params = self.params(
             limit=limit,
             cursor=cursor,
             status=status,
@@ -198,6 +198,14 @@ class CruxClient:
             since=since,
             until=until,
         )
+        try:
+            response = await self._request("GET", path, params=params)
+        except NotFound as exc:  # every Crux backend serves this route
+            raise NotCruxBackend("GET", self.url + path, 404) from exc
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type in ("text/html", "application/xhtml+xml"):  # a web page
+            raise NotCruxBackend("GET", self.url + path, response.status_code, content_type)
+        return self._decode(response, RunsPage)
 
     async def iter_runs(
         self,

@@ -56,3 +56,14 @@ class ProtocolError(CruxError):
     def __init__(self, message: str, snippet: str = "") -> None:
         self.snippet = snippet
         super().__init__(f"{message}: {snippet!r}" if snippet else message)
+
+
+class NotCruxBackend(CruxError):
+    """Something answers at the URL, but not the Crux devtools API (a 404 on a route every
+    Crux backend serves, or a page that is not JSON)."""
+
+    def __init__(self, method: str, url: str, status: int, content_type: str = "") -> None:
+        self.url = url
+        self.status = status
+        answer = f"{status} with {content_type}" if content_type else str(status)
+        super().__init__(f"this is not a Crux devtools backend ({method} {url} answered {answer})")

@@ -18,6 +18,7 @@ from crux_tui.contract.errors import (
     BackendUnreachable,
     CruxError,
     HttpError,
+    NotCruxBackend,
     NotFound,
     ProtocolError,
     Unauthorized,
@@ -97,9 +98,12 @@ async def test_protocol_error_has_snippet(serve_app: Callable[[object], str]) ->
         )
     )
     async with CruxClient(url) as client:
-        with pytest.raises(ProtocolError) as info:
+        with pytest.raises(NotCruxBackend) as page:
             await client.runs_page()
-        assert "<html>surprise" in info.value.snippet
+        assert str(page.value) == (
+            "this is not a Crux devtools backend"
+            f" (GET {url}/api/observability/runs/page answered 200 with text/html)"
+        )
         with pytest.raises(ProtocolError):
             await client.runs_delta(0)
 
