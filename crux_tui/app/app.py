@@ -19,7 +19,7 @@ from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import ObservabilityEvent
 from crux_tui.perf import IdleCollector
-from crux_tui.sanitize import clean
+from crux_tui.sanitize import ClipKind, clean, clipboard_text
 
 #: How the feed's connection states are named in the UI.
 CONNECTION_STATES = ("connecting", "live", "reconnecting", "polling", "offline")
@@ -120,12 +120,15 @@ class CruxApp(App[int]):
     def _show_notices(self, limit: int = 5) -> None:
         """Problems found before the app opened (bad JSONL lines, rejected records)."""
         for notice in self._notices[:limit]:
-            self.notify(clean(notice), title="While loading", severity="warning", timeout=15)
+            self.notify(
+                clean(notice), title="While loading", severity="warning", timeout=15, markup=False
+            )
         if len(self._notices) > limit:
             self.notify(
                 f"and {len(self._notices) - limit} more problems (also printed on exit)",
                 severity="warning",
                 timeout=15,
+                markup=False,
             )
 
     def _collect_if_idle(self) -> None:
@@ -255,10 +258,14 @@ class CruxApp(App[int]):
         title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
         self.push_screen(HelpScreen(collect_bindings(screen), title=title))
 
-    def copy_text(self, text: str, what: str) -> None:
-        """Copy through OSC 52 (Textual) and say so."""
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {what} to the clipboard", markup=False, timeout=3)
+    def copy_text(self, text: str, what: str, *, kind: ClipKind = "line") -> None:
+        """Copy ``text`` cleaned (see :func:`clipboard_text`) through OSC 52 and say so,
+        and say when cleaning changed it: an id with ``ESC[201~`` and newlines must not
+        run commands when pasted into a shell."""
+        copied, note = clipboard_text(text, kind)
+        self.copy_to_clipboard(copied)
+        message = f"Copied {clean(what)} to the clipboard"
+        self.notify(message + (f" ({note})" if note else ""), markup=False, timeout=3)
 
 
 def _construct(cls: Any, url: str, **kwargs: Any) -> Any:

@@ -154,4 +154,7 @@ async def test_terminal_safety(backend_url: str) -> None:
         text = screen_text(app)
         assert "[bold red]x[/]" in text
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
-        assert "\x1b" not in viewer.copy_payload()
+        assert viewer is app.screen
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard and "\x1b" not in app.clipboard

@@ -30,7 +30,7 @@ from crux_tui.app.widgets.json_tree import JsonTree
 from crux_tui.app.widgets.stack_view import StackView
 from crux_tui.contract.models import ArtifactSummary
 from crux_tui.contract.tolerant import dumps
-from crux_tui.sanitize import clean, inert_json
+from crux_tui.sanitize import ClipKind, clean
 
 #: Width under which before/after are stacked instead of side by side.
 SIDE_BY_SIDE_WIDTH = 100
@@ -214,13 +214,14 @@ class ArtifactScreen(CruxScreen):
     def kind(self) -> str:
         return self.artifact.kind or ""
 
-    def copy_payload(self) -> str:
+    def copy_payload(self) -> tuple[str, ClipKind]:
+        """The artifact's content as copied (cleaned by ``copy_text``) and its kind."""
         if self.kind == "error.stack":
-            return clean(stack_text_of(self.artifact), multiline=True)
+            return stack_text_of(self.artifact), "text"
         preview = self.artifact.preview
         if isinstance(preview, str):
-            return clean(preview, multiline=True)
-        return inert_json(dumps(preview, indent=2))
+            return preview, "text"
+        return dumps(preview, indent=2), "json"
 
     def header(self) -> Text:
         text = Text()
@@ -291,7 +292,7 @@ class ArtifactScreen(CruxScreen):
         hint = Text("enter/o opens a frame in $EDITOR", style="dim")
         if view.library_frames:
             hint.append(f" · f folds or shows {view.library_frames} library frames", style="dim")
-        yield Static(hint, id="artifact-stack-hint")
+        yield Static(hint, id="artifact-stack-hint", markup=False)
         yield view
 
     def _messages(self) -> ComposeResult:
@@ -408,7 +409,8 @@ class ArtifactScreen(CruxScreen):
         what = (
             "stack" if self.kind == "error.stack" else f"{clean(self.kind or 'artifact')} content"
         )
-        self.app.copy_text(self.copy_payload(), what)
+        payload, kind = self.copy_payload()
+        self.app.copy_text(payload, what, kind=kind)
 
     def action_expand_all(self) -> None:
         for tree in self.query(JsonTree):

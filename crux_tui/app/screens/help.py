@@ -101,7 +101,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text(f"{self.title_text} — keys", style="bold"), id="help-title")
-            yield Static(help_text(self.entries), id="help-text")
+            yield Static(help_text(self.entries), id="help-text", markup=False)
             yield Static(
                 Text(
                     "Bindings can be remapped by id (App.set_keymap). "

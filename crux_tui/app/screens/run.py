@@ -453,14 +453,18 @@ class RunScreen(CruxScreen):
                 return
         if event.span_ids:
             self.notify(
-                "The spans this diagnostic names are not in the timeline", severity="warning"
+                "The spans this diagnostic names are not in the timeline",
+                severity="warning",
+                markup=False,
             )
             return
         # about the run: go to the span its reconciled status came from, when it is known
         code = clean(event.diagnostic.code or "this diagnostic")
         cause = status_cause(self.detail.run) if self.detail is not None else None
         if cause is not None and self.go_to_span(cause.cause):
-            self.notify(f"{code} is about the run; this span caused its status", timeout=4)
+            self.notify(
+                f"{code} is about the run; this span caused its status", timeout=4, markup=False
+            )
             return
         message = clean(event.diagnostic.message)
         self.notify(
@@ -480,7 +484,7 @@ class RunScreen(CruxScreen):
             return False
         self.timeline.focus()
         if turned:
-            self.notify(f"Turned {turned} on to show it", timeout=3)
+            self.notify(f"Turned {turned} on to show it", timeout=3, markup=False)
         return True
 
     # ------------------------------------------------------------------ search
@@ -563,7 +567,7 @@ class RunScreen(CruxScreen):
         if diagnostics.display:
             diagnostics.focus()
         else:
-            self.notify("This run has no diagnostics", timeout=2)
+            self.notify("This run has no diagnostics", timeout=2, markup=False)
 
     def action_go_to_cause(self) -> None:
         """Go to the span the selected row's reconciled status came from."""
@@ -591,18 +595,23 @@ class RunScreen(CruxScreen):
             self.app.push_screen(ArtifactPicker(artifacts, subject_label(subject)), chosen)
             return
         if not pane.request_artifact():
-            self.notify("The selected row has no artifacts", timeout=2)
+            self.notify("The selected row has no artifacts", timeout=2, markup=False)
 
     def action_copy_span_id(self) -> None:
         subject = self._current_subject
         if subject is None or not subject.spanId:
-            self.notify("No span selected", timeout=2)
+            self.notify("No span selected", timeout=2, markup=False)
             return
         self.app.copy_text(subject.spanId, f"span id {clean(subject.spanId)}")
 
     def _still_loading(self) -> bool:
         if self.partial:
-            self.notify("The run's span details are still loading", severity="warning", timeout=2)
+            self.notify(
+                "The run's span details are still loading",
+                severity="warning",
+                timeout=2,
+                markup=False,
+            )
         return self.partial
 
     def action_copy_span_json(self) -> None:
@@ -610,16 +619,16 @@ class RunScreen(CruxScreen):
         if self._still_loading():
             return
         if subject is None:
-            self.notify("No span selected", timeout=2)
+            self.notify("No span selected", timeout=2, markup=False)
             return
-        self.app.copy_text(span_json(subject), "span JSON")
+        self.app.copy_text(span_json(subject, inert=False), "span JSON", kind="json")
 
     def export_path(self) -> Path:
         return Path.cwd() / f"crux-run-{safe_filename(self.run_id)}.json"
 
     def action_export(self) -> None:
         if self.detail is None:
-            self.notify("The run has not loaded yet", severity="warning", timeout=2)
+            self.notify("The run has not loaded yet", severity="warning", timeout=2, markup=False)
             return
         if self._still_loading():
             return

@@ -72,15 +72,20 @@ def empty_state_text(url: str) -> Text:
     return text
 
 
-def unreachable_text(url: str, message: str) -> Text:
+def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text:
+    """The empty runs list when a read failed; each problem is said once: ``message``
+    (from ``describe_error``) when the backend answered, the start hint when it did not."""
     text = Text()
+    if reachable:
+        text.append(f"{clean(message)}\n\n", style="bold red")
+        text.append("Check the URL (--url or CRUX_DEVTOOLS_URL) — this screen keeps retrying.")
+        return text
     text.append(f"Cannot reach {clean(url)}\n\n", style="bold red")
     text.append("Start a backend with ")
     text.append("crux-tui serve", style="bold cyan")
     text.append(" or ")
     text.append("crux dev", style="bold cyan")
-    text.append(" — this screen keeps retrying.\n\n")
-    text.append(clean(message), style="dim")
+    text.append(" — this screen keeps retrying.")
     return text
 
 
@@ -195,6 +200,7 @@ class RunsScreen(CruxScreen):
         self.status_index = 0
         self.loaded_once = False
         self.error_message = ""
+        self.error_reachable = False
         self._refresh_pending = False
         self._refresh_running = False
         self._page_loading = False
@@ -311,7 +317,8 @@ class RunsScreen(CruxScreen):
 
         message = describe_error(error, getattr(self.app, "url", ""))
         self.error_message = message
-        if isinstance(error, crux_errors.BackendUnreachable):
+        self.error_reachable = not isinstance(error, crux_errors.BackendUnreachable)
+        if not self.error_reachable:
             self.app.mark_unreachable(message)
         self._update_title()
         self._update_empty()
@@ -408,7 +415,7 @@ class RunsScreen(CruxScreen):
         table = self.table
         url = getattr(self.app, "url", "")
         if self.error_message and not self.runs:
-            empty.update(unreachable_text(url, self.error_message))
+            empty.update(unreachable_text(url, self.error_message, reachable=self.error_reachable))
             show = True
         elif not self.loaded_once:
             empty.update(Text(f"Loading runs from {clean(url)}…", style="dim"))
@@ -514,7 +521,7 @@ class RunsScreen(CruxScreen):
         self._generation += 1
         self._rebuild_table()
         self.request_refresh()
-        self.notify(f"Status filter: {self.status_filter[0]}", timeout=2)
+        self.notify(f"Status filter: {self.status_filter[0]}", timeout=2, markup=False)
 
     def action_refresh(self) -> None:
         self.request_refresh()

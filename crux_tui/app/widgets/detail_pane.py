@@ -313,12 +313,14 @@ def diagnostic_text(
     return text
 
 
-def span_json(subject: Subject) -> str:
-    """The subject as pretty JSON, without its subtree (children are separate rows)."""
+def span_json(subject: Subject, *, inert: bool = True) -> str:
+    """The subject as pretty JSON, without its subtree (children are separate rows);
+    ``inert=False`` leaves unsafe characters raw (the clipboard escapes and reports them)."""
     if isinstance(subject, RunDetailNode):
         subject = msgspec.structs.replace(subject, children=None)
     raw = msgspec.json.encode(subject)
-    return inert_json(msgspec.json.format(raw, indent=2).decode("utf-8"))
+    text = msgspec.json.format(raw, indent=2).decode("utf-8")
+    return inert_json(text) if inert else text
 
 
 # ----------------------------------------------------------------------------- rendering
