@@ -21,6 +21,7 @@ from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.details import DetailWarmer, run_detail_body
 from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
+from crux_tui.backend.ingest_limits import answer_bound, collapse_rejections, too_many_records
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
 from crux_tui.contract.models import (
@@ -75,6 +76,20 @@ def json_response(value: Any, status: int = 200, headers: dict[str, str] | None 
     )
 
 
+def dispositions_response(
+    dispositions: list[IngestDisposition],
+    status: int,
+    request_bytes: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The ``{"dispositions": [...]}`` answer, its identical rejections collapsed when it
+    would be much bigger than the request (see ``ingest_limits``)."""
+    body = _encoder.encode(ingest_body(dispositions)) + b"\n"
+    if len(body) > answer_bound(request_bytes):
+        body = _encoder.encode(ingest_body(collapse_rejections(dispositions))) + b"\n"
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
 def text_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     """A plain-text error body (Go ``http.Error`` style)."""
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
@@ -102,7 +117,7 @@ def _bounded_int(raw: str, name: str) -> int:
     try:
         value = int(raw.strip()) if len(raw) <= 40 else None
     except ValueError as exc:
-        raise InvalidQuery(f"invalid {name} (expected an integer)") from exc
+        raise InvalidQuery(f"invalid {name}") from exc
     if value is None or value not in _INT_RANGE:
         raise InvalidQuery(f"{name} out of range (expected a 64-bit integer)")
     return value
@@ -156,8 +171,11 @@ def create_app(
             records, version_ok, health = check_batch(data)
         except BatchError as exc:
             return text_response(str(exc), 400)
+        refusal = too_many_records(len(records))
+        if refusal is not None:
+            return text_response(refusal, 413)
         if not version_ok:
-            return json_response(ingest_body(batch_version_dispositions(records)), 422)
+            return dispositions_response(batch_version_dispositions(records), 422, len(body))
         try:
             result = await run_in_threadpool(store.ingest_batch, records, health)
         except TransientStoreError:
@@ -168,7 +186,7 @@ def create_app(
             )
             warmer.schedule(change.runId)
         headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
-        return json_response(ingest_body(result.dispositions), 202, headers)
+        return dispositions_response(result.dispositions, 202, len(body), headers)
 
     async def read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)

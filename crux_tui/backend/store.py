@@ -5,8 +5,10 @@ change to a run gets a new global revision; the ``changes`` table is the change 
 behind ``/runs/delta``. Run summaries are rolled up incrementally in memory
 (:mod:`crux_tui.backend.rollup`) and persisted as JSON for fast list pages.
 
-One writer connection guarded by a lock; file databases also get per-thread reader
-connections. Transient SQLite errors surface as :class:`TransientStoreError`.
+One writer connection guarded by a lock; file databases also read through a bounded pool
+of reader connections (:data:`READER_POOL_SIZE`), each lent to one query at a time and
+closed with the store, so bursts of reads from short-lived worker threads cannot pile up
+file descriptors. Transient SQLite errors surface as :class:`TransientStoreError`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ CHANGE_LOG_RETENTION = 5000
 DEFAULT_PAGE_LIMIT = 250
 MAX_PAGE_LIMIT = 1000
 STATE_CACHE_SIZE = 4096
+#: Reader connections a file store keeps open at most (a query waits for a free one).
+READER_POOL_SIZE = 4
 #: Span events kept out of ``Graph.events`` (served lazily by the span events route).
 LAZY_EVENT_NAMES = frozenset({"token.chunk"})
 
@@ -164,8 +168,9 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._busy_ms = busy_timeout_ms
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._pool = threading.Condition(threading.Lock())
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._open_readers = 0
         self._states: OrderedDict[str, RunState] = OrderedDict()
         self._wire_cache = WireCache()
         self._closed = False
@@ -188,16 +193,41 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
-        if self.memory:
-            return self._conn
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._readers.append(conn)
-        return conn
+    def _borrow_reader(self) -> sqlite3.Connection:
+        """A reader connection from the pool, opened when none is idle and the pool is not
+        full; otherwise waits for one to be given back."""
+        with self._pool:
+            while not self._idle_readers and self._open_readers >= READER_POOL_SIZE:
+                if self._closed:
+                    raise TransientStoreError("store is closed")
+                self._pool.wait()
+            if self._closed:
+                raise TransientStoreError("store is closed")
+            if self._idle_readers:
+                return self._idle_readers.pop()
+            self._open_readers += 1
+        try:
+            return self._connect()
+        except BaseException:
+            with self._pool:
+                self._open_readers -= 1
+                self._pool.notify()
+            raise
+
+    def _return_reader(self, conn: sqlite3.Connection) -> None:
+        with self._pool:
+            if self._closed:
+                self._open_readers -= 1
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            else:
+                self._idle_readers.append(conn)
+            self._pool.notify()
+
+    def open_reader_count(self) -> int:
+        """Reader connections open now (idle or lent)."""
+        with self._pool:
+            return self._open_readers
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         if self._closed:
@@ -206,7 +236,11 @@ class Store:
             if self.memory:
                 with self._lock:
                     return self._conn.execute(sql, tuple(params)).fetchall()
-            return self._reader().execute(sql, tuple(params)).fetchall()
+            conn = self._borrow_reader()
+            try:
+                return conn.execute(sql, tuple(params)).fetchall()
+            finally:
+                self._return_reader(conn)
         except sqlite3.Error as exc:
             if _is_transient(exc):
                 raise TransientStoreError(str(exc)) from exc
@@ -214,12 +248,14 @@ class Store:
 
     def close(self) -> None:
         """Close every connection."""
-        with self._lock:
+        with self._lock, self._pool:
             self._closed = True
-            for conn in [self._conn, *self._readers]:
+            for conn in [self._conn, *self._idle_readers]:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
-            self._readers.clear()
+            self._open_readers -= len(self._idle_readers)
+            self._idle_readers.clear()
+            self._pool.notify_all()  # lent readers are closed when given back
 
     # -- ingest ------------------------------------------------------------------------
 
