@@ -85,6 +85,11 @@ class EventBus:
         for sub in subs:
             self._deliver(sub, (seq, event))
 
+    def subscriber_count(self) -> int:
+        """Streams subscribed now."""
+        with self._lock:
+            return len(self._subs)
+
     def covers(self, after: int) -> bool:
         """Whether the ring still holds every event published after ``after``."""
         with self._lock:

@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def reconcile_once(
-    store: Store, now: datetime, seen: dict[str, int] | None = None
+    store: Store,
+    now: datetime,
+    seen: dict[str, int] | None = None,
+    publish: Callable[[int, ObservabilityEvent], None] | None = None,
 ) -> list[tuple[int, ObservabilityEvent]]:
-    """One reconciliation pass; returns the ``(revision, event)`` pairs to publish.
+    """One reconciliation pass; returns the ``(revision, event)`` pairs it announced.
+
+    ``publish`` is called with each while the store's write lock is held, so lifecycle
+    events and ingest events leave in revision order.
 
     ``seen`` (run id -> revision at the previous pass, updated here) makes a run wait
     until its records stop arriving: a run still being written (an old run imported
@@ -59,10 +65,14 @@ def reconcile_once(
             continue
         diagnostics = items(detail.diagnostics)
         reason = diagnostics[0].code if diagnostics else "presentation-reconciled"
-        revision = store.set_lifecycle_status(run_id, status, activity_key)
-        if revision is not None:
-            at_ms = int(now.timestamp() * 1000)
-            out.append((revision, lifecycle_event(run_id, status, reason, revision, at_ms)))
+        with store.write_lock:
+            revision = store.set_lifecycle_status(run_id, status, activity_key)
+            if revision is not None:
+                at_ms = int(now.timestamp() * 1000)
+                event = lifecycle_event(run_id, status, reason, revision, at_ms)
+                out.append((revision, event))
+                if publish is not None:
+                    publish(revision, event)
     return out
 
 
@@ -86,15 +96,12 @@ class LifecycleReconciler:
     async def run(self) -> None:
         """Tick until cancelled."""
         while True:
-            try:
-                events = await asyncio.to_thread(
-                    reconcile_once, self.store, self.clock(), self.seen
+            try:  # publishes as it goes (in revision order, see reconcile_once)
+                await asyncio.to_thread(
+                    reconcile_once, self.store, self.clock(), self.seen, self.bus.publish
                 )
             except StoreError:
-                events = []
+                pass
             except Exception:
                 log.exception("lifecycle pass failed")
-                events = []
-            for revision, event in events:
-                self.bus.publish(revision, event)
             await asyncio.sleep(self.interval)

@@ -23,7 +23,7 @@ from crux_tui.backend.events import EventBus, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.ingest_limits import answer_bound, collapse_rejections, too_many_records
 from crux_tui.backend.lifecycle import LifecycleReconciler
-from crux_tui.backend.store import InvalidQuery, Store, TransientStoreError
+from crux_tui.backend.store import IngestResult, InvalidQuery, Store, TransientStoreError
 from crux_tui.contract.models import (
     HEAD_LENGTH_HEADER,
     IngestDisposition,
@@ -176,14 +176,21 @@ def create_app(
             return text_response(refusal, 413)
         if not version_ok:
             return dispositions_response(batch_version_dispositions(records), 422, len(body))
+        def ingest_and_publish() -> IngestResult:
+            # revisions are assigned and published under the same lock: a later commit's
+            # events can never leave before an earlier one's (SSE ids only go up)
+            with store.write_lock:
+                result = store.ingest_batch(records, health)
+                for change in result.changes:
+                    event = records_event(change.runId, change.traceId, change.revision)
+                    events.publish(change.revision, event)
+            return result
+
         try:
-            result = await run_in_threadpool(store.ingest_batch, records, health)
+            result = await run_in_threadpool(ingest_and_publish)
         except TransientStoreError:
             return text_response("observability store busy", 503, {"Retry-After": "1"})
         for change in result.changes:
-            events.publish(
-                change.revision, records_event(change.runId, change.traceId, change.revision)
-            )
             warmer.schedule(change.runId)
         headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
         return dispositions_response(result.dispositions, 202, len(body), headers)

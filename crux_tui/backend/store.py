@@ -181,6 +181,12 @@ class Store:
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', 0)")
             self._conn.commit()
 
+    @property
+    def write_lock(self) -> threading.RLock:
+        """The lock every commit holds (reentrant): hold it to publish a commit's revisions
+        before any later commit can take the next ones (events leave in revision order)."""
+        return self._lock
+
     # -- connections -------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
