@@ -27,6 +27,9 @@ def reconcile_once(
     now: datetime,
     seen: dict[str, int] | None = None,
     publish: Callable[[int, ObservabilityEvent], None] | None = None,
+    *,
+    settled: dict[str, int] | None = None,
+    on_project: Callable[[str], None] | None = None,
 ) -> list[tuple[int, ObservabilityEvent]]:
     """One reconciliation pass; returns the ``(revision, event)`` pairs it announced.
 
@@ -37,6 +40,11 @@ def reconcile_once(
     until its records stop arriving: a run still being written (an old run imported
     from a file looks inactive by its timestamps) is announced by its ingest events, and
     projecting it again at every tick would only compete with the import.
+
+    ``settled`` (run id -> revision, updated here) holds the runs that still present as
+    running and carry no timestamp at all: nothing but a new record can change their
+    status (no clock comparison applies), so they are not projected again until their
+    revision moves. ``on_project(run_id)`` is told of every projection.
     """
     from crux_tui.backend.projection import project_run_detail
 
@@ -47,9 +55,17 @@ def reconcile_once(
     if seen is not None:
         seen.clear()
         seen.update((run_id, revision) for run_id, _, revision in candidates)
+    if settled is not None:  # forget runs that are no longer candidates (bounded)
+        live = {run_id: revision for run_id, _, revision in candidates}
+        for run_id in [r for r, rev in settled.items() if live.get(r) != rev]:
+            del settled[run_id]
     for run_id, activity_key, revision in candidates:
         if previous is not None and previous.get(run_id) != revision:
             continue  # changed since the last pass: look again once it is quiet
+        if settled is not None and run_id in settled:
+            continue  # cannot change without a new record (which moves its revision)
+        if on_project is not None:
+            on_project(run_id)
         graph = store.graph(run_id, include_records=False)
         if graph is None:
             continue
@@ -62,6 +78,8 @@ def reconcile_once(
         if status == "running":
             status = detail.root.status or "running"
         if status == "running":
+            if settled is not None and not activity_key:
+                settled[run_id] = revision
             continue
         diagnostics = items(detail.diagnostics)
         reason = diagnostics[0].code if diagnostics else "presentation-reconciled"
@@ -92,16 +110,31 @@ class LifecycleReconciler:
         self.interval = interval
         #: run id -> revision at the last pass (see ``reconcile_once``)
         self.seen: dict[str, int] = {}
+        #: runs that cannot change status without a new record (see ``reconcile_once``)
+        self.settled: dict[str, int] = {}
+        #: passes run and RunDetail projections made (a cost an idle backend should not pay)
+        self.passes = 0
+        self.projections = 0
 
     async def run(self) -> None:
         """Tick until cancelled."""
         while True:
             try:  # publishes as it goes (in revision order, see reconcile_once)
                 await asyncio.to_thread(
-                    reconcile_once, self.store, self.clock(), self.seen, self.bus.publish
+                    reconcile_once,
+                    self.store,
+                    self.clock(),
+                    self.seen,
+                    self.bus.publish,
+                    settled=self.settled,
+                    on_project=self._projected,
                 )
             except StoreError:
                 pass
             except Exception:
                 log.exception("lifecycle pass failed")
+            self.passes += 1
             await asyncio.sleep(self.interval)
+
+    def _projected(self, run_id: str) -> None:
+        self.projections += 1

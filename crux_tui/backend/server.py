@@ -313,6 +313,7 @@ def create_app(
         tasks = [asyncio.create_task(warmer.run())]
         if lifecycle_interval:
             reconciler = LifecycleReconciler(store, events, now, lifecycle_interval)
+            app.state.lifecycle = reconciler
             tasks.append(asyncio.create_task(reconciler.run()))
         try:
             yield

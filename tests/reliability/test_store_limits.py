@@ -195,3 +195,39 @@ def test_sse_ids_increase_under_concurrent_writers_and_resume_without_a_gap(
     assert whole == list(range(1, final + 1)), "out of order or missing"
     assert first_part == list(range(1, len(first_part) + 1))
     assert first_part + rest == list(range(1, final + 1)), "a gap after the reconnect"
+
+
+# ---------------------------------------------------------------------- item 10
+
+
+def untimed(records: list[dict]) -> list[dict]:
+    times = ("startedAt", "endedAt", "timestamp", "createdAt")
+    return [{k: v for k, v in r.items() if k not in times} for r in records]
+
+
+def test_runs_without_timestamps_are_projected_once_not_every_tick(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    """A running run with no timestamp cannot change status without a new record: the
+    ticker projects it once, not every second forever (18k of them held half a core)."""
+    backend = make_backend(lifecycle_interval=0.01)
+    api = backend.url + "/api/observability"
+    r = httpx.post(api + "/records", json=batch(untimed(simple_run("still", ended=False))))
+    assert r.status_code == 202 and all(
+        d["outcome"] == "accepted" for d in r.json()["dispositions"]
+    )
+    ticker = backend.app.state.lifecycle
+    _wait(lambda: ticker.projections >= 1)
+    passes = ticker.passes
+    _wait(lambda: ticker.passes >= passes + 20)
+    assert ticker.passes >= passes + 20
+    assert ticker.projections == 1
+    # a new record moves its revision: it is looked at again (once)
+    more = untimed(simple_run("still", ended=False))[1:2]
+    more[0] = {**more[0], "recordId": "more", "spanId": "more", "segmentSeq": 99}
+    assert httpx.post(api + "/records", json=batch(more)).status_code == 202
+    _wait(lambda: ticker.projections >= 2)
+    passes = ticker.passes
+    _wait(lambda: ticker.passes >= passes + 20)
+    assert ticker.projections == 2
+    assert httpx.get(api + "/runs/page").json()["rows"][0]["status"] == "running"
