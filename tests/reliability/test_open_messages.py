@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from records import RunBuilder, simple_run
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.cli import load_records_report, main
 from crux_tui.demo.jsonl import MAX_LINE_BYTES, read_jsonl_lines
+from tests.reliability.terminal import finish, read_until, spawn
 
 #: A record id that would set the clipboard, the window title and the colours.
 EVIL_ID = "rec\x1b]52;c;ZXZpbA==\x07\x1b]2;pwned\x07\x1b[31mred\x9b1m\u202eevil"
@@ -178,40 +176,20 @@ def test_a_huge_line_costs_no_more_than_the_limit(tmp_path: Path) -> None:
     assert peak < 4 * MAX_LINE_BYTES, peak
 
 
-def _read_until(fd: int, done: Any, limit: float = 60) -> bytes:
-    data = b""
-    deadline = time.monotonic() + limit
-    while not done(data) and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
 def test_problems_printed_after_the_viewer_are_clean(tmp_path: Path) -> None:
     """The viewer opens on the good run; on exit the rejected record's problem is printed
     to the terminal with its hostile id made inert."""
     good = simple_run("ok")
     evil = {**good[0], "runId": "other", "recordId": EVIL_ID, "segmentSeq": 0}
     path = write_lines(tmp_path / "some-bad.jsonl", [*good, evil])
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the real command on a terminal
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(sys.executable, [sys.executable, "-m", "crux_tui", "open", str(path)])
+    pid, fd = spawn(["open", str(path)], {"TERM": "xterm-256color"})
     try:
-        shown = _read_until(fd, lambda d: b"While loading" in d or b"missing_segment" in d)
+        shown = read_until(fd, lambda d: b"While loading" in d or b"missing_segment" in d)
         assert b"missing_segment" in shown or b"While loading" in shown, shown[-2000:]
         os.write(fd, b"q")
-        rest = _read_until(fd, lambda d: False, limit=30)
+        rest = read_until(fd, lambda d: False, limit=30)
     finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        code = finish(pid, fd)
     after_screen = rest.rsplit(b"\x1b[?1049l", 1)[-1].decode("utf-8", "replace")
     assert "missing_segment_identity" in after_screen, after_screen
     printed = next(line for line in after_screen.splitlines() if "missing_segment" in line)
@@ -220,4 +198,4 @@ def test_problems_printed_after_the_viewer_are_clean(tmp_path: Path) -> None:
         assert escape not in printed, repr(printed)
     assert "ZXZpbA" not in printed
     assert f"crux-tui: line {len(good) + 1} (recredevil): missing_segment_identity" in printed
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert code == 0

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import pty
-import select
 import subprocess
 import sys
-import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +24,7 @@ from crux_tui.backend.embedded import CleanLogFormatter, EmbeddedBackend
 from crux_tui.cli import backend_url, main
 from crux_tui.sanitize import clean, say
 from tests.app.helpers import screen_text, wait_for
+from tests.reliability.terminal import run as run_in_terminal
 
 # ---------------------------------------------------------------------- item 11
 
@@ -57,30 +54,6 @@ def test_cleaning_is_by_category() -> None:
     )
 
 
-def _run_in_pty(args: list[str], timeout: float = 60) -> tuple[int, str]:
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(sys.executable, [sys.executable, "-m", "crux_tui", *args])
-    data = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    return os.waitstatus_to_exitcode(status), data.decode("utf-8", "replace")
-
-
 HIDDEN = "bidi \u202eevil\u202c c1 \x85\x9b31m zero\u200bwidth"
 
 
@@ -88,7 +61,7 @@ def test_export_to_a_terminal_escapes_what_json_leaves_raw(backend: EmbeddedBack
     records = simple_run("tty")
     records[0] = {**records[0], "name": HIDDEN}
     assert httpx.post(backend.url + "/api/observability/records", json=batch(records)).is_success
-    code, shown = _run_in_pty(["export", "tty", "--url", backend.url])
+    code, shown = run_in_terminal(["export", "tty", "--url", backend.url])
     assert code == 0, shown
     for char in ("\u202e", "\x85", "\x9b", "\u200b"):
         assert char not in shown, repr(char)
