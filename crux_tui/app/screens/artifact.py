@@ -355,7 +355,11 @@ class ArtifactScreen(CruxScreen):
     def _frame_chosen(self, event: StackView.FrameChosen) -> None:
         frame = event.frame
         if frame is None:
-            self.notify("Move to a stack frame (a line with a file and a line number)", timeout=3)
+            self.notify(
+                "Move to a stack frame (a line with a file and a line number)",
+                timeout=3,
+                markup=False,
+            )
             return
         self.open_in_editor(frame)
 
@@ -385,7 +389,9 @@ class ArtifactScreen(CruxScreen):
         try:
             argv = editor_command(editor, found, frame.line, frame.column)
         except ValueError as error:
-            self.notify(f"Cannot use $EDITOR: {clean(str(error))}", severity="warning")
+            self.notify(
+                f"Cannot use $EDITOR: {clean(str(error))}", severity="warning", markup=False
+            )
             return
         try:
             with self.app.suspend():  # the editor gets the terminal; we come back here

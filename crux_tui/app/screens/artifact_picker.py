@@ -52,7 +52,7 @@ class ArtifactPicker(ModalScreen[ArtifactSummary | None]):
             if self.title_text:
                 title.append(f" of {clean(self.title_text)}", style="bold")
             title.append("  enter opens · 1-9 · esc closes", style="dim")
-            yield Static(title, id="artifact-picker-title")
+            yield Static(title, id="artifact-picker-title", markup=False)
             options = []
             for index, artifact in enumerate(self.artifacts):
                 prompt = Text(f"{index + 1} " if index < len(NUMBER_KEYS) else "  ", style="dim")

@@ -574,7 +574,9 @@ class RunScreen(CruxScreen):
         subject = self._current_subject
         cause = status_cause(subject) if subject is not None else None
         if cause is None:
-            self.notify("No other span decided the status of the selected row", timeout=3)
+            self.notify(
+                "No other span decided the status of the selected row", timeout=3, markup=False
+            )
             return
         self.go_to_span(cause.cause)
 
