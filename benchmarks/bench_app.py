@@ -24,6 +24,7 @@ from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.backend.process import BackendProcess
 from crux_tui.cli import load_records
 from crux_tui.contract.models import RunDetail, items
+from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.demo import scaled_run_records
 
 SIZE = (120, 40)
@@ -258,7 +259,7 @@ async def live(size: int, repeat: int) -> list[Result]:
                 with ended:
                     start = time.perf_counter()
                     await client.post(
-                        "/api/observability/records", json={"schemaVersion": 2, "records": ending}
+                        "/api/observability/records", json={"schemaVersion": SCHEMA_VERSION, "records": ending}
                     )
                     samples.append((await ended.wait("ended") - start) * 1000)
     value = statistics.median(samples)

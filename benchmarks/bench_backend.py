@@ -13,6 +13,7 @@ from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.backend.projection import project_run_detail
 from crux_tui.backend.store import Store
 from crux_tui.cli import batches
+from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.demo import scaled_run_records
 
 
@@ -32,7 +33,7 @@ def ingest(size: int, repeat: int) -> list[Result]:
             EmbeddedBackend(lifecycle_interval=60) as backend,
             httpx.Client(base_url=backend.url, timeout=30) as client,
         ):
-            bodies = [msgspec.json.encode({"schemaVersion": 2, "records": c}) for c in chunks]
+            bodies = [msgspec.json.encode({"schemaVersion": SCHEMA_VERSION, "records": c}) for c in chunks]
             start = time.perf_counter()
             for body in bodies:
                 response = client.post(

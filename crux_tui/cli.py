@@ -125,10 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser(
         "export",
-        help="write a run's canonical records as JSONL",
-        description="Fetch a run's canonical graph and write its raw records as JSONL.",
+        help="write an operation's canonical records as JSONL",
+        description="Write the raw records of a run's whole operation (every member run, "
+        "each record in the schema version it was stored in) as JSONL.",
     )
-    export.add_argument("run_id", metavar="RUN_ID", help="run id or trace id")
+    export.add_argument("run_id", metavar="RUN_ID", help="run id or operation id")
     export.add_argument("--url", dest="export_url", default=None, help="backend URL")
     export.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     return parser
@@ -211,14 +212,23 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
 
 
+def _version(record: Any) -> Any:
+    return record.get("schemaVersion") if isinstance(record, dict) else None
+
+
 def batches(records: list[Any]) -> list[list[Any]]:
-    """Split records into ingest batches of at most 50 records and ~1 MiB."""
+    """Split records into ingest batches of at most 50 records and ~1 MiB, each of one
+    schema version (a file may mix versions; every record keeps its own)."""
     out: list[list[Any]] = []
     current: list[Any] = []
     size = 0
     for record in records:
         length = len(msgspec.json.encode(record)) + 1
-        if current and (len(current) >= MAX_BATCH_RECORDS or size + length > MAX_BATCH_BYTES):
+        if current and (
+            len(current) >= MAX_BATCH_RECORDS
+            or size + length > MAX_BATCH_BYTES
+            or _version(record) != _version(current[0])
+        ):
             out.append(current)
             current, size = [], 0
         current.append(record)
@@ -370,15 +380,15 @@ def _view_records(
             for problem in problems:
                 say(f"crux-tui: {problem}")
             raise CliError(f"no record of {source or 'the input'} was accepted")
-        feeder = None
+        feeders: list[Any] = []
         if live:
-            from crux_tui.demo import LiveRunFeeder
+            from crux_tui.demo import LateRootFeeder, LiveRunFeeder
 
-            feeder = LiveRunFeeder(backend.url).start()
+            feeders = [LiveRunFeeder(backend.url).start(), LateRootFeeder(backend.url).start()]
         try:
             code = _tui(backend.url, None, problems, source_roots)
         finally:
-            if feeder is not None:
+            for feeder in feeders:
                 feeder.stop()
     for problem in problems:  # the notifications are gone with the screen; keep a record
         say(f"crux-tui: {problem}")
@@ -388,17 +398,17 @@ def _view_records(
 def _demo(args: argparse.Namespace) -> int:
     roots = _roots(args)
     build_demo_records = _optional_import("crux_tui.demo", "build_demo_records")
-    records = build_demo_records(seed=args.seed)
     if args.records:
-        from crux_tui.demo import write_jsonl
+        from crux_tui.demo import demo_file_records, write_jsonl
 
+        records = demo_file_records(seed=args.seed)
         try:
             count = write_jsonl(args.records, records)
         except OSError as exc:
             raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
         say(f"wrote {count} records to {args.records}", sys.stdout)
         return 0
-    return _view_records(records, [], live=True, source_roots=roots)
+    return _view_records(build_demo_records(seed=args.seed), [], live=True, source_roots=roots)
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -453,11 +463,24 @@ def _export(args: argparse.Namespace) -> int:
     async def fetch() -> list[str]:
         async with CruxClient(url, args.token) as client:
             try:
-                graph = await client.graph(args.run_id)
+                members = [args.run_id]
+                try:  # a v5 backend exports the whole operation: every member run
+                    detail = await client.run_detail(args.run_id)
+                except NotFound:
+                    raise
+                except CruxError:
+                    detail = None
+                if detail is not None:
+                    runs = [m.run.runId for m in items(detail.memberRuns) if m.run.runId]
+                    members = runs or members
+                lines: list[str] = []
+                for run_id in members:
+                    graph = await client.graph(run_id)
+                    lines.extend(r.payloadJson for r in items(graph.records))
             except NotFound:
                 await client.runs_page(limit=1)  # a server that is not Crux says so here
                 raise
-        return [r.payloadJson for r in items(graph.records)]
+        return lines
 
     try:
         lines = asyncio.run(fetch())

@@ -1,10 +1,13 @@
-"""Builders of valid schema-v2 records for tests (shared by every test package).
+"""Builders of valid records for tests (shared by every test package): schema v2 by
+default, any supported version with ``schema_version`` (v4+ records carry ``operationId``).
 
 Example::
 
     run = RunBuilder("run_a")
     records = [run.run_start(), run.span_start("s1", "agent.run"), run.span_end("s1"), run.run_end()]
     body = batch(records)
+    child = RunBuilder("run_b", schema_version=5, operation_id="run_a")
+    start = child.run_start(parentRunId="run_a", triggeredBySpanId="s1")
 """
 
 from __future__ import annotations
@@ -24,9 +27,16 @@ def ts(offset_ms: int = 0, base: str = "2026-05-16T18:00:00") -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def batch(records: list[dict[str, Any]], source_health: dict[str, Any] | None = None) -> dict:
-    """Wrap records in a v2 ingest batch."""
-    body: dict[str, Any] = {"schemaVersion": 2, "records": records}
+def batch(
+    records: list[dict[str, Any]],
+    source_health: dict[str, Any] | None = None,
+    *,
+    version: int | None = None,
+) -> dict:
+    """Wrap records in an ingest batch of ``version`` (default: the first record's, else 2)."""
+    if version is None:
+        version = records[0].get("schemaVersion", 2) if records else 2
+    body: dict[str, Any] = {"schemaVersion": version, "records": records}
     if source_health is not None:
         body["sourceHealth"] = source_health
     return body
@@ -42,8 +52,12 @@ class RunBuilder:
         trace_id: str | None = None,
         segment_id: str | None = None,
         base: str = "2026-05-16T18:00:00",
+        schema_version: int = 2,
+        operation_id: str | None = None,
     ) -> None:
         self.run_id = run_id
+        self.schema_version = schema_version
+        self.operation_id = operation_id or run_id
         self.trace_id = trace_id if trace_id is not None else f"trace_{run_id}"
         self.segment_id = segment_id or f"seg_{run_id}"
         self.base = base
@@ -56,13 +70,15 @@ class RunBuilder:
     def _record(self, rtype: str, **fields: Any) -> dict[str, Any]:
         self.seq += 1
         record: dict[str, Any] = {
-            "schemaVersion": 2,
+            "schemaVersion": self.schema_version,
             "recordId": f"rec_{self.run_id}_{self.segment_id}_{self.seq}",
             "type": rtype,
             "runId": self.run_id,
             "segmentId": self.segment_id,
             "segmentSeq": self.seq,
         }
+        if self.schema_version >= 4:
+            record["operationId"] = self.operation_id
         if self.trace_id:
             record["traceId"] = self.trace_id
         record.update({k: v for k, v in fields.items() if v is not None})

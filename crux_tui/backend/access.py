@@ -6,7 +6,8 @@ One ASGI middleware covers HTTP and WebSocket scopes alike:
   (``127.0.0.1``, ``localhost``, ``[::1]``, with the bound port or none); a tunnel's
   public name must be allowed by name (``--allow-host NAME``), which requires the token.
 * **Origin**: a browser origin must be loopback or the same host (403 otherwise).
-* **Token**: when set, reads carry ``?t=TOKEN``; ingest may use ``Authorization: Bearer``.
+* **Token**: when set, reads carry ``?t=TOKEN``; the writes (ingest, and the delete of an
+  operation) may use ``Authorization: Bearer`` instead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from crux_tui.sanitize import clean
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 INGEST_PATH = "/api/observability/records"
+#: ``DELETE {RUNS_PATH}/{id}`` deletes an operation (a write, like ingest).
+RUNS_PATH = "/api/observability/runs"
 _MAX_SHOWN_HOST = 80
 
 
@@ -146,11 +149,22 @@ class AccessMiddleware:
         for candidate in query.get("t", []):
             if hmac.compare_digest(candidate.encode(), token):
                 return True
-        if scope["type"] == "http" and scope["path"] == INGEST_PATH and scope["method"] == "POST":
+        if _is_write(scope):
             auth = headers.get("authorization", "")
             if auth.lower().startswith("bearer "):
                 return hmac.compare_digest(auth[7:].strip().encode(), token)
         return False
+
+
+def _is_write(scope: Scope) -> bool:
+    """Ingest (``POST`` records) and delete (``DELETE`` a run): the producer's requests,
+    which may carry the token as a bearer header."""
+    if scope["type"] != "http":
+        return False
+    path, method = scope["path"], scope["method"]
+    if method == "POST":
+        return path == INGEST_PATH
+    return method == "DELETE" and path.startswith(RUNS_PATH + "/")
 
 
 def origin_allowed(origin: str, host_header: str) -> bool:
@@ -170,7 +184,7 @@ def origin_allowed(origin: str, host_header: str) -> bool:
 def _cors_headers(origin: str) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, Authorization, Bypass-Tunnel-Reminder",
         "Vary": "Origin",
     }

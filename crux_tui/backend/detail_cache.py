@@ -3,8 +3,8 @@
 A RunDetail is a pure function of the run's records and the clock. For a run whose
 projection no longer depends on the clock (see ``projection.settled``), the only thing
 that can change it is a new record, and every accepted record bumps the run's revision.
-So the encoded body is kept per run reference and served again while the revision (and
-the trace-alias flag, which depends on *other* runs) is unchanged.
+So the encoded body is kept per operation and served again while the operation's revision
+(and the trace-alias flag, which depends on *other* runs) is unchanged.
 
 Small bodies stay in memory; big ones (a 50k-span run is about 120 MB) are written to an
 anonymous temporary file and streamed from it, so a projected big run costs disk, not
@@ -211,6 +211,13 @@ class DetailCache:
         finally:
             with self._lock:
                 del self._inflight[key]
+
+    def forget(self, refs: list[str]) -> None:
+        """Forget the bodies of ``refs`` (deleted operations)."""
+        with self._lock:
+            for ref in refs:
+                self._memory.pop(ref)
+                self._disk.pop(ref)
 
     def clear(self) -> None:
         """Forget every body."""

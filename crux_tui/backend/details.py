@@ -1,5 +1,7 @@
 """RunDetail bodies: projected on demand, cached once settled, warmed when a run ends.
 
+A RunDetail describes a whole operation (crux-v5.md C): asking by a member run id or the
+operation id gives the same document, so bodies are cached per operation and its revision.
 ``GET /runs/{runId}`` and the background warmer share :func:`run_detail_body`, so there is
 one place that decides when a projected body may be kept (see ``detail_cache``).
 """
@@ -16,19 +18,31 @@ import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from crux_tui.backend.detail_cache import DetailBody, DetailCache
-from crux_tui.backend.projection import clock_independent, project_run_detail
+from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
 from crux_tui.backend.store import Store
-from crux_tui.contract.models import RunDetail, RunDetailHead
+from crux_tui.contract.models import JSONObject, MemberRun, RunDetail, RunDetailHead
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
+
+
+class _Tail(msgspec.Struct, omit_defaults=True, gc=False):
+    """The RunDetail members written after the tree (the ones a v2 RunDetail lacks)."""
+
+    memberRuns: list[MemberRun] | None = None
+    definitionRefs: list[JSONObject] | None = None
+    manifest: JSONObject | None = None
+    currentCatalog: JSONObject | None = None
+    currentProjectHealth: JSONObject | None = None
+    redaction: JSONObject | None = None
 
 
 def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
     """``(body, head_length)``: the RunDetail JSON with its head members written first.
 
     ``body[:head_length] + b"}"`` is the JSON of a :class:`RunDetailHead` (run, rows,
-    facets, diagnostics, counts); ``root`` and ``spanIndex`` follow. Encoded into one
+    facets, diagnostics, counts); ``root``, ``spanIndex`` and the operation members
+    (``memberRuns``, ``definitionRefs``, ``manifest``, ...) follow. Encoded into one
     buffer: a big run's body is not copied once per part.
     """
     body = bytearray()
@@ -39,6 +53,19 @@ def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
     _encoder.encode_into(detail.root, body, -1)
     body += b',"spanIndex":'
     _encoder.encode_into(detail.spanIndex, body, -1)
+    tail = _encoder.encode(
+        _Tail(
+            memberRuns=detail.memberRuns,
+            definitionRefs=detail.definitionRefs,
+            manifest=detail.manifest,
+            currentCatalog=detail.currentCatalog,
+            currentProjectHealth=detail.currentProjectHealth,
+            redaction=detail.redaction,
+        )
+    )
+    if len(tail) > 2:
+        body += b","
+        body += tail[1:-1]
     body += b"}\n"
     return body, head_length
 
@@ -46,36 +73,39 @@ def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
 def run_detail_body(
     store: Store, cache: DetailCache, ref: str, moment: datetime
 ) -> DetailBody | None:
-    """The encoded RunDetail of ``ref`` (run id or trace id) at ``moment``; ``None`` if unknown.
+    """The encoded operation RunDetail of ``ref`` (a run, operation or trace id) at
+    ``moment``; ``None`` if unknown.
 
     Concurrent calls for the same revision (a reader and the warmer) project it once.
     """
-    summary = store.run_summary(ref)
+    summary = store.operation_summary(ref)
     if summary is None:
         return None
+    operation = summary.operationId or summary.runId
     revision, conflict = summary.revision, bool(summary.traceAliasConflict)
-    cached = cache.get(ref, revision, conflict)
+    cached = cache.get(operation, revision, conflict)
     if cached is not None:
         return cached
 
     def project() -> DetailBody | None:
-        graph = store.graph(ref, include_records=False)
+        graph = store.operation_graph(ref)
         if graph is None:
             return None
-        data, head_length = encode_run_detail(project_run_detail(graph, moment))
-        if not clock_independent(graph):  # served once: no reason to write it to disk
+        data, head_length = encode_run_detail(project_operation_detail(graph, moment))
+        if not operation_settled(graph):  # served once: no reason to write it to disk
             return DetailBody(data, head_length)
         body = cache.body(data, head_length)
         # Keyed by the revision read *before* the graph: a record landing in between
         # makes the next request miss, never serve an out-of-date body.
-        cache.put(ref, revision, conflict, body)
+        cache.put(operation, revision, conflict, body)
         return body
 
-    return cache.once((ref, revision, conflict), project)
+    return cache.once((operation, revision, conflict), project)
 
 
 class DetailWarmer:
-    """Projects runs that have just ended, off the event loop, so opening them is a cache hit.
+    """Projects operations whose root run has just ended, off the event loop, so opening
+    them is a cache hit.
 
     Changes are coalesced: a run is projected once no batch for it has arrived for
     ``delay`` seconds (an import or a burst of late records is projected once, at its end).
@@ -92,12 +122,12 @@ class DetailWarmer:
         self.cache = cache
         self.clock = clock
         self.delay = delay
-        #: run id -> when it last changed (monotonic seconds)
+        #: operation id -> when it last changed (monotonic seconds)
         self._pending: dict[str, float] = {}
         self._wake = asyncio.Event()
 
     def schedule(self, run_id: str) -> None:
-        """Note that ``run_id`` changed; it is warmed if it has ended."""
+        """Note that operation ``run_id`` changed; it is warmed if its root has ended."""
         self._pending[run_id] = time.monotonic()
         self._wake.set()
 
@@ -120,7 +150,7 @@ class DetailWarmer:
                     log.debug("warming %s failed", run_id, exc_info=True)
 
     def _warm(self, run_id: str) -> None:
-        summary = self.store.run_summary(run_id)
+        summary = self.store.operation_summary(run_id)
         if summary is None or not summary.endedAt:
             return
         if self.cache.holds(run_id, summary.revision, bool(summary.traceAliasConflict)):

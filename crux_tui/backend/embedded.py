@@ -26,6 +26,9 @@ from crux_tui.backend.server import Clock, create_app
 from crux_tui.backend.store import Store, default_db_path
 from crux_tui.sanitize import clean, say
 
+#: uvicorn's WebSocket protocol for ``/ws/ui`` (the sans-I/O one of the ``websockets`` package).
+WS_IMPL = "websockets-sansio"
+
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -110,7 +113,7 @@ class EmbeddedBackend:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
-            ws="none",
+            ws=WS_IMPL,
         )
         server = _Server(config, self.bus)
         self._server = server
@@ -240,7 +243,7 @@ def serve_forever(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=2,
-            ws="none",
+            ws=WS_IMPL,
         )
         server = _Server(config, bus)
         if exit_with_stdin:

@@ -25,28 +25,46 @@ def now_ms() -> int:
 
 
 def records_event(
-    run_id: str, trace_id: str, revision: int, at_ms: int | None = None
+    operation_id: str, trace_id: str, revision: int, at_ms: int | None = None
 ) -> ObservabilityEvent:
-    """The ``observability.records`` / ``ingested`` event of one run."""
+    """The ``observability.records`` / ``ingested`` event of one operation (crux-v5.md D.4)."""
     stamp = at_ms if at_ms is not None else now_ms()
-    payload: dict[str, Any] = {"runId": run_id, "revision": revision}
+    payload: dict[str, Any] = {
+        "operationId": operation_id,
+        "entity": "operation",
+        "revision": revision,
+    }
     if trace_id:
         payload["traceId"] = trace_id
     return ObservabilityEvent(
-        id=f"observability:{run_id}:{stamp}",
+        id=f"observability:{operation_id}:{stamp}",
         timestamp=stamp,
         kind="observability.records",
         action="ingested",
         severity="info",
-        refId=run_id,
+        refId=operation_id,
         payload=payload,
+    )
+
+
+def deleted_event(operation_ids: list[str], revision: int) -> ObservabilityEvent:
+    """The ``observability.records`` / ``deleted`` event of one delete call: as Crux sends
+    it, with an empty ``id`` and a zero ``timestamp``."""
+    return ObservabilityEvent(
+        id="",
+        timestamp=0,
+        kind="observability.records",
+        action="deleted",
+        severity="info",
+        refId=operation_ids[0] if operation_ids else "",
+        payload={"operationIds": list(operation_ids), "revision": revision},
     )
 
 
 def lifecycle_event(
     run_id: str, status: str, reason: str, revision: int, at_ms: int | None = None
 ) -> ObservabilityEvent:
-    """The ``observability.lifecycle`` / ``reconciled`` event of one run."""
+    """The ``observability.lifecycle`` / ``reconciled`` event of one (member) run."""
     stamp = at_ms if at_ms is not None else now_ms()
     return ObservabilityEvent(
         id=f"observability:lifecycle:{run_id}:{stamp}",
@@ -86,7 +104,7 @@ class EventBus:
             self._deliver(sub, (seq, event))
 
     def subscriber_count(self) -> int:
-        """Streams subscribed now."""
+        """Subscriptions open now (SSE streams and ``/ws/ui`` clients)."""
         with self._lock:
             return len(self._subs)
 
@@ -134,13 +152,18 @@ class EventBus:
                     self._subs.discard(sub)
 
     async def subscribe(
-        self, after: int | None = None, keepalive: float | None = None
+        self,
+        after: int | None = None,
+        keepalive: float | None = None,
+        queue_size: int | None = None,
     ) -> AsyncIterator[tuple[int, ObservabilityEvent] | None]:
         """Yield ``(seq, event)`` pairs; replays ring events after ``after`` first.
 
-        With ``keepalive`` set, yields ``None`` after that many idle seconds.
+        With ``keepalive`` set, yields ``None`` after that many idle seconds. A subscriber
+        that falls ``queue_size`` events behind (default: the bus's) is dropped: the
+        iteration ends.
         """
-        sub = _Subscriber(asyncio.get_running_loop(), self._queue_size)
+        sub = _Subscriber(asyncio.get_running_loop(), queue_size or self._queue_size)
         with self._lock:
             if self._closed:
                 return

@@ -1,9 +1,10 @@
 """Lifecycle reconciler: announces presented-status changes of inactive running runs.
 
-Every tick (1 s) it looks at runs whose stored status is ``running`` and that have been
-inactive for more than 60 s (by the projection clock), projects their RunDetail, and when
-the presented status is no longer ``running`` (stale, incomplete, terminal from children)
-persists it once and publishes an ``observability.lifecycle`` / ``reconciled`` event.
+Every tick (1 s) it looks at member runs whose stored status is ``running`` and that have
+been inactive for more than 60 s (by the projection clock), projects their operation's
+RunDetail (once per operation), and when a run's presented status there is no longer
+``running`` (stale, incomplete, terminal from children) persists it once and publishes an
+``observability.lifecycle`` / ``reconciled`` event for that member run (crux-v5.md C.7).
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ def reconcile_once(
     from a file looks inactive by its timestamps) is announced by its ingest events, and
     projecting it again at every tick would only compete with the import.
 
-    ``settled`` (run id -> revision, updated here) holds the runs that still present as
-    running and carry no timestamp at all: nothing but a new record can change their
-    status (no clock comparison applies), so they are not projected again until their
-    revision moves. ``on_project(run_id)`` is told of every projection.
+    ``settled`` (run id -> revision, updated here) holds the member runs that still
+    present as running and carry no timestamp at all: nothing but a new record can change
+    their status (a member is projected from its own records and the clock, and no clock
+    comparison applies), so they are not looked at again until their revision moves; an
+    operation whose candidates are all settled is not projected. ``on_project(operation_id)``
+    is told of every operation projection.
     """
-    from crux_tui.backend.projection import project_run_detail
+    from crux_tui.backend.projection.operation import member_status, project_operation_detail
 
     stale_before = sort_key((now - FRESHNESS).isoformat())
     out: list[tuple[int, ObservabilityEvent]] = []
@@ -54,43 +57,49 @@ def reconcile_once(
     previous = dict(seen) if seen is not None else None
     if seen is not None:
         seen.clear()
-        seen.update((run_id, revision) for run_id, _, revision in candidates)
+        seen.update((run_id, revision) for run_id, _, _, revision in candidates)
     if settled is not None:  # forget runs that are no longer candidates (bounded)
-        live = {run_id: revision for run_id, _, revision in candidates}
+        live = {run_id: revision for run_id, _, _, revision in candidates}
         for run_id in [r for r, rev in settled.items() if live.get(r) != rev]:
             del settled[run_id]
-    for run_id, activity_key, revision in candidates:
+    by_operation: dict[str, list[tuple[str, str, int]]] = {}
+    for run_id, operation, activity_key, revision in candidates:
         if previous is not None and previous.get(run_id) != revision:
             continue  # changed since the last pass: look again once it is quiet
         if settled is not None and run_id in settled:
             continue  # cannot change without a new record (which moves its revision)
+        by_operation.setdefault(operation, []).append((run_id, activity_key, revision))
+    for operation, runs in by_operation.items():
         if on_project is not None:
-            on_project(run_id)
-        graph = store.graph(run_id, include_records=False)
+            on_project(operation)
+        graph = store.operation_graph(operation)
         if graph is None:
             continue
         try:
-            detail = project_run_detail(graph, now)
+            detail = project_operation_detail(graph, now)
         except Exception:  # a projection bug must not stop the ticker
-            log.exception("projection failed for run %s", run_id)
+            log.exception("projection failed for operation %s", operation)
             continue
-        status = detail.run.status or "running"
-        if status == "running":
-            status = detail.root.status or "running"
-        if status == "running":
-            if settled is not None and not activity_key:
-                settled[run_id] = revision
-            continue
-        diagnostics = items(detail.diagnostics)
-        reason = diagnostics[0].code if diagnostics else "presentation-reconciled"
-        with store.write_lock:
-            revision = store.set_lifecycle_status(run_id, status, activity_key)
-            if revision is not None:
-                at_ms = int(now.timestamp() * 1000)
-                event = lifecycle_event(run_id, status, reason, revision, at_ms)
-                out.append((revision, event))
-                if publish is not None:
-                    publish(revision, event)
+        members = {m.run.runId: m for m in items(detail.memberRuns)}
+        for run_id, activity_key, revision in runs:
+            member = members.get(run_id)
+            if member is None:
+                continue
+            status = member_status(member)
+            if status == "running":
+                if settled is not None and not activity_key:
+                    settled[run_id] = revision
+                continue
+            diagnostics = items(member.diagnostics)
+            reason = diagnostics[0].code if diagnostics else "presentation-reconciled"
+            with store.write_lock:
+                changed = store.set_lifecycle_status(run_id, status, activity_key)
+                if changed is not None:
+                    at_ms = int(now.timestamp() * 1000)
+                    event = lifecycle_event(run_id, status, reason, changed, at_ms)
+                    out.append((changed, event))
+                    if publish is not None:
+                        publish(changed, event)
     return out
 
 
@@ -136,5 +145,5 @@ class LifecycleReconciler:
             self.passes += 1
             await asyncio.sleep(self.interval)
 
-    def _projected(self, run_id: str) -> None:
+    def _projected(self, operation_id: str) -> None:
         self.projections += 1

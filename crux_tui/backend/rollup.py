@@ -12,6 +12,7 @@ from typing import Any
 from crux_tui.backend.timeutil import millis_between, sort_key
 from crux_tui.backend.wire import WireRecord
 from crux_tui.contract.models import DeliveryHealth, RunSummary
+from crux_tui.contract.vocabulary import DEPLOYMENT_SCHEMA_VERSION, OPERATION_SCHEMA_VERSION
 
 ADDITIVE_METRICS = (
     "inputTokens",
@@ -44,10 +45,11 @@ def additive_metrics(source: dict[str, Any] | None) -> dict[str, float]:
 class SpanState:
     """What the roll-up remembers about one span."""
 
-    __slots__ = ("counted", "has_metrics", "usage")
+    __slots__ = ("counted", "has_metrics", "recorded", "usage")
 
     def __init__(self) -> None:
         self.counted = False  # parent/root accounting done (a start was seen)
+        self.recorded = False  # a span record (start, end or complete) named it
         self.has_metrics = False
         self.usage: dict[str, float] | None = None
 
@@ -55,8 +57,15 @@ class SpanState:
 class RunState:
     """Running aggregates of one run."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, operation_id: str = "") -> None:
         self.run_id = run_id
+        #: The run's operation ("" until a record said; the store fixes it on first sight).
+        self.operation_id = operation_id
+        #: From a v4+ ``run:start``: the parent run and the span of it that started this run.
+        self.parent_run_id = ""
+        self.triggered_by_span_id = ""
+        self.has_start = False
+        self.deployment: dict[str, Any] | None = None
         self.trace_id = ""
         self.session_id = ""
         self.user_id = ""
@@ -115,6 +124,14 @@ class RunState:
             key = sort_key(activity)
             if key > self.last_activity_key:
                 self.last_activity_key, self.last_activity = key, activity
+        if not self.operation_id:
+            self.operation_id = operation_id_of(w.schemaVersion, w.operationId, w.runId)
+        if (
+            self.deployment is None
+            and isinstance(w.deployment, dict)
+            and w.schemaVersion >= DEPLOYMENT_SCHEMA_VERSION
+        ):
+            self.deployment = w.deployment
         rtype = w.type
         if rtype in ("span:start", "span", "span:end"):
             self._apply_span(w)
@@ -127,6 +144,12 @@ class RunState:
         elif rtype == "edge":
             self.edge_count += 1
         elif rtype == "run:start":
+            if not self.has_start and w.schemaVersion >= OPERATION_SCHEMA_VERSION:
+                # immutable: the first run:start says where the run belongs
+                self.parent_run_id = w.parentRunId if isinstance(w.parentRunId, str) else ""
+                trigger = w.triggeredBySpanId
+                self.triggered_by_span_id = trigger if isinstance(trigger, str) else ""
+            self.has_start = True
             self.name = w.name or self.name
             self.root_primitive = w.rootPrimitive or self.root_primitive
             self.started_at = w.startedAt or self.started_at
@@ -167,6 +190,7 @@ class RunState:
     def _apply_span(self, w: WireRecord) -> None:
         span_id = w.spanId or ""
         state = self._span(span_id)
+        state.recorded = True
         if w.type != "span:end" and not state.counted:
             state.counted = True
             parent = w.parentSpanId or ""
@@ -221,6 +245,11 @@ class RunState:
     def start(self) -> str:
         return self.started_at or self.first_span_start
 
+    def has_span(self, span_id: str) -> bool:
+        """Whether a span record of this run named ``span_id``."""
+        state = self.spans.get(span_id)
+        return state is not None and state.recorded
+
     def gap_count(self) -> int:
         missing_seqs = sum(max(0, seg[0] - seg[1]) for seg in self.segments.values())
         return missing_seqs + self.missing_parents + self.broken_chain
@@ -268,7 +297,19 @@ class RunState:
             attributes=self.attributes,
             metrics=metrics,
             error=self.error,
+            operationId=self.operation_id or self.run_id,
+            rootRunId=self.operation_id or self.run_id,
+            rootPresent=self.has_start,
+            deployment=self.deployment,
         )
+
+
+def operation_id_of(version: int, operation_id: Any, run_id: str) -> str:
+    """The operation of a record: ``operationId`` from schema v4 on, else (v2/v3) the
+    operation named by the record's ``runId``."""
+    if version >= OPERATION_SCHEMA_VERSION and isinstance(operation_id, str) and operation_id:
+        return operation_id
+    return run_id
 
 
 def _tidy(value: float) -> float | int:

@@ -1,4 +1,5 @@
-"""Starlette app speaking the Crux devtools observability HTTP contract (+ SSE stream)."""
+"""Starlette app speaking the Crux devtools observability HTTP contract, with live events
+both as our SSE stream and as Crux's ``/ws/ui`` WebSocket."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from crux_tui import __version__
 from crux_tui.backend.access import INGEST_PATH, AccessMiddleware
 from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.details import DetailWarmer, run_detail_body
-from crux_tui.backend.events import EventBus, records_event
+from crux_tui.backend.events import EventBus, deleted_event, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.ingest_limits import answer_bound, collapse_rejections, too_many_records
 from crux_tui.backend.lifecycle import LifecycleReconciler
@@ -34,6 +37,11 @@ from crux_tui.contract.tolerant import decode_json
 
 MAX_BODY_BYTES = 1024 * 1024
 API = "/api/observability"
+WS_UI_PATH = "/ws/ui"
+#: Per-client queue of ``/ws/ui`` messages: a client this far behind is disconnected.
+WS_QUEUE_SIZE = 256
+#: A ``/ws/ui`` frame that cannot be written within this many seconds drops the client.
+WS_WRITE_TIMEOUT = 5.0
 
 _encoder = msgspec.json.Encoder()
 
@@ -141,6 +149,7 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     detail_cache: DetailCache | None = None,
     allowed_hosts: Sequence[str] = (),
+    ws_queue_size: int = WS_QUEUE_SIZE,
 ) -> Starlette:
     """Build the backend app over ``store``.
 
@@ -168,21 +177,22 @@ def create_app(
         except (msgspec.DecodeError, RecursionError):
             return text_response("invalid JSON", 400)
         try:
-            records, version_ok, health = check_batch(data)
+            records, version, health = check_batch(data)
         except BatchError as exc:
             return text_response(str(exc), 400)
         refusal = too_many_records(len(records))
         if refusal is not None:
             return text_response(refusal, 413)
-        if not version_ok:
+        if version is None:
             return dispositions_response(batch_version_dispositions(records), 422, len(body))
+
         def ingest_and_publish() -> IngestResult:
             # revisions are assigned and published under the same lock: a later commit's
             # events can never leave before an earlier one's (SSE ids only go up)
             with store.write_lock:
-                result = store.ingest_batch(records, health)
+                result = store.ingest_batch(records, health, version=version)
                 for change in result.changes:
-                    event = records_event(change.runId, change.traceId, change.revision)
+                    event = records_event(change.operationId, change.traceId, change.revision)
                     events.publish(change.revision, event)
             return result
 
@@ -191,7 +201,7 @@ def create_app(
         except TransientStoreError:
             return text_response("observability store busy", 503, {"Retry-After": "1"})
         for change in result.changes:
-            warmer.schedule(change.runId)
+            warmer.schedule(change.operationId)
         headers = {"Retry-After": "1"} if any(d.retryable for d in result.dispositions) else None
         return dispositions_response(result.dispositions, 202, len(body), headers)
 
@@ -227,6 +237,24 @@ def create_app(
         # a big body lives on disk: stream it in chunks instead of reading it into memory
         headers["content-length"] = str(body.length)
         return StreamingResponse(body.chunks(), media_type="application/json", headers=headers)
+
+    async def delete_run(request: Request) -> Response:
+        ref = request.path_params["run_id"]
+
+        def delete_and_publish() -> tuple[list[str], int] | None:
+            with store.write_lock:  # published in revision order, like ingest's events
+                deleted = store.delete_operation(ref)
+                if deleted is not None:
+                    operation_ids, revision = deleted
+                    details.forget(operation_ids)
+                    events.publish(revision, deleted_event(operation_ids, revision))
+            return deleted
+
+        deleted = await run_in_threadpool(delete_and_publish)
+        if deleted is None:
+            return text_response("not found", 404)
+        operation_ids, revision = deleted
+        return json_response({"operationIds": operation_ids, "revision": revision})
 
     async def run_graph(request: Request) -> Response:
         graph = await read(store.graph, request.path_params["run_id"])
@@ -285,6 +313,46 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    index_message = _encoder.encode(
+        {"type": "index", "projectRoot": "", "serverVersion": f"crux-tui {__version__}"}
+    ).decode()
+
+    async def ws_ui(websocket: WebSocket) -> None:
+        """Crux's ``/ws/ui``: an ``index`` message, then every ObservabilityEvent as
+        ``{"type": "observability:event", "event": ...}``; what the client sends is read
+        and dropped; a client that falls behind is disconnected."""
+        await websocket.accept()
+        gone = asyncio.Event()
+
+        async def drain_client() -> None:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+            gone.set()
+
+        reader = asyncio.create_task(drain_client())
+        try:
+            await asyncio.wait_for(websocket.send_text(index_message), WS_WRITE_TIMEOUT)
+            async for item in events.subscribe(
+                keepalive=min(keepalive, 1.0), queue_size=ws_queue_size
+            ):
+                if gone.is_set():
+                    return
+                if item is None:
+                    continue
+                frame = b'{"type":"observability:event","event":%s}' % _encoder.encode(item[1])
+                await asyncio.wait_for(websocket.send_text(frame.decode()), WS_WRITE_TIMEOUT)
+            # the bus ended the subscription: shutting down, or this client fell behind
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(code=1013), WS_WRITE_TIMEOUT)
+        except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1013)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
     def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def wrapper(request: Request) -> Response:
             try:
@@ -302,10 +370,12 @@ def create_app(
         Route(f"{API}/runs/delta", guarded(runs_delta), methods=["GET"]),
         Route(f"{API}/stream", guarded(stream), methods=["GET"]),
         Route(f"{API}/runs/{{run_id}}", guarded(run_detail), methods=["GET"]),
+        Route(f"{API}/runs/{{run_id}}", guarded(delete_run), methods=["DELETE"]),
         Route(f"{API}/runs/{{run_id}}/graph", guarded(run_graph), methods=["GET"]),
         Route(
             f"{API}/runs/{{run_id}}/spans/{{span_id}}/events", guarded(span_events), methods=["GET"]
         ),
+        WebSocketRoute(WS_UI_PATH, ws_ui),
     ]
 
     @contextlib.asynccontextmanager

@@ -1,9 +1,13 @@
-"""SQLite store of canonical records (stdlib ``sqlite3``, WAL).
+"""SQLite store of canonical records (stdlib ``sqlite3``, WAL), read as operations.
 
-Records are stored raw (payload JSON) and idempotently by ``recordId``. Every committed
-change to a run gets a new global revision; the ``changes`` table is the change log
-behind ``/runs/delta``. Run summaries are rolled up incrementally in memory
-(:mod:`crux_tui.backend.rollup`) and persisted as JSON for fast list pages.
+Records are stored raw (payload JSON, each in its own schema version) and idempotently by
+``recordId``. Every run belongs to one operation, fixed by its first record (crux-v5.md
+B.1): ``runs`` keeps each member run's rolled-up summary (:mod:`crux_tui.backend.rollup`)
+and its ``run:start`` links; ``operations`` keeps the list row of each operation
+(:mod:`crux_tui.backend.operations`), ordered by when it was first seen. Every committed
+change to an operation gets a new global revision; the ``changes`` table (operation ids)
+is the change log behind ``/runs/delta``. Deleting an operation leaves a tombstone:
+later records for it are refused.
 
 One writer connection guarded by a lock; file databases also read through a bounded pool
 of reader connections (:data:`READER_POOL_SIZE`), each lent to one query at a time and
@@ -14,11 +18,12 @@ file descriptors. Transient SQLite errors surface as :class:`TransientStoreError
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,15 +31,22 @@ from typing import Any
 
 import msgspec
 
-from crux_tui.backend.ingest import validate_record
-from crux_tui.backend.rollup import RunState, delivery_health
-from crux_tui.backend.timeutil import format_ts, millis_between, sort_key
-from crux_tui.backend.wire import PROJECTED_TYPES, WIRE_LIST_DECODER, WireRecord
+from crux_tui.backend.graph import assemble_graph, decode_payloads, event_summary
+from crux_tui.backend.ingest import (
+    OPERATION_DELETED,
+    OPERATION_IDENTITY_CONFLICT,
+    RECORD_ID_CONFLICT,
+    validate_record,
+    without_unapplied_privacy,
+)
+from crux_tui.backend.operations import StoredMember, operation_row
+from crux_tui.backend.projection.operation import MemberGraph, OperationGraph
+from crux_tui.backend.projection.topology import MemberLink, operation_topology
+from crux_tui.backend.rollup import RunState, delivery_health, operation_id_of
+from crux_tui.backend.timeutil import format_ts, sort_key
+from crux_tui.backend.wire import PROJECTED_TYPES, WireRecord
 from crux_tui.backend.wire_cache import WireCache
 from crux_tui.contract.models import (
-    ArtifactSummary,
-    EdgeEndpoint,
-    EdgeSummary,
     Graph,
     IngestDisposition,
     RunChange,
@@ -42,7 +54,6 @@ from crux_tui.contract.models import (
     RunsPage,
     RunSummary,
     SpanEventSummary,
-    SpanSummary,
     StoredRecord,
 )
 from crux_tui.contract.tolerant import MAX_DEPTH, TRUNCATED, limit_depth
@@ -54,8 +65,9 @@ MAX_PAGE_LIMIT = 1000
 STATE_CACHE_SIZE = 4096
 #: Reader connections a file store keeps open at most (a query waits for a free one).
 READER_POOL_SIZE = 4
-#: Span events kept out of ``Graph.events`` (served lazily by the span events route).
-LAZY_EVENT_NAMES = frozenset({"token.chunk"})
+#: ``PRAGMA user_version`` of the current layout (2: operations). An older database is
+#: upgraded on open by rebuilding runs and operations from its records.
+STORE_FORMAT = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -78,6 +90,10 @@ CREATE INDEX IF NOT EXISTS records_span_events ON records(run_id, span_id, event
     WHERE type = 'span:event';
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
+    operation_id TEXT NOT NULL,
+    parent_run_id TEXT NOT NULL DEFAULT '',
+    triggered_by_span_id TEXT NOT NULL DEFAULT '',
+    has_start INTEGER NOT NULL DEFAULT 0,
     trace_id TEXT NOT NULL DEFAULT '',
     session_id TEXT NOT NULL DEFAULT '',
     started_key TEXT NOT NULL DEFAULT '',
@@ -88,15 +104,31 @@ CREATE TABLE IF NOT EXISTS runs (
     revision INTEGER NOT NULL,
     summary TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS runs_started ON runs(started_key DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_operation ON runs(operation_id, started_key, run_id);
 CREATE INDEX IF NOT EXISTS runs_trace ON runs(trace_id);
+CREATE TABLE IF NOT EXISTS operations (
+    operation_id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    status TEXT NOT NULL,
+    session_id TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_seen ON operations(first_seen DESC, operation_id DESC);
+CREATE TABLE IF NOT EXISTS tombstones (
+    operation_id TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    deleted_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS changes (revision INTEGER PRIMARY KEY, run_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 _SUMMARY_ENCODER = msgspec.json.Encoder()
 _SUMMARY_DECODER = msgspec.json.Decoder(RunSummary)
-_CURSOR_DECODER = msgspec.json.Decoder(tuple[str, str])
+_MEMBER_COLUMNS = "run_id, parent_run_id, triggered_by_span_id, has_start, lifecycle_status, summary"
+#: Members in RunDetail order: the root first, then by start time and run id.
+_MEMBER_ORDER = "ORDER BY run_id = ? DESC, started_key, run_id"
 
 
 class StoreError(Exception):
@@ -112,12 +144,13 @@ class InvalidQuery(StoreError):
 
 
 @dataclass
-class RunChangeInfo:
-    """One run changed by a committed ingest."""
+class OperationChange:
+    """One operation changed by a committed write."""
 
-    runId: str
+    operationId: str
     traceId: str
     revision: int
+    runIds: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -125,8 +158,22 @@ class IngestResult:
     """Outcome of :meth:`Store.ingest_batch`."""
 
     dispositions: list[IngestDisposition]
-    changes: list[RunChangeInfo] = field(default_factory=list)
+    changes: list[OperationChange] = field(default_factory=list)
     revision: int = 0
+
+
+@dataclass
+class _Pending:
+    """An accepted record on its way in, with every disposition that names it."""
+
+    record: dict[str, Any]
+    wire: WireRecord | None
+    operation: str
+    dispositions: list[IngestDisposition]
+
+    @property
+    def run_id(self) -> str:
+        return self.record["runId"]
 
 
 def default_db_path() -> Path:
@@ -143,9 +190,10 @@ def _is_transient(exc: sqlite3.Error) -> bool:
     )
 
 
-def encode_cursor(started_key: str, run_id: str) -> str:
-    """Opaque page cursor for the last row of a page."""
-    raw = msgspec.json.encode((started_key, run_id))
+def encode_cursor(first_seen_at: str, operation_id: str) -> str:
+    """Opaque page cursor for the last row of a page: base64url (no padding) of
+    ``firstSeenAt + "\\x00" + operationId``, as Crux writes it."""
+    raw = f"{first_seen_at}\x00{operation_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -153,9 +201,55 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     """Inverse of :func:`encode_cursor`; raises :class:`InvalidQuery`."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return _CURSOR_DECODER.decode(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, msgspec.DecodeError) as exc:
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (ValueError, binascii.Error) as exc:
         raise InvalidQuery("invalid cursor") from exc
+    first_seen, sep, operation_id = text.partition("\x00")
+    key = sort_key(first_seen)
+    if not sep or not key or not operation_id:
+        raise InvalidQuery("invalid cursor")
+    return key, operation_id
+
+
+def _reject(
+    pending: _Pending, code: str, message: str, rejected_by_run: dict[str, int]
+) -> None:
+    """Turn every disposition of ``pending`` into a non-retryable rejection."""
+    for d in pending.dispositions:
+        d.outcome, d.code, d.message, d.retryable = "rejected", code, message, False
+        rejected_by_run[pending.run_id] = rejected_by_run.get(pending.run_id, 0) + 1
+
+
+def _same_record(stored: str, record: dict[str, Any]) -> bool:
+    """Whether a stored payload says the same as ``record`` (key order aside)."""
+    if stored == msgspec.json.encode(record).decode():
+        return True
+    try:
+        return msgspec.json.decode(stored) == record
+    except msgspec.DecodeError:
+        return False
+
+
+def _earliest_key(wire: WireRecord) -> str:
+    """The earliest timestamp a record carries, as a sort key ("" when none)."""
+    keys = [
+        sort_key(v)
+        for v in (
+            wire.startedAt,
+            wire.timestamp,
+            wire.createdAt,
+            wire.suspendedAt,
+            wire.resumedAt,
+            wire.endedAt,
+        )
+        if v
+    ]
+    return min((k for k in keys if k), default="")
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 class Store:
@@ -176,10 +270,51 @@ class Store:
         self._closed = False
         self._conn = self._connect()
         with self._lock:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('revision', 0)")
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', 0)")
-            self._conn.commit()
+            conn = self._conn
+            upgrade = self._drop_old_layout(conn)
+            conn.executescript(_SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('revision', 0)")
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', 0)")
+            if upgrade:
+                self._rebuild(conn)
+            conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+            conn.commit()
+
+    @staticmethod
+    def _drop_old_layout(conn: sqlite3.Connection) -> bool:
+        """Drop the run tables of a database written before operations existed; returns
+        whether they must be rebuilt from its records."""
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= STORE_FORMAT:
+            return False
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        if not columns or "operation_id" in columns:
+            return False
+        conn.executescript("DROP TABLE runs; DROP TABLE IF EXISTS changes;")
+        return True
+
+    def _rebuild(self, conn: sqlite3.Connection) -> None:
+        """Roll every stored run up again and group the runs into operations (one revision
+        each); the change log restarts, so older delta cursors read as expired."""
+        conn.execute("BEGIN IMMEDIATE")
+        runs = [
+            r[0]
+            for r in conn.execute("SELECT run_id FROM records GROUP BY run_id ORDER BY MIN(seq)")
+        ]
+        by_operation: dict[str, list[RunState]] = {}
+        for run in runs:
+            state = self._state(run, conn, "")
+            by_operation.setdefault(state.operation_id or run, []).append(state)
+        revision = self._revision(conn)
+        for operation, states in by_operation.items():
+            revision += 1
+            for state in states:
+                self._write_run(conn, state, revision, lifecycle=None)
+            keys = [sort_key(s.start) for s in states if s.start]
+            first_seen = min(keys, default="") or sort_key(format_ts(datetime.now(UTC)))
+            self._write_operation(conn, operation, revision, first_seen)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'revision'", (revision,))
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'pruned'", (revision,))
+        conn.execute("COMMIT")
 
     @property
     def write_lock(self) -> threading.RLock:
@@ -271,25 +406,42 @@ class Store:
         source_health: dict[str, Any] | None = None,
         *,
         now: datetime | None = None,
+        version: int | None = None,
     ) -> IngestResult:
-        """Validate and store one batch; valid records commit even when siblings fail."""
+        """Validate and store one batch; valid records commit even when siblings fail.
+
+        ``version`` is the batch's ``schemaVersion`` (every record must carry it); without
+        it each record is taken in its own supported version.
+        """
         dispositions: list[IngestDisposition] = []
-        accepted: dict[str, tuple[Any, WireRecord | None]] = {}
+        accepted: dict[str, _Pending] = {}
         rejected_by_run: dict[str, int] = {}
         for index, record in enumerate(records):
             record, cut = limit_depth(record)
-            disposition, wire = validate_record(index, record)
-            if cut and disposition.outcome == "accepted":
+            disposition, wire = validate_record(index, record, version)
+            dispositions.append(disposition)
+            if disposition.outcome != "accepted":
+                if isinstance(record, dict) and isinstance(record.get("runId"), str):
+                    run = record["runId"]
+                    rejected_by_run[run] = rejected_by_run.get(run, 0) + 1
+                continue
+            if cut:
                 disposition.message = (
                     f"{cut} value{'s' if cut != 1 else ''} nested deeper than {MAX_DEPTH}"
                     f" levels replaced by {TRUNCATED!r}"
                 )
-            dispositions.append(disposition)
-            if disposition.outcome == "accepted":
-                accepted.setdefault(disposition.recordId, (record, wire))
-            elif isinstance(record, dict) and isinstance(record.get("runId"), str):
-                run = record["runId"]
-                rejected_by_run[run] = rejected_by_run.get(run, 0) + 1
+            record = without_unapplied_privacy(record)
+            pending = accepted.get(disposition.recordId)
+            if pending is None:
+                operation = operation_id_of(
+                    record["schemaVersion"], record.get("operationId"), record["runId"]
+                )
+                accepted[disposition.recordId] = _Pending(record, wire, operation, [disposition])
+            elif pending.record == record:
+                pending.dispositions.append(disposition)  # an identical repeat: idempotent
+            else:
+                conflict = _Pending(record, wire, "", [disposition])
+                _reject(conflict, RECORD_ID_CONFLICT, _RECORD_ID_MESSAGE, rejected_by_run)
         if not accepted:
             return IngestResult(dispositions, [], self.revision())
         received = format_ts(now or datetime.now(UTC))
@@ -307,11 +459,11 @@ class Store:
 
     def _commit(
         self,
-        accepted: dict[str, tuple[Any, WireRecord | None]],
+        accepted: dict[str, _Pending],
         source_health: dict[str, Any] | None,
         rejected_by_run: dict[str, int],
         received: str,
-    ) -> tuple[list[RunChangeInfo], int]:
+    ) -> tuple[list[OperationChange], int]:
         with self._lock:
             if self._closed:
                 raise sqlite3.OperationalError("database is closed")
@@ -324,35 +476,100 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise
 
+    def _admit(
+        self, conn: sqlite3.Connection, accepted: dict[str, _Pending], rejected_by_run: dict[str, int]
+    ) -> tuple[list[_Pending], dict[str, str]]:
+        """The records to store, after the rules that need stored state: a repeated
+        ``recordId`` (identical: already stored; different: rejected), a deleted
+        operation, a run that belongs to another operation. Returns them and the
+        operation of every run they touch."""
+        stored: dict[str, str] = {}
+        for chunk in _chunks(list(accepted)):
+            marks = ",".join("?" * len(chunk))
+            stored.update(
+                conn.execute(
+                    f"SELECT record_id, payload FROM records WHERE record_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        fresh: list[_Pending] = []
+        for rid, pending in accepted.items():
+            payload = stored.get(rid)
+            if payload is None:
+                fresh.append(pending)
+            elif not _same_record(payload, pending.record):
+                _reject(pending, RECORD_ID_CONFLICT, _RECORD_ID_MESSAGE, rejected_by_run)
+        if not fresh:
+            return [], {}
+        owners = self._operations_of(conn, list({p.run_id for p in fresh}))
+        deleted = self._tombstoned(conn, list({p.operation for p in fresh}))
+        kept: list[_Pending] = []
+        for pending in fresh:
+            if pending.operation in deleted:
+                message = f"operation {pending.operation} was deleted"
+                _reject(pending, OPERATION_DELETED, message, rejected_by_run)
+                continue
+            owner = owners.setdefault(pending.run_id, pending.operation)
+            if owner != pending.operation:
+                message = (
+                    f"run {pending.run_id} belongs to operation {owner}, not {pending.operation}"
+                )
+                _reject(pending, OPERATION_IDENTITY_CONFLICT, message, rejected_by_run)
+                continue
+            kept.append(pending)
+        return kept, owners
+
+    @staticmethod
+    def _operations_of(conn: sqlite3.Connection, runs: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(runs):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                conn.execute(
+                    f"SELECT run_id, operation_id FROM runs WHERE run_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return out
+
+    @staticmethod
+    def _tombstoned(conn: sqlite3.Connection, operations: list[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(operations):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT operation_id FROM tombstones WHERE operation_id IN ({marks})", chunk
+                )
+            )
+        return out
+
     def _commit_locked(
         self,
         conn: sqlite3.Connection,
-        accepted: dict[str, tuple[Any, WireRecord | None]],
+        accepted: dict[str, _Pending],
         source_health: dict[str, Any] | None,
         rejected_by_run: dict[str, int],
         received: str,
-    ) -> tuple[list[RunChangeInfo], int]:
-        ids = list(accepted)
-        existing: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            existing.update(
-                row[0]
-                for row in conn.execute(
-                    f"SELECT record_id FROM records WHERE record_id IN ({marks})", chunk
-                )
-            )
-        fresh = [(rid, rec, wire) for rid, (rec, wire) in accepted.items() if rid not in existing]
-        if not fresh:
+    ) -> tuple[list[OperationChange], int]:
+        kept, owners = self._admit(conn, accepted, rejected_by_run)
+        if not kept:
             conn.execute("COMMIT")
             return [], self._revision(conn)
-        touched = list(dict.fromkeys(rec["runId"] for _, rec, _ in fresh))
+        runs_of: dict[str, list[str]] = {}
+        for pending in kept:
+            runs = runs_of.setdefault(pending.operation, [])
+            if pending.run_id not in runs:
+                runs.append(pending.run_id)
         try:
-            states = {run: self._state(run, conn) for run in touched}
+            states = {
+                run: self._state(run, conn, owners[run]) for runs in runs_of.values() for run in runs
+            }
+            known = self._first_seen(conn, list(runs_of))
             rows = []
-            for rid, rec, wire in fresh:
-                state = states[rec["runId"]]
+            earliest: dict[str, str] = {}
+            for p in kept:
+                rec, wire = p.record, p.wire
+                state = states[p.run_id]
                 state.apply_raw(rec["segmentId"], rec["segmentSeq"])
                 span_id = event_name = event_key = event_id = None
                 if wire is not None:
@@ -361,11 +578,15 @@ class Store:
                     if wire.type == "span:event":
                         event_name, event_id = wire.name, wire.eventId
                         event_key = sort_key(wire.timestamp)
+                    if p.operation not in known:  # a new operation: when was it first seen?
+                        key = _earliest_key(wire)
+                        if key and key < earliest.get(p.operation, "\uffff"):
+                            earliest[p.operation] = key
                 trace = rec.get("traceId")
                 rows.append(
                     (
-                        rid,
-                        rec["runId"],
+                        rec["recordId"],
+                        p.run_id,
                         trace if isinstance(trace, str) else "",
                         rec["segmentId"],
                         rec["segmentSeq"],
@@ -385,32 +606,55 @@ class Store:
                 rows,
             )
             revision = self._revision(conn)
-            changes: list[RunChangeInfo] = []
-            for run in touched:
-                state = states[run]
-                if source_health is not None or rejected_by_run.get(run):
-                    state.health = delivery_health(
-                        source_health, rejected_by_run.get(run, 0), received
-                    )
+            changes: list[OperationChange] = []
+            for operation, runs in runs_of.items():
                 revision += 1
-                self._write_run(conn, state, revision, lifecycle=None)
-                changes.append(RunChangeInfo(run, state.trace_id, revision))
+                for run in runs:
+                    state = states[run]
+                    if source_health is not None or rejected_by_run.get(run):
+                        state.health = delivery_health(
+                            source_health, rejected_by_run.get(run, 0), received
+                        )
+                    self._write_run(conn, state, revision, lifecycle=None)
+                first_seen = known.get(operation) or earliest.get(operation) or sort_key(received)
+                row = self._write_operation(conn, operation, revision, first_seen)
+                trace = row.traceId if row is not None else ""
+                trace = trace or next((states[r].trace_id for r in runs if states[r].trace_id), "")
+                changes.append(OperationChange(operation, trace, revision, list(runs)))
             self._finish_revision(conn, revision)
             conn.execute("COMMIT")
         except BaseException:
-            for run in touched:
-                self._states.pop(run, None)
+            for runs in runs_of.values():
+                for run in runs:
+                    self._states.pop(run, None)
             raise
         return changes, revision
+
+    @staticmethod
+    def _first_seen(conn: sqlite3.Connection, operations: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(operations):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                conn.execute(
+                    f"SELECT operation_id, first_seen FROM operations"
+                    f" WHERE operation_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            )
+        return out
 
     def _write_run(
         self, conn: sqlite3.Connection, state: RunState, revision: int, lifecycle: str | None
     ) -> None:
         summary = state.summary(revision)
         conn.execute(
-            "INSERT INTO runs (run_id, trace_id, session_id, started_key, status, stored_status,"
+            "INSERT INTO runs (run_id, operation_id, parent_run_id, triggered_by_span_id,"
+            " has_start, trace_id, session_id, started_key, status, stored_status,"
             " lifecycle_status, last_activity_key, revision, summary)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET"
+            " parent_run_id=excluded.parent_run_id,"
+            " triggered_by_span_id=excluded.triggered_by_span_id, has_start=excluded.has_start,"
             " trace_id=excluded.trace_id, session_id=excluded.session_id,"
             " started_key=excluded.started_key, status=excluded.status,"
             " stored_status=excluded.stored_status, lifecycle_status=excluded.lifecycle_status,"
@@ -418,6 +662,10 @@ class Store:
             " summary=excluded.summary",
             (
                 state.run_id,
+                state.operation_id or state.run_id,
+                state.parent_run_id,
+                state.triggered_by_span_id,
+                int(state.has_start),
                 state.trace_id,
                 state.session_id,
                 sort_key(state.start),
@@ -429,9 +677,59 @@ class Store:
                 _SUMMARY_ENCODER.encode(summary).decode(),
             ),
         )
-        conn.execute(
-            "INSERT INTO changes (revision, run_id) VALUES (?, ?)", (revision, state.run_id)
+
+    def _write_operation(
+        self, conn: sqlite3.Connection, operation: str, revision: int, first_seen: str | None = None
+    ) -> RunSummary | None:
+        """Recompute and store the list row of ``operation`` from its member runs, and log
+        the change; returns the row (``None`` when the operation has no runs left)."""
+        rows = conn.execute(
+            f"SELECT {_MEMBER_COLUMNS} FROM runs WHERE operation_id = ? {_MEMBER_ORDER}",
+            (operation, operation),
+        ).fetchall()
+        conn.execute("INSERT INTO changes (revision, run_id) VALUES (?, ?)", (revision, operation))
+        if not rows:
+            conn.execute("DELETE FROM operations WHERE operation_id = ?", (operation,))
+            return None
+        if first_seen is None:
+            first_seen = self._first_seen(conn, [operation]).get(operation) or ""
+        members = []
+        for *_, lifecycle, summary_json in rows:
+            summary = _SUMMARY_DECODER.decode(summary_json)
+            members.append(StoredMember(summary, lifecycle or summary.status))
+        health, _ = operation_topology(
+            operation,
+            any(r[0] == operation and r[3] for r in rows),
+            [
+                MemberLink(r[0], r[1], r[2], m.summary.traceId)
+                for r, m in zip(rows, members, strict=True)
+            ],
+            lambda run, span: self._state(run, conn).has_span(span),
+            lambda run: self._operations_of(conn, [run]).get(run),
         )
+        row = operation_row(
+            operation,
+            members,
+            first_seen_at=first_seen,
+            revision=revision,
+            topology_health=health,
+        )
+        conn.execute(
+            "INSERT INTO operations (operation_id, first_seen, status, session_id, revision,"
+            " summary) VALUES (?,?,?,?,?,?) ON CONFLICT(operation_id) DO UPDATE SET"
+            " first_seen=excluded.first_seen, status=excluded.status,"
+            " session_id=excluded.session_id, revision=excluded.revision,"
+            " summary=excluded.summary",
+            (
+                operation,
+                first_seen,
+                row.status,
+                row.sessionId if row.rootPresent else "",
+                revision,
+                _SUMMARY_ENCODER.encode(row).decode(),
+            ),
+        )
+        return row
 
     def _finish_revision(self, conn: sqlite3.Connection, revision: int) -> None:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'revision'", (revision,))
@@ -446,18 +744,26 @@ class Store:
     def _revision(conn: sqlite3.Connection) -> int:
         return int(conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
 
-    def _state(self, run_id: str, conn: sqlite3.Connection) -> RunState:
-        """The cached roll-up state of a run, rebuilt from stored records on a miss."""
+    def _state(
+        self, run_id: str, conn: sqlite3.Connection, operation_id: str | None = None
+    ) -> RunState:
+        """The cached roll-up state of a run, rebuilt from stored records on a miss.
+
+        ``operation_id`` is the run's operation when the caller knows it; otherwise the
+        stored one is looked up ("" lets the records say).
+        """
         state = self._states.get(run_id)
         if state is not None:
             self._states.move_to_end(run_id)
             return state
+        if operation_id is None:
+            operation_id = self._operations_of(conn, [run_id]).get(run_id, "")
         rows = conn.execute(
             "SELECT type, segment_id, segment_seq, payload FROM records WHERE run_id = ?"
             " ORDER BY seq",
             (run_id,),
         ).fetchall()
-        state = _build_state(run_id, rows)
+        state = _build_state(run_id, operation_id, rows)
         self._states[run_id] = state
         while len(self._states) > STATE_CACHE_SIZE:
             self._states.popitem(last=False)
@@ -479,7 +785,11 @@ class Store:
         since: str | None = None,
         until: str | None = None,
     ) -> RunsPage:
-        """One page of runs, newest ``startedAt`` first, with presented statuses."""
+        """One page of operations (one row each), most recently first seen first.
+
+        ``status`` filters on the row status; ``since``/``until`` bound ``firstSeenAt``;
+        ``session_id`` matches the root run's session (crux-v5.md B.6).
+        """
         size = DEFAULT_PAGE_LIMIT if not limit or limit <= 0 else min(limit, MAX_PAGE_LIMIT)
         where: list[str] = []
         params: list[Any] = []
@@ -495,33 +805,28 @@ class Store:
                 key = sort_key(value)
                 if not key:
                     raise InvalidQuery("invalid time bound")
-                where.append(f"started_key {op} ?")
+                where.append(f"first_seen {op} ?")
                 params.append(key)
         if cursor:
-            started, run_id = decode_cursor(cursor)
-            where.append("(started_key < ? OR (started_key = ? AND run_id < ?))")
-            params.extend([started, started, run_id])
-        sql = "SELECT summary, lifecycle_status, started_key, run_id FROM runs"
+            first_seen, operation_id = decode_cursor(cursor)
+            where.append("(first_seen < ? OR (first_seen = ? AND operation_id < ?))")
+            params.extend([first_seen, first_seen, operation_id])
+        sql = "SELECT summary, first_seen, operation_id FROM operations"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started_key DESC, run_id DESC LIMIT ?"
+        sql += " ORDER BY first_seen DESC, operation_id DESC LIMIT ?"
         params.append(size + 1)
         with self._lock if self.memory else contextlib.nullcontext():
             revision = self.revision()
             rows = self._read(sql, params)
         more = len(rows) > size
         rows = rows[:size]
-        out = []
-        for summary_json, lifecycle, _, _ in rows:
-            summary = _SUMMARY_DECODER.decode(summary_json)
-            if lifecycle:
-                summary.status = lifecycle
-            out.append(summary)
-        next_cursor = encode_cursor(rows[-1][2], rows[-1][3]) if more and rows else None
+        out = [_SUMMARY_DECODER.decode(summary_json) for summary_json, _, _ in rows]
+        next_cursor = encode_cursor(rows[-1][1], rows[-1][2]) if more and rows else None
         return RunsPage(revision=revision, rows=out, nextCursor=next_cursor)
 
     def runs_delta(self, since: int) -> RunsDelta:
-        """Runs changed after revision ``since`` (oldest first, one entry per run)."""
+        """Operations changed after revision ``since`` (oldest first, one entry each)."""
         with self._lock if self.memory else contextlib.nullcontext():
             revision = self.revision()
             pruned = int(self._read("SELECT value FROM meta WHERE key = 'pruned'")[0][0])
@@ -531,23 +836,60 @@ class Store:
                 (since,),
             )
         expired = since < pruned
-        changes = [RunChange(entity="run", id=run, revision=rev) for run, rev in rows]
+        changes = [RunChange(entity="run", id=op, revision=rev) for op, rev in rows]
         return RunsDelta(revision=revision, changes=changes, expired=expired)
 
-    def resolve_run(self, ref: str) -> tuple[str, bool] | None:
-        """Resolve a run id or trace id to ``(runId, traceAliasConflict)``."""
-        if self._read("SELECT 1 FROM runs WHERE run_id = ?", (ref,)):
+    def resolve_operation(self, ref: str, *, by_trace: bool = True) -> tuple[str, bool] | None:
+        """``(operationId, traceAliasConflict)`` of a run id or operation id (crux-v5.md
+        B.7), or, with ``by_trace``, of a trace id (the newest operation carrying it; the
+        flag says several do)."""
+        rows = self._read("SELECT operation_id FROM runs WHERE run_id = ?", (ref,))
+        if rows:
+            return rows[0][0], False
+        if self._read("SELECT 1 FROM operations WHERE operation_id = ?", (ref,)):
             return ref, False
+        if not by_trace:
+            return None
         rows = self._read(
-            "SELECT run_id FROM runs WHERE trace_id = ? ORDER BY started_key DESC, run_id DESC",
+            "SELECT o.operation_id FROM operations o WHERE o.operation_id IN"
+            " (SELECT operation_id FROM runs WHERE trace_id = ?)"
+            " ORDER BY o.first_seen DESC, o.operation_id DESC",
             (ref,),
         )
         if not rows:
             return None
         return rows[0][0], len(rows) > 1
 
+    def resolve_run(self, ref: str) -> tuple[str, bool] | None:
+        """``(runId, traceAliasConflict)`` of a run id; of an operation id (its root run,
+        else its earliest member); or of a trace id (its newest operation's run)."""
+        if self._read("SELECT 1 FROM runs WHERE run_id = ?", (ref,)):
+            return ref, False
+        resolved = self.resolve_operation(ref)
+        if resolved is None:
+            return None
+        operation, conflict = resolved
+        rows = self._read(
+            f"SELECT run_id FROM runs WHERE operation_id = ? {_MEMBER_ORDER} LIMIT 1",
+            (operation, operation),
+        )
+        return (rows[0][0], conflict) if rows else None
+
+    def operation_summary(self, ref: str) -> RunSummary | None:
+        """The list row of the operation of a run, operation or trace id."""
+        resolved = self.resolve_operation(ref)
+        if resolved is None:
+            return None
+        operation, conflict = resolved
+        rows = self._read("SELECT summary FROM operations WHERE operation_id = ?", (operation,))
+        if not rows:
+            return None
+        summary = _SUMMARY_DECODER.decode(rows[0][0])
+        summary.traceAliasConflict = conflict
+        return summary
+
     def run_summary(self, ref: str) -> RunSummary | None:
-        """The stored (canonical) summary of a run or trace id."""
+        """The stored (canonical) summary of one member run (resolved as :meth:`resolve_run`)."""
         resolved = self.resolve_run(ref)
         return None if resolved is None else self._stored_summary(*resolved)
 
@@ -558,7 +900,7 @@ class Store:
         return summary
 
     def graph(self, ref: str, *, include_records: bool = True) -> Graph | None:
-        """The canonical graph of a run (by run id or trace id), or ``None``."""
+        """The canonical graph of one run (resolved as :meth:`resolve_run`), or ``None``."""
         with no_gc():
             return self._graph(ref, include_records=include_records)
 
@@ -567,9 +909,9 @@ class Store:
         if resolved is None:
             return None
         run_id, conflict = resolved
+        summary = self._stored_summary(run_id, conflict)
         if not include_records:
-            wires = self._wires_of(run_id)
-            return assemble_graph(self._stored_summary(run_id, conflict), wires)
+            return assemble_graph(summary, self._wires_of(run_id))
         # With raw records: one read serves both, so the graph and its records agree.
         rows = self._read(
             "SELECT record_id, trace_id, segment_id, segment_seq, type, payload, received_at"
@@ -577,8 +919,8 @@ class Store:
             (run_id,),
         )
         projected = [row[5] for row in rows if row[4] in PROJECTED_TYPES]
-        decoded = decode_payloads(projected)
-        graph = assemble_graph(self._stored_summary(run_id, conflict), decoded)
+        graph = assemble_graph(summary, decode_payloads(projected))
+        operation = summary.operationId or run_id
         graph.records = [
             StoredRecord(
                 recordId=r[0],
@@ -589,10 +931,67 @@ class Store:
                 type=r[4],
                 payloadJson=r[5],
                 receivedAt=r[6],
+                operationId=operation,
             )
             for r in rows
         ]
         return graph
+
+    def operation_graph(self, ref: str) -> OperationGraph | None:
+        """Every member run of the operation of ``ref`` (a run, operation or trace id) with
+        its graph and ``run:start`` links: the input of the operation RunDetail."""
+        with no_gc():
+            return self._operation_graph(ref)
+
+    def _operation_graph(self, ref: str) -> OperationGraph | None:
+        row = self.operation_summary(ref)
+        if row is None:
+            return None
+        operation = row.operationId or row.runId
+        rows = self._read(
+            f"SELECT {_MEMBER_COLUMNS} FROM runs WHERE operation_id = ? {_MEMBER_ORDER}",
+            (operation, operation),
+        )
+        members = []
+        for run_id, parent, trigger, has_start, _lifecycle, summary_json in rows:
+            summary = _SUMMARY_DECODER.decode(summary_json)
+            if run_id == operation:
+                summary.traceAliasConflict = bool(row.traceAliasConflict)
+            wires = self._wires_of(run_id)
+            run_refs: tuple[dict[str, Any], ...] = ()
+            span_refs: dict[str, list[dict[str, Any]]] = {}
+            for w in wires:
+                refs = w.definitionRefs
+                if refs is None or not isinstance(refs, list):
+                    continue
+                refs = [r for r in refs if isinstance(r, dict)]
+                if w.type == "run:start" and not run_refs:
+                    run_refs = tuple(refs)
+                elif w.type in ("span:start", "span") and w.spanId and refs:
+                    span_refs.setdefault(w.spanId, refs)
+            members.append(
+                MemberGraph(
+                    graph=assemble_graph(summary, wires),
+                    parent_run_id=parent,
+                    triggered_by_span_id=trigger,
+                    has_start=bool(has_start),
+                    definition_refs=run_refs,
+                    span_refs=span_refs,
+                )
+            )
+        inside = {m.run_id for m in members}
+        foreign: dict[str, str] = {}
+        for parent in {m.parent_run_id for m in members} - inside - {""}:
+            found = self._read("SELECT operation_id FROM runs WHERE run_id = ?", (parent,))
+            if found:
+                foreign[parent] = found[0][0]
+        return OperationGraph(
+            operation_id=operation,
+            members=tuple(members),
+            first_seen_at=row.firstSeenAt,
+            revision=row.revision,
+            foreign_runs=foreign,
+        )
 
     def drop_decoded(self) -> None:
         """Forget the decoded records kept for re-reads (the next read decodes everything)."""
@@ -622,12 +1021,25 @@ class Store:
         after: str | None = None,
         limit: int = 200,
     ) -> list[SpanEventSummary] | None:
-        """Events of one span ordered by timestamp then eventId; ``None`` if the run is unknown."""
-        resolved = self.resolve_run(ref)
+        """Events of one span ordered by timestamp then eventId; ``None`` if the run is
+        unknown. The span is looked up in every member run of the operation of ``ref``
+        (a run, operation or trace id): a client that holds the operation id finds the
+        events of a child run's span too."""
+        resolved = self.resolve_operation(ref)
         if resolved is None:
             return None
-        sql = "SELECT payload FROM records WHERE run_id = ? AND type = 'span:event' AND span_id = ?"
-        params: list[Any] = [resolved[0], span_id]
+        runs = [
+            r[0]
+            for r in self._read("SELECT run_id FROM runs WHERE operation_id = ?", (resolved[0],))
+        ]
+        if not runs:
+            return None
+        marks = ",".join("?" * len(runs))
+        sql = (
+            f"SELECT payload FROM records WHERE run_id IN ({marks}) AND type = 'span:event'"
+            " AND span_id = ?"
+        )
+        params: list[Any] = [*runs, span_id]
         if name:
             sql += " AND event_name = ?"
             params.append(name)
@@ -643,17 +1055,72 @@ class Store:
         if not rows:
             return []
         wires = decode_payloads([r[0] for r in rows])
-        return [_event(w, w.traceId or "") for w in wires]
+        return [event_summary(w, w.traceId or "") for w in wires]
+
+    # -- deletes -----------------------------------------------------------------------
+
+    def delete_operation(
+        self, ref: str, *, now: datetime | None = None
+    ) -> tuple[list[str], int] | None:
+        """Delete the whole operation of a run or operation id (never a trace id): every
+        member run and record. Leaves a tombstone (later records for it are refused) and
+        logs the change. Returns ``(operationIds, revision)``, ``None`` when unknown."""
+        try:
+            with self._lock:
+                if self._closed:
+                    raise sqlite3.OperationalError("database is closed")
+                conn = self._conn
+                found = conn.execute(
+                    "SELECT operation_id FROM runs WHERE run_id = ? UNION ALL"
+                    " SELECT operation_id FROM operations WHERE operation_id = ?",
+                    (ref, ref),
+                ).fetchone()
+                if found is None:
+                    return None
+                operation = found[0]
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    runs = [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT run_id FROM runs WHERE operation_id = ?", (operation,)
+                        )
+                    ]
+                    for chunk in _chunks(runs):
+                        marks = ",".join("?" * len(chunk))
+                        conn.execute(f"DELETE FROM records WHERE run_id IN ({marks})", chunk)
+                    conn.execute("DELETE FROM runs WHERE operation_id = ?", (operation,))
+                    revision = self._revision(conn) + 1
+                    self._write_operation(conn, operation, revision)  # no members: row gone
+                    conn.execute(
+                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?)",
+                        (operation, revision, format_ts(now or datetime.now(UTC))),
+                    )
+                    self._finish_revision(conn, revision)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                for run in runs:
+                    self._states.pop(run, None)
+                    self._wire_cache.drop(run)
+                return [operation], revision
+        except sqlite3.Error as exc:
+            if _is_transient(exc):
+                raise TransientStoreError(str(exc)) from exc
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def lifecycle_candidates(self, stale_before: str) -> list[tuple[str, str, int]]:
-        """``(runId, lastActivityKey, revision)`` of running runs without a lifecycle
-        status that have been inactive since before ``stale_before`` (a sort key)."""
+    def lifecycle_candidates(self, stale_before: str) -> list[tuple[str, str, str, int]]:
+        """``(runId, operationId, lastActivityKey, revision)`` of running member runs without
+        a lifecycle status that have been inactive since before ``stale_before`` (a sort
+        key)."""
         return [
-            (r[0], r[1], int(r[2]))
+            (r[0], r[1], r[2], int(r[3]))
             for r in self._read(
-                "SELECT run_id, last_activity_key, revision FROM runs"
+                "SELECT run_id, operation_id, last_activity_key, revision FROM runs"
                 " WHERE stored_status = 'running'"
                 " AND lifecycle_status IS NULL AND last_activity_key < ?",
                 (stale_before,),
@@ -661,21 +1128,24 @@ class Store:
         ]
 
     def set_lifecycle_status(self, run_id: str, status: str, activity_key: str) -> int | None:
-        """Persist a presented status for a still-inactive run; returns the new revision."""
+        """Persist a presented status for a still-inactive member run (its operation's row
+        follows); returns the new revision."""
         try:
             with self._lock:
                 conn = self._conn
                 row = conn.execute(
-                    "SELECT last_activity_key, lifecycle_status FROM runs WHERE run_id = ?",
+                    "SELECT last_activity_key, lifecycle_status, operation_id FROM runs"
+                    " WHERE run_id = ?",
                     (run_id,),
                 ).fetchone()
                 if row is None or row[0] != activity_key or row[1] is not None:
                     return None
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    state = self._state(run_id, conn)
+                    state = self._state(run_id, conn, row[2])
                     revision = self._revision(conn) + 1
                     self._write_run(conn, state, revision, lifecycle=status)
+                    self._write_operation(conn, row[2], revision)
                     self._finish_revision(conn, revision)
                     conn.execute("COMMIT")
                 except BaseException:
@@ -688,13 +1158,11 @@ class Store:
             raise
 
 
-def decode_payloads(payloads: list[str]) -> list[WireRecord]:
-    """Stored record payloads (JSON text) decoded in one call, in order."""
-    return WIRE_LIST_DECODER.decode("[" + ",".join(payloads) + "]") if payloads else []
+_RECORD_ID_MESSAGE = "recordId was already used for a record with different content"
 
 
-def _build_state(run_id: str, rows: list[tuple[Any, ...]]) -> RunState:
-    state = RunState(run_id)
+def _build_state(run_id: str, operation_id: str, rows: list[tuple[Any, ...]]) -> RunState:
+    state = RunState(run_id, operation_id)
     projected = [r[3] for r in rows if r[0] in PROJECTED_TYPES]
     wires = iter(decode_payloads(projected))
     for rtype, segment_id, segment_seq, _ in rows:
@@ -702,142 +1170,3 @@ def _build_state(run_id: str, rows: list[tuple[Any, ...]]) -> RunState:
         if rtype in PROJECTED_TYPES:
             state.apply(next(wires))
     return state
-
-
-def _event(w: WireRecord, trace: str) -> SpanEventSummary:
-    return SpanEventSummary(
-        eventId=w.eventId or "",
-        runId=w.runId,
-        traceId=w.traceId or trace,
-        spanId=w.spanId or "",
-        name=w.name or "",
-        timestamp=w.timestamp or "",
-        attributes=w.attributes,
-    )
-
-
-def _span_from(w: WireRecord, trace: str) -> SpanSummary:
-    return SpanSummary(
-        spanId=w.spanId or "",
-        runId=w.runId,
-        traceId=w.traceId or trace,
-        parentSpanId=w.parentSpanId or "",
-        family=w.family or "",
-        primitive=w.primitive or "",
-        name=w.name or "",
-        status=w.status or "running",
-        startedAt=w.startedAt or "",
-        model=w.model or "",
-        provider=w.provider or "",
-        promptId=w.promptId or "",
-        contextId=w.contextId or "",
-        agentId=w.agentId or "",
-        toolName=w.toolName or "",
-        flowId=w.flowId or "",
-        stepId=w.stepId or "",
-        memoryId=w.memoryId or "",
-        retrieverId=w.retrieverId or "",
-        attributes=w.attributes,
-    )
-
-
-def _close_span(span: SpanSummary, w: WireRecord) -> None:
-    if w.endedAt:
-        span.endedAt = w.endedAt
-    if w.status:
-        span.status = w.status
-    if w.durationMs is not None:
-        span.durationMs = w.durationMs
-    elif span.endedAt and span.startedAt:
-        span.durationMs = millis_between(span.startedAt, span.endedAt) or 0
-    if w.metrics is not None:
-        span.metrics = w.metrics
-    if w.error is not None:
-        span.error = w.error
-    if w.attributes and w.type == "span:end":
-        span.attributes = {**(span.attributes or {}), **w.attributes}
-
-
-def assemble_graph(summary: RunSummary, wires: Sequence[WireRecord]) -> Graph:
-    """Merge decoded records (in arrival order) into the canonical graph."""
-    trace = summary.traceId
-    spans: dict[str, SpanSummary] = {}
-    pending_end: dict[str, WireRecord] = {}
-    events: list[SpanEventSummary] = []
-    artifacts: list[ArtifactSummary] = []
-    edges: list[EdgeSummary] = []
-    duplicates: list[SpanSummary] = []
-    for w in wires:
-        rtype = w.type
-        if rtype == "span:start" or rtype == "span":
-            sid = w.spanId or ""
-            existing = spans.get(sid)
-            fresh = _span_from(w, trace)
-            if existing is not None and not existing.family and not existing.primitive:
-                # a span:end arrived first: keep its completion fields
-                end = pending_end.pop(sid, None)
-                spans[sid] = fresh
-                if end is not None:
-                    _close_span(fresh, end)
-            elif existing is None:
-                spans[sid] = fresh
-            else:
-                # A second start for a started span id: the first one wins; keep the
-                # other in the graph so the projection reports ``duplicate-span-id``.
-                if rtype == "span":
-                    _close_span(fresh, w)
-                duplicates.append(fresh)
-                continue
-            if rtype == "span":
-                _close_span(spans[sid], w)
-        elif rtype == "span:end":
-            sid = w.spanId or ""
-            span = spans.get(sid)
-            if span is None:
-                span = SpanSummary(spanId=sid, runId=w.runId, traceId=w.traceId or trace)
-                spans[sid] = span
-                pending_end[sid] = w
-            _close_span(span, w)
-        elif rtype == "span:event":
-            if (w.name or "") not in LAZY_EVENT_NAMES:
-                events.append(_event(w, trace))
-        elif rtype == "artifact":
-            size = w.sizeBytes
-            artifacts.append(
-                ArtifactSummary(
-                    artifactId=w.artifactId or "",
-                    runId=w.runId,
-                    traceId=w.traceId or trace,
-                    spanId=w.spanId or "",
-                    kind=w.kind or "",
-                    createdAt=w.createdAt or "",
-                    contentType=w.contentType or "",
-                    encoding=w.encoding or "",
-                    sizeBytes=int(size) if size is not None else 0,
-                    hash=w.hash or "",
-                    uri=w.uri or "",
-                    preview=w.preview,
-                    attributes=w.attributes,
-                )
-            )
-        elif rtype == "edge":
-            src, dst = w.from_ or EdgeEndpoint(), w.to or EdgeEndpoint()
-            edges.append(
-                EdgeSummary(
-                    edgeId=w.edgeId or "",
-                    runId=w.runId,
-                    traceId=w.traceId or trace,
-                    edgeType=w.edgeType or "",
-                    from_=EdgeEndpoint(kind=src.kind, id=src.id),
-                    to=EdgeEndpoint(kind=dst.kind, id=dst.id),
-                    createdAt=w.createdAt or "",
-                    attributes=w.attributes,
-                )
-            )
-    return Graph(
-        run=summary,
-        spans=[*spans.values(), *duplicates],
-        events=events,
-        artifacts=artifacts,
-        edges=edges,
-    )

@@ -1,8 +1,10 @@
-"""The canonical record wire format (schema v2) as one tolerant msgspec Struct.
+"""The canonical record wire format (schemas v2-v5) as one tolerant msgspec Struct.
 
 Every known record type (``run:start`` ... ``artifact``) decodes into :class:`WireRecord`;
-fields a type does not use stay ``None``. Unknown JSON fields are ignored, so newer
-producers (v4/v5 additions) still decode.
+fields a type does not use stay ``None``. Unknown JSON fields are ignored (and kept in the
+stored payload). The v3-v5 envelope fields (``operationId``, ``deployment``, the topology
+of a child's ``run:start``, ``definitionRefs``) are typed ``Any``: in an older version they
+are unknown fields, which must not reject a record; ``ingest`` checks them per version.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Endpoint(msgspec.Struct, kw_only=True):
 
 
 class WireRecord(msgspec.Struct, kw_only=True):
-    """Superset of all v2 record shapes."""
+    """Superset of all record shapes of schemas v2-v5."""
 
     schemaVersion: int = 0
     recordId: str = ""
@@ -48,6 +50,12 @@ class WireRecord(msgspec.Struct, kw_only=True):
     traceId: str | None = None
     sessionId: str | None = None
     userId: str | None = None
+    # v3+ / v4+ envelope (checked by ``ingest`` per version; unknown fields before that)
+    operationId: Any = None
+    deployment: Any = None
+    parentRunId: Any = None
+    triggeredBySpanId: Any = None
+    definitionRefs: Any = None
     # run / span
     name: str | None = None
     rootPrimitive: str | None = None

@@ -3,7 +3,7 @@
 Reading a run's graph means fetching and decoding every record it has; a live run is read
 again after every batch. Records only ever arrive (``seq`` grows, nothing is deleted), so
 for each run we keep ``(last seq read, decoded projected records in arrival order)`` and
-the next read fetches ``seq > last`` only. Bounded by records held, least recently read
+the next read fetches ``seq > last`` only (a deleted run is dropped: :meth:`WireCache.drop`). Bounded by records held, least recently read
 run out first; a run bigger than the whole budget is never kept.
 """
 
@@ -53,6 +53,13 @@ class WireCache:
             while self._held > self.budget:
                 _, (_, evicted) = self._runs.popitem(last=False)
                 self._held -= len(evicted)
+
+    def drop(self, run_id: str) -> None:
+        """Forget ``run_id`` (its records were deleted)."""
+        with self._lock:
+            old = self._runs.pop(run_id, None)
+            if old is not None:
+                self._held -= len(old[1])
 
     @property
     def held(self) -> int:

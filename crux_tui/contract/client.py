@@ -32,6 +32,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import decode_tolerant
+from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.perf import no_gc
 
 T = TypeVar("T")
@@ -301,10 +302,22 @@ class CruxClient:
         return await self._get(f"{API}/runs/delta", RunsDelta, since=since)
 
     async def post_records(
-        self, records: Iterable[dict[str, Any]], source_health: dict[str, Any] | None = None
+        self,
+        records: Iterable[dict[str, Any]],
+        source_health: dict[str, Any] | None = None,
+        *,
+        schema_version: int | None = None,
     ) -> list[IngestDisposition]:
-        """``POST /records`` as one v2 batch; returns the dispositions (202 or 422)."""
-        body: dict[str, Any] = {"schemaVersion": 2, "records": list(records)}
+        """``POST /records`` as one batch; returns the dispositions (202 or 422).
+
+        The batch's ``schemaVersion`` is ``schema_version``, else the first record's (a
+        batch holds records of one version), else the current one.
+        """
+        listed = list(records)
+        if schema_version is None:
+            first = listed[0].get("schemaVersion") if listed and isinstance(listed[0], dict) else None
+            schema_version = first if type(first) is int else SCHEMA_VERSION
+        body: dict[str, Any] = {"schemaVersion": schema_version, "records": listed}
         if source_health is not None:
             body["sourceHealth"] = source_health
         url = self.url + f"{API}/records"

@@ -1,8 +1,22 @@
-"""Closed vocabularies of canonical records, schema v2 (``crux-api.md`` section 4.3)."""
+"""Closed vocabularies of canonical records, per schema version.
+
+Schema v2 is ``crux-api.md`` section 4.3; v4 and v5 add and drop names (``crux-v5.md``
+section A.4). :data:`TAXONOMY` says which names a record of each version may use.
+"""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+from typing import NamedTuple
+
+#: The version crux-tui writes (the current Crux schema).
+SCHEMA_VERSION = 5
+#: The versions crux-tui reads: batches of any other version are refused.
+SUPPORTED_SCHEMA_VERSIONS = frozenset({2, 3, 4, 5})
+#: From this version on every record names its operation (``operationId``) and a child
+#: run's ``run:start`` names its parent run.
+OPERATION_SCHEMA_VERSION = 4
+#: From this version on records may carry a validated ``deployment`` identity.
+DEPLOYMENT_SCHEMA_VERSION = 3
 
 RECORD_TYPES = frozenset(
     {"run:start", "run:end", "span:start", "span:end", "span", "span:event", "edge", "artifact"}
@@ -11,7 +25,7 @@ RECORD_TYPES = frozenset(
 RUN_STATUSES = frozenset({"running", "ok", "error", "blocked", "cancelled", "suspended"})
 SPAN_STATUSES = RUN_STATUSES | {"skipped"}
 
-ARTIFACT_KINDS = frozenset(
+V2_ARTIFACT_KINDS = frozenset(
     [
         "approval.request",
         "input",
@@ -54,7 +68,7 @@ ARTIFACT_KINDS = frozenset(
     ]
 )
 
-EDGE_TYPES = frozenset(
+V2_EDGE_TYPES = frozenset(
     [
         "caused",
         "triggered",
@@ -118,9 +132,58 @@ _FAMILIES: dict[str, str] = {
     "custom": "custom.operation",
 }
 
-#: primitive -> family, for every known v2 primitive.
-PRIMITIVE_FAMILY: dict[str, str] = {
-    primitive: family for family, names in _FAMILIES.items() for primitive in names.split()
+
+def _primitives(families: dict[str, str]) -> dict[str, str]:
+    return {primitive: family for family, names in families.items() for primitive in names.split()}
+
+
+#: primitive -> family, schema v2 and v3.
+V2_PRIMITIVE_FAMILY: dict[str, str] = _primitives(_FAMILIES)
+V4_PRIMITIVE_FAMILY: dict[str, str] = {
+    **V2_PRIMITIVE_FAMILY,
+    **_primitives(
+        {
+            "media": "media.generate_image media.transcribe media.generate_speech media.describe",
+            "mcp": "mcp.connect mcp.discover",
+            "defer": "defer.scheduled defer.run",
+            "generation": "generation.stream.attempt",
+            "memory": "memory.capture",
+        }
+    ),
+}
+V5_PRIMITIVE_FAMILY: dict[str, str] = {
+    **V4_PRIMITIVE_FAMILY,
+    **_primitives(
+        {"evidence": "evidence.record", "thread": "thread.operation", "effect": "effect.run"}
+    ),
+}
+#: primitive -> family, for every primitive of any version (display, builders).
+PRIMITIVE_FAMILY = V5_PRIMITIVE_FAMILY
+
+V4_EDGE_TYPES = (V2_EDGE_TYPES | {"derived.from"}) - {"comparison.baseline", "comparison.candidate"}
+V5_EDGE_TYPES = V4_EDGE_TYPES | {"evidence.for", "recovery.of"}
+V4_ARTIFACT_KINDS = (V2_ARTIFACT_KINDS | {"media.report"}) - {
+    "comparison.report",
+    "baseline.promotion",
+}
+V5_ARTIFACT_KINDS = V4_ARTIFACT_KINDS | {"approval.decision", "request.plan", "effect.receipt"}
+
+
+class Taxonomy(NamedTuple):
+    """The closed lists a record of one schema version is checked against."""
+
+    primitive_family: dict[str, str]
+    edge_types: frozenset[str]
+    artifact_kinds: frozenset[str]
+
+
+_V2 = Taxonomy(V2_PRIMITIVE_FAMILY, V2_EDGE_TYPES, V2_ARTIFACT_KINDS)
+#: schema version -> its taxonomy (v3 only added ``deployment``).
+TAXONOMY: dict[int, Taxonomy] = {
+    2: _V2,
+    3: _V2,
+    4: Taxonomy(V4_PRIMITIVE_FAMILY, V4_EDGE_TYPES, V4_ARTIFACT_KINDS),
+    5: Taxonomy(V5_PRIMITIVE_FAMILY, V5_EDGE_TYPES, V5_ARTIFACT_KINDS),
 }
 
 

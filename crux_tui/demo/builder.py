@@ -1,4 +1,4 @@
-"""Build schema v2 canonical records for one run, deterministically.
+"""Build canonical records (the current schema, v5) for one run, deterministically.
 
 A :class:`RunBuilder` hands out record ids, segment sequence numbers, span ids and
 timestamps (milliseconds after the run's start), so a scenario reads like the code
@@ -36,14 +36,18 @@ class RunBuilder:
         rng: random.Random,
         *,
         session_id: str = "",
+        operation_id: str = "",
+        trace_id: str = "",
     ) -> None:
         self.run_id = run_id
+        #: The operation this run belongs to: its own id for an operation root.
+        self.operation_id = operation_id or run_id
         self.name = name
         self.root_primitive = root_primitive
         self.started_at = start
         self.rng = rng
         self.session_id = session_id
-        self.trace_id = f"{rng.getrandbits(128):032x}"
+        self.trace_id = trace_id or f"{rng.getrandbits(128):032x}"
         self.segment_id = f"seg_{run_id}"
         self._salt = f"{zlib.crc32(run_id.encode()):08x}"
         self.records: list[Record] = []
@@ -70,6 +74,7 @@ class RunBuilder:
             "recordId": self.new_id("rec"),
             "type": record_type,
             "runId": self.run_id,
+            "operationId": self.operation_id,
             "segmentId": self.segment_id,
             "segmentSeq": self._seq,
             "traceId": self.trace_id,
@@ -80,7 +85,14 @@ class RunBuilder:
         return record
 
     # -- run ------------------------------------------------------------------------
-    def run_start(self, attributes: dict[str, Any] | None = None) -> Record:
+    def run_start(
+        self,
+        attributes: dict[str, Any] | None = None,
+        *,
+        parent_run_id: str = "",
+        triggered_by_span_id: str = "",
+    ) -> Record:
+        """``run:start``; a child run names its parent run and the span that started it."""
         record = self._base("run:start")
         record.update(
             name=self.name,
@@ -92,6 +104,10 @@ class RunBuilder:
             record["sessionId"] = self.session_id
         if attributes:
             record["attributes"] = attributes
+        if parent_run_id:
+            record["parentRunId"] = parent_run_id
+        if triggered_by_span_id:
+            record["triggeredBySpanId"] = triggered_by_span_id
         return self._add(record)
 
     def run_end(

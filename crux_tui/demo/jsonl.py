@@ -18,13 +18,14 @@ from typing import IO, Any
 
 import msgspec
 
-from crux_tui.contract.vocabulary import SCHEMA_VERSION
+from crux_tui.contract.vocabulary import SUPPORTED_SCHEMA_VERSIONS
 
 #: The longest line read (the embedded backend's request body limit, 1 MiB).
 MAX_LINE_BYTES = 1024 * 1024
 _CHUNK = 64 * 1024
 
 _decoder = msgspec.json.Decoder()
+_READABLE = ", ".join(map(str, sorted(SUPPORTED_SCHEMA_VERSIONS)))
 
 
 class NotARegularFile(OSError):
@@ -46,7 +47,7 @@ class JsonlContents:
 
 def supported_batch_version(version: Any) -> bool:
     """Whether a batch envelope's ``schemaVersion`` is one this build reads."""
-    return type(version) is int and version == SCHEMA_VERSION
+    return type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS
 
 
 def _kind_of(value: Any) -> str:
@@ -158,7 +159,7 @@ def _read_batch(number: int, value: dict[str, Any], out: JsonlContents) -> None:
         shown = "missing" if version is None else msgspec.json.encode(version).decode()[:20]
         out.errors.append(
             f"line {number}: batch schemaVersion {shown} is not supported (this build reads"
-            f" {SCHEMA_VERSION}); its {len(batch)} record{'s' if len(batch) != 1 else ''}"
+            f" {_READABLE}); its {len(batch)} record{'s' if len(batch) != 1 else ''}"
             " skipped"
         )
         return

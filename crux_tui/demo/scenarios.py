@@ -1,6 +1,7 @@
 """The demo runs: what a Crux + Convex user sees in ``convex-observability.md``.
 
-Each scenario is a function ``(rng, now) -> RunBuilder`` whose timestamps are placed
+Each scenario is a function ``(rng, now) -> RunBuilder`` (or the builders of an
+operation's member runs, root first) whose timestamps are placed
 relative to ``now`` so that, loaded now, the backend's reconciliation presents the
 status the scenario is about (a lease that has expired, a deadline that has passed).
 """
@@ -8,11 +9,12 @@ status the scenario is about (a lease that has expired, a deadline that has pass
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crux_tui.demo.builder import RunBuilder
+from crux_tui.demo import operations
+from crux_tui.demo.builder import Record, RunBuilder
 from crux_tui.demo.turns import MODEL, PROVIDER, ToolPlan, boundary, streamed_turn
 
 STACK = """TypeError: Cannot read properties of undefined (reading 'orders')
@@ -414,10 +416,16 @@ def handoff_and_delegate(rng: random.Random, now: datetime) -> RunBuilder:
 
 @dataclass(frozen=True)
 class Scenario:
-    run_id: str
+    run_id: str  # the operation id (its root run's id), which the runs list shows
     name: str
     status: str  # the presented status once loaded
-    build: Callable[[random.Random, datetime], RunBuilder]
+    build: Callable[[random.Random, datetime], RunBuilder | Sequence[RunBuilder]]
+
+    def records(self, rng: random.Random, now: datetime) -> list[Record]:
+        """Every record of the scenario's runs, root run first."""
+        built = self.build(rng, now)
+        runs = [built] if isinstance(built, RunBuilder) else built
+        return [record for run in runs for record in run.records]
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -433,4 +441,5 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("run_tool_error", "order lookup (tool threw)", "error", tool_error),
     Scenario("run_plan_approval", "migration plan (awaiting approval)", "ok", plan_approval),
     Scenario("run_handoff", "billing escalation (handoff)", "ok", handoff_and_delegate),
+    Scenario(operations.OPERATION_ID, operations.NAME, "ok", operations.scheduled_jobs),
 )

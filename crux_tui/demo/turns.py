@@ -173,3 +173,46 @@ def boundary(
     if caller_end:
         b.end(span, at_ms, end_ms)
     return span, end_ms
+
+
+def schedule(
+    b: RunBuilder,
+    parent: str,
+    at_ms: float,
+    function_ref: str,
+    *,
+    delay_ms: float = 0,
+    child_ms: float = 500,
+    failed: bool = False,
+) -> str:
+    """``ctx.scheduler.runAfter(delay_ms, function_ref, ...)``: the caller's schedule span
+    (infrastructure, folded; closed as soon as the job is scheduled) and the scheduled
+    function's acknowledgements on it. The scheduled function is a child run of the
+    operation whose ``run:start`` names this span (``triggeredBySpanId``). Returns the span."""
+    span = b.start(
+        "runtime.convex.schedule",
+        f"runAfter {function_ref}",
+        at_ms,
+        parent,
+        attributes={
+            "functionRef": function_ref,
+            "boundary": "convex.schedule",
+            "boundaryId": b.new_id("boundary"),
+            "delayMs": delay_ms,
+            "presentation": {"display": "detail"},
+        },
+    )
+    b.event(
+        span,
+        "runtime.convex.boundary.requested",
+        at_ms + 1,
+        {"functionRef": function_ref, "leaseExpiresAt": b.at(at_ms + delay_ms + LEASE_MS)},
+    )
+    b.end(span, at_ms, at_ms + 4)
+    started = at_ms + delay_ms + 30
+    b.event(span, "runtime.convex.boundary.received", started, {"functionRef": function_ref})
+    if failed:
+        b.event(span, "runtime.convex.boundary.failed", started + child_ms, {"status": "error"})
+    else:
+        b.event(span, "runtime.convex.boundary.completed", started + child_ms, {"status": "ok"})
+    return span

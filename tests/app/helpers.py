@@ -104,8 +104,9 @@ class RunRecords(RunBuilder):
 
 async def post_records(url: str, records: list[dict[str, Any]]) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        version = records[0].get("schemaVersion", 2) if records else 2  # the records' own
         response = await client.post(
-            "/api/observability/records", json={"schemaVersion": 2, "records": records}
+            "/api/observability/records", json={"schemaVersion": version, "records": records}
         )
     assert response.status_code in (200, 202), response.text
     body = response.json()

@@ -113,11 +113,17 @@ def test_unknown_record_types_are_accepted_but_not_typed() -> None:
 
 
 def test_check_batch() -> None:
-    records, ok, health = check_batch(batch([{"a": 1}], source_health={"sourceId": "s"}))
-    assert records == [{"a": 1}] and ok and health == {"sourceId": "s"}
-    assert check_batch({"records": []})[1] is False
-    assert check_batch({"schemaVersion": 3, "records": []})[1] is False
-    assert check_batch({"schemaVersion": True, "records": []})[1] is False
+    records, version, health = check_batch(batch([{"a": 1}], source_health={"sourceId": "s"}))
+    assert records == [{"a": 1}] and version == 2 and health == {"sourceId": "s"}
+    assert [check_batch({"schemaVersion": v, "records": []})[1] for v in (2, 3, 4, 5)] == [
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert check_batch({"records": []})[1] is None
+    for unsupported in (1, 6, True, "5", 5.0):
+        assert check_batch({"schemaVersion": unsupported, "records": []})[1] is None
     for bad in ([], "x", {"records": {}}, {"schemaVersion": 2}):
         with pytest.raises(BatchError):
             check_batch(bad)

@@ -27,7 +27,9 @@ def store() -> Store:
 def test_ingest_is_idempotent_and_revisioned(store: Store) -> None:
     result = store.ingest_batch(simple_run("a"))
     assert all(d.outcome == "accepted" for d in result.dispositions)
-    assert [(c.runId, c.traceId, c.revision) for c in result.changes] == [("a", "trace_a", 1)]
+    assert [(c.operationId, c.traceId, c.revision, c.runIds) for c in result.changes] == [
+        ("a", "trace_a", 1, ["a"])
+    ]
     again = store.ingest_batch(simple_run("a"))
     assert all(d.outcome == "accepted" for d in again.dispositions)
     assert again.changes == [] and store.revision() == 1

@@ -61,7 +61,8 @@ async def test_ingest_events_are_streamed(pinned_backend: EmbeddedBackend) -> No
     await asyncio.wait_for(started.wait(), 10)
     await post(pinned_backend, simple_run("a") + simple_run("b"))
     events = await asyncio.wait_for(task, 10)
-    assert [e["payload"]["runId"] for _, e in events] == ["a", "b"]
+    # one event per operation (crux-v5.md D.4): a v2 run is its own operation
+    assert [e["payload"]["operationId"] for _, e in events] == ["a", "b"]
     for seq, event in events:
         assert event["_tag"] == "ObservabilityEvent"
         assert (event["kind"], event["action"], event["severity"]) == (
@@ -69,7 +70,8 @@ async def test_ingest_events_are_streamed(pinned_backend: EmbeddedBackend) -> No
             "ingested",
             "info",
         )
-        assert event["refId"] == event["payload"]["runId"]
+        assert event["refId"] == event["payload"]["operationId"]
+        assert event["payload"]["entity"] == "operation"
         assert event["payload"]["revision"] == seq
         assert event["payload"]["traceId"] == "trace_" + event["refId"]
     assert [seq for seq, _ in events] == [1, 2]
@@ -140,5 +142,8 @@ async def test_last_event_id_resumes_after_a_restart_from_the_change_log(
     events = await asyncio.wait_for(
         collect_events(second.url + f"{API}/stream", 2, {"Last-Event-ID": str(seen)}), 10
     )
-    assert [e["payload"]["runId"] for _, e in events] == ["run_while_away_1", "run_while_away_2"]
+    assert [e["payload"]["operationId"] for _, e in events] == [
+        "run_while_away_1",
+        "run_while_away_2",
+    ]
     assert all(seq > seen for seq, _ in events)

@@ -1,4 +1,4 @@
-"""Demo data: deterministic, valid v2 records, and the statuses each scenario is about."""
+"""Demo data: deterministic, valid v5 records, and the statuses each scenario is about."""
 
 from __future__ import annotations
 
@@ -56,10 +56,36 @@ def test_every_record_passes_ingest_validation() -> None:
 
 def test_scenarios_carry_their_evidence() -> None:
     records = build_demo_records(now=NOW)
+    assert {r["schemaVersion"] for r in records} == {5}
     by_run: dict[str, list[dict]] = defaultdict(list)
+    by_operation: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         by_run[record["runId"]].append(record)
-    assert set(by_run) == {run_id for run_id, _, _ in DEMO_SCENARIOS}
+        by_operation[record["operationId"]].append(record)
+    assert set(by_operation) == {run_id for run_id, _, _ in DEMO_SCENARIOS}
+
+    # scheduler.runAfter: child runs linked to their parent run and to its schedule span
+    starts = {r["runId"]: r for r in by_operation["run_refund_jobs"] if r["type"] == "run:start"}
+    assert set(starts) == {
+        "run_refund_jobs",
+        "run_refund_process",
+        "run_refund_ledger",
+        "run_refund_notify",
+    }
+    for run_id, start in starts.items():
+        if run_id == "run_refund_jobs":
+            assert "parentRunId" not in start and "triggeredBySpanId" not in start
+            continue
+        parent = start["parentRunId"]
+        trigger = next(
+            r
+            for r in by_run[parent]
+            if r["type"] == "span:start" and r["spanId"] == start["triggeredBySpanId"]
+        )
+        assert trigger["primitive"] == "runtime.convex.schedule"
+    notify_kinds = {r["kind"] for r in by_run["run_refund_notify"] if r["type"] == "artifact"}
+    assert {"error.stack", "error.raw"} <= notify_kinds
+    assert by_run["run_refund_notify"][-1]["status"] == "error"
 
     error_kinds = {r["kind"] for r in by_run["run_tool_error"] if r["type"] == "artifact"}
     assert {"error.stack", "error.raw"} <= error_kinds
@@ -148,5 +174,20 @@ async def test_scenario_presented_by_the_backend(
         agent = next(n for n in all_nodes if n.kind == "agent")
         labels = [c.display.label for c in items(agent.children)]
         assert labels == ["step-1", "lookupOrders", "step-2", "searchDocs", "step-3"]
+    if run_id == "run_refund_jobs":  # child runs mounted under the tool that scheduled them
+        tool = next(n for n in all_nodes if n.display.label == "issueRefund")
+        assert [c.id for c in items(tool.children)] == [
+            "run:run_refund_process",
+            "run:run_refund_notify",
+        ]
+        notify = next(n for n in all_nodes if n.id == "run:run_refund_notify")
+        assert notify.status == "error" and notify.parentId == tool.id
+        assert (detail.run.childRunCount, detail.run.failedChildCount) == (3, 1)
+        assert [m.run.runId for m in items(detail.memberRuns)] == [
+            "run_refund_jobs",
+            "run_refund_process",
+            "run_refund_ledger",
+            "run_refund_notify",
+        ]
     if run_id == "run_plan_approval":
         assert any(n.kind == "suspension" and n.status == "suspended" for n in all_nodes)

@@ -20,7 +20,6 @@ from crux_tui.contract.models import (
     RunDetail,
     RunDetailDetail,
     RunDetailNode,
-    RunDetailRow,
     SpanEventSummary,
     SpanSummary,
     Timing,
@@ -32,6 +31,7 @@ from . import metrics as met
 from . import times
 from .common import attrs, tool_call_id
 from .diagnostics import run_detail_diagnostics_at, run_diagnostics_at, span_diagnostics_at
+from .flatten import rows_of, walk
 from .index import GraphIndex
 from .inspection import inspection_of, run_tool_requests
 from .ownership import semantic_owners
@@ -245,17 +245,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         )
 
     # --- pre-order walk: paths, parents, depth ----------------------------------------------
-    order: list[tuple[RunDetailNode, int]] = []
-    root.path = [root.id]
-    root.parentId = ""
-    stack: list[tuple[RunDetailNode, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        order.append((node, depth))
-        for child in node.children or ():
-            child.parentId = node.id
-            child.path = [*node.path, child.id]
-        stack.extend((c, depth + 1) for c in reversed(node.children or ()))
+    order = walk(root)
 
     # --- details ------------------------------------------------------------------------------
     span_index: dict[str, Placement] = {}
@@ -349,23 +339,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
             detailsMs=details_ms if node.details else None,
         )
 
-    rows = [
-        RunDetailRow(
-            nodeId=node.id,
-            spanId=node.spanId,
-            parentId=node.parentId,
-            depth=depth,
-            path=node.path,
-            hasChildren=bool(node.children),
-            expandedDefault=depth < 2,
-            display=node.display,
-            status=node.status,
-            model=node.model,
-            provider=node.provider,
-            timing=node.timing,
-        )
-        for node, depth in order
-    ]
+    rows = rows_of(order)
 
     # --- facets & counts ----------------------------------------------------------------------
     facets: dict[str, dict[str, int]] = {key: {} for key in FACET_KEYS}
