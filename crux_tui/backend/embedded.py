@@ -22,7 +22,7 @@ import uvicorn.logging
 from crux_tui.backend.access import is_loopback
 from crux_tui.backend.detail_cache import DetailCache
 from crux_tui.backend.events import EventBus
-from crux_tui.backend.server import Clock, create_app
+from crux_tui.backend.server import WS_QUEUE_SIZE, Clock, create_app
 from crux_tui.backend.store import Store, default_db_path
 from crux_tui.sanitize import clean, say
 
@@ -74,6 +74,7 @@ class EmbeddedBackend:
         lifecycle_interval: float | None = 1.0,
         detail_cache: DetailCache | None = None,
         allowed_hosts: Sequence[str] = (),
+        ws_queue_size: int = WS_QUEUE_SIZE,
     ) -> None:
         self._owns_store = store is None
         self.store = store if store is not None else Store(db)
@@ -90,6 +91,7 @@ class EmbeddedBackend:
             lifecycle_interval=lifecycle_interval,
             detail_cache=detail_cache,
             allowed_hosts=allowed_hosts,
+            ws_queue_size=ws_queue_size,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
