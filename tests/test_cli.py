@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from records import batch, simple_run
+from records import RunBuilder, batch, simple_run
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.cli import batches, main
@@ -169,6 +169,64 @@ def test_export_round_trips_through_open(make_backend: Any, tmp_path: Path) -> N
         r["payloadJson"] for r in second["records"]
     ]
     assert first["run"]["spanCount"] == second["run"]["spanCount"] > 10
+
+
+def test_export_writes_the_whole_operation_each_record_in_its_version(
+    make_backend: Any, tmp_path: Path
+) -> None:
+    """An operation whose member runs were written by SDKs of different versions exports
+    every member, each record as stored, and opens again as the same operation."""
+    from crux_tui.cli import load_records
+    from crux_tui.demo import read_jsonl
+    from tests.backend.operation_records import OP, child_records, root_records
+
+    legacy = RunBuilder("run_legacy", schema_version=2)  # an unrelated v2 run
+    v4_child = [
+        {**r, "schemaVersion": 4} for r in child_records("run_v4_child", base="2026-05-16T18:00:02")
+    ]
+    mixed = [
+        *root_records(),
+        *child_records("run_v5_child", base="2026-05-16T18:00:01"),
+        *v4_child,
+        legacy.run_start(),
+        legacy.run_end(),
+    ]
+    assert [len(b) for b in batches(mixed)] == [9, 3, 2]  # one schema version per batch
+    source = make_backend()
+    assert load_records(source.url, mixed) == []
+    out = tmp_path / "operation.jsonl"
+    assert main(["export", "run_v4_child", "--url", source.url, "-o", str(out)]) == 0
+    records, errors = read_jsonl(out)
+    assert errors == []
+    assert [r["runId"] for r in records] == [OP] * 6 + ["run_v5_child"] * 3 + ["run_v4_child"] * 3
+    assert [r["schemaVersion"] for r in records] == [5] * 9 + [4] * 3
+    assert records == [r for r in mixed if r["runId"] != "run_legacy"]
+
+    target = make_backend()
+    assert load_records(target.url, records) == []
+    detail = httpx.get(target.url + f"/api/observability/runs/{OP}").json()
+    assert [m["run"]["runId"] for m in detail["memberRuns"]] == [
+        OP,
+        "run_v5_child",
+        "run_v4_child",
+    ]
+
+
+def test_open_reads_a_v2_file(tmp_path: Path, backend: EmbeddedBackend) -> None:
+    """Files exported before v5 (schema v2 records, one per line or in batches) still load."""
+    from crux_tui.cli import load_records
+    from crux_tui.demo import read_jsonl
+
+    run = simple_run("run_exported_v2")
+    path = tmp_path / "old.jsonl"
+    lines = [json.dumps(r) for r in run[:4]]
+    lines.append(json.dumps({"schemaVersion": 2, "records": run[4:]}))
+    path.write_text("\n".join(lines) + "\n")
+    records, errors = read_jsonl(path)
+    assert errors == [] and records == run
+    assert load_records(backend.url, records) == []
+    (row,) = httpx.get(backend.url + "/api/observability/runs/page").json()["rows"]
+    assert (row["runId"], row["status"], row["recordCount"]) == ("run_exported_v2", "ok", len(run))
 
 
 def test_loading_a_big_file_says_how_far_it_got() -> None:

@@ -362,3 +362,69 @@ def test_infinite_numbers_do_not_break_the_run(store: Store) -> None:
     assert all(a.sizeBytes == 0 for a in items(graph.artifacts))
     detail = project_run_detail(graph, datetime(2026, 5, 16, 18, 5, tzinfo=UTC))
     assert detail.run.runId == "inf"
+
+
+#: The layout of a database written before operations existed (runs only, no user_version).
+OLD_LAYOUT = """
+CREATE TABLE records (seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE,
+    run_id TEXT NOT NULL, trace_id TEXT NOT NULL DEFAULT '', segment_id TEXT NOT NULL DEFAULT '',
+    segment_seq INTEGER NOT NULL DEFAULT 0, type TEXT NOT NULL, span_id TEXT, event_name TEXT,
+    event_key TEXT, event_id TEXT, payload TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE TABLE runs (run_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL DEFAULT '',
+    session_id TEXT NOT NULL DEFAULT '', started_key TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL, stored_status TEXT NOT NULL, lifecycle_status TEXT,
+    last_activity_key TEXT NOT NULL DEFAULT '', revision INTEGER NOT NULL, summary TEXT NOT NULL);
+CREATE INDEX runs_started ON runs(started_key DESC, run_id DESC);
+CREATE TABLE changes (revision INTEGER PRIMARY KEY, run_id TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('revision', 7), ('pruned', 0);
+"""
+
+
+def test_a_database_from_before_operations_is_upgraded_on_open(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_LAYOUT)
+    records = simple_run("run_old_a") + simple_run("run_old_b", base="2026-05-16T19:00:00")
+    conn.executemany(
+        "INSERT INTO records (record_id, run_id, type, segment_id, segment_seq, payload,"
+        " received_at) VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                r["recordId"],
+                r["runId"],
+                r["type"],
+                r["segmentId"],
+                r["segmentSeq"],
+                json.dumps(r),
+                "2026-05-16T20:00:00.000Z",
+            )
+            for r in records
+        ],
+    )
+    conn.execute("INSERT INTO runs VALUES ('run_old_a', '', '', '', 'ok', 'ok', NULL, '', 1, '{}')")
+    conn.execute("INSERT INTO changes VALUES (7, 'run_old_a')")
+    conn.commit()
+    conn.close()
+
+    store = Store(path)
+    try:
+        page = store.runs_page()
+        assert [(r.runId, r.operationId, r.status, r.recordCount) for r in items(page.rows)] == [
+            ("run_old_b", "run_old_b", "ok", 11),
+            ("run_old_a", "run_old_a", "ok", 11),
+        ]
+        assert store.revision() == 9 and store.runs_delta(7).expired
+        graph = store.graph("run_old_a")
+        assert graph is not None and len(items(graph.records)) == 11
+        assert store.ingest_batch(simple_run("run_new")).changes[0].revision == 10
+    finally:
+        store.close()
+    reopened = Store(path)  # upgraded once: nothing is rebuilt again
+    try:
+        assert reopened.revision() == 10 and len(items(reopened.runs_page().rows)) == 3
+    finally:
+        reopened.close()
