@@ -135,8 +135,12 @@ def validate_record(
     if not isinstance(record, dict):
         return rejection(index, "", INVALID_RECORD, "record must be a JSON object"), None
     rid = record_id_of(record)
-    own = supported_version(record.get("schemaVersion"))
-    if own is None or (version is not None and own != version):
+    own = record.get("schemaVersion")
+    if (
+        type(own) is not int
+        or own not in SUPPORTED_SCHEMA_VERSIONS
+        or (version is not None and own != version)
+    ):
         expected = version if version is not None else "one of 2, 3, 4, 5"
         return rejection(
             index, rid, UNSUPPORTED_SCHEMA_VERSION, f"record schemaVersion must be {expected}"

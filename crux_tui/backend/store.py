@@ -162,18 +162,15 @@ class IngestResult:
     revision: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """An accepted record on its way in, with every disposition that names it."""
 
     record: dict[str, Any]
     wire: WireRecord | None
+    run_id: str
     operation: str
     dispositions: list[IngestDisposition]
-
-    @property
-    def run_id(self) -> str:
-        return self.record["runId"]
 
 
 def default_db_path() -> Path:
@@ -247,6 +244,14 @@ def _earliest_key(wire: WireRecord) -> str:
     return min((k for k in keys if k), default="")
 
 
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+    """Keep ``key`` in a small LRU (as many entries as the run states)."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > STATE_CACHE_SIZE:
+        cache.popitem(last=False)
+
+
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -266,6 +271,9 @@ class Store:
         self._idle_readers: list[sqlite3.Connection] = []
         self._open_readers = 0
         self._states: OrderedDict[str, RunState] = OrderedDict()
+        #: operation id -> firstSeenAt / member run ids, for operations written lately (LRU)
+        self._first_seen_at: OrderedDict[str, str] = OrderedDict()
+        self._members: OrderedDict[str, set[str]] = OrderedDict()
         self._wire_cache = WireCache()
         self._closed = False
         self._conn = self._connect()
@@ -279,6 +287,8 @@ class Store:
                 self._rebuild(conn)
             conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
             conn.commit()
+            #: deleted operations (few; checked for every record that arrives)
+            self._deleted = {r[0] for r in conn.execute("SELECT operation_id FROM tombstones")}
 
     @staticmethod
     def _drop_old_layout(conn: sqlite3.Connection) -> bool:
@@ -430,17 +440,20 @@ class Store:
                     f"{cut} value{'s' if cut != 1 else ''} nested deeper than {MAX_DEPTH}"
                     f" levels replaced by {TRUNCATED!r}"
                 )
-            record = without_unapplied_privacy(record)
+            if "privacy" in record:
+                record = without_unapplied_privacy(record)
             pending = accepted.get(disposition.recordId)
             if pending is None:
                 operation = operation_id_of(
                     record["schemaVersion"], record.get("operationId"), record["runId"]
                 )
-                accepted[disposition.recordId] = _Pending(record, wire, operation, [disposition])
+                accepted[disposition.recordId] = _Pending(
+                    record, wire, record["runId"], operation, [disposition]
+                )
             elif pending.record == record:
                 pending.dispositions.append(disposition)  # an identical repeat: idempotent
             else:
-                conflict = _Pending(record, wire, "", [disposition])
+                conflict = _Pending(record, wire, record["runId"], "", [disposition])
                 _reject(conflict, RECORD_ID_CONFLICT, _RECORD_ID_MESSAGE, rejected_by_run)
         if not accepted:
             return IngestResult(dispositions, [], self.revision())
@@ -500,11 +513,18 @@ class Store:
                 _reject(pending, RECORD_ID_CONFLICT, _RECORD_ID_MESSAGE, rejected_by_run)
         if not fresh:
             return [], {}
-        owners = self._operations_of(conn, list({p.run_id for p in fresh}))
-        deleted = self._tombstoned(conn, list({p.operation for p in fresh}))
+        owners: dict[str, str] = {}
+        unknown: list[str] = []
+        for run in {p.run_id for p in fresh}:
+            state = self._states.get(run)
+            if state is not None and state.operation_id:
+                owners[run] = state.operation_id
+            else:
+                unknown.append(run)
+        owners.update(self._operations_of(conn, unknown))
         kept: list[_Pending] = []
         for pending in fresh:
-            if pending.operation in deleted:
+            if pending.operation in self._deleted:
                 message = f"operation {pending.operation} was deleted"
                 _reject(pending, OPERATION_DELETED, message, rejected_by_run)
                 continue
@@ -527,19 +547,6 @@ class Store:
                 conn.execute(
                     f"SELECT run_id, operation_id FROM runs WHERE run_id IN ({marks})", chunk
                 ).fetchall()
-            )
-        return out
-
-    @staticmethod
-    def _tombstoned(conn: sqlite3.Connection, operations: list[str]) -> set[str]:
-        out: set[str] = set()
-        for chunk in _chunks(operations):
-            marks = ",".join("?" * len(chunk))
-            out.update(
-                r[0]
-                for r in conn.execute(
-                    f"SELECT operation_id FROM tombstones WHERE operation_id IN ({marks})", chunk
-                )
             )
         return out
 
@@ -609,31 +616,41 @@ class Store:
             changes: list[OperationChange] = []
             for operation, runs in runs_of.items():
                 revision += 1
+                written: dict[str, tuple[RunState, RunSummary]] = {}
                 for run in runs:
                     state = states[run]
                     if source_health is not None or rejected_by_run.get(run):
                         state.health = delivery_health(
                             source_health, rejected_by_run.get(run, 0), received
                         )
-                    self._write_run(conn, state, revision, lifecycle=None)
+                    written[run] = state, self._write_run(conn, state, revision, lifecycle=None)
                 first_seen = known.get(operation) or earliest.get(operation) or sort_key(received)
-                row = self._write_operation(conn, operation, revision, first_seen)
+                row = self._write_operation(conn, operation, revision, first_seen, written)
                 trace = row.traceId if row is not None else ""
                 trace = trace or next((states[r].trace_id for r in runs if states[r].trace_id), "")
                 changes.append(OperationChange(operation, trace, revision, list(runs)))
             self._finish_revision(conn, revision)
             conn.execute("COMMIT")
-        except BaseException:
-            for runs in runs_of.values():
+        except BaseException:  # rolled back: forget what was rolled up for it
+            for operation, runs in runs_of.items():
+                self._first_seen_at.pop(operation, None)
+                self._members.pop(operation, None)
                 for run in runs:
                     self._states.pop(run, None)
             raise
         return changes, revision
 
-    @staticmethod
-    def _first_seen(conn: sqlite3.Connection, operations: list[str]) -> dict[str, str]:
+    def _first_seen(self, conn: sqlite3.Connection, operations: list[str]) -> dict[str, str]:
+        """``firstSeenAt`` of the stored operations among ``operations``."""
         out: dict[str, str] = {}
-        for chunk in _chunks(operations):
+        missing: list[str] = []
+        for operation in operations:
+            known = self._first_seen_at.get(operation)
+            if known is None:
+                missing.append(operation)
+            else:
+                out[operation] = known
+        for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
             out.update(
                 conn.execute(
@@ -646,7 +663,7 @@ class Store:
 
     def _write_run(
         self, conn: sqlite3.Connection, state: RunState, revision: int, lifecycle: str | None
-    ) -> None:
+    ) -> RunSummary:
         summary = state.summary(revision)
         conn.execute(
             "INSERT INTO runs (run_id, operation_id, parent_run_id, triggered_by_span_id,"
@@ -677,33 +694,57 @@ class Store:
                 _SUMMARY_ENCODER.encode(summary).decode(),
             ),
         )
+        return summary
 
     def _write_operation(
-        self, conn: sqlite3.Connection, operation: str, revision: int, first_seen: str | None = None
+        self,
+        conn: sqlite3.Connection,
+        operation: str,
+        revision: int,
+        first_seen: str | None = None,
+        written: dict[str, tuple[RunState, RunSummary]] | None = None,
     ) -> RunSummary | None:
         """Recompute and store the list row of ``operation`` from its member runs, and log
-        the change; returns the row (``None`` when the operation has no runs left)."""
-        rows = conn.execute(
-            f"SELECT {_MEMBER_COLUMNS} FROM runs WHERE operation_id = ? {_MEMBER_ORDER}",
-            (operation, operation),
-        ).fetchall()
+        the change; returns the row (``None`` when the operation has no runs left).
+
+        ``written``: member runs this transaction has just written (state and summary,
+        no lifecycle status); when they are all the members, nothing is read back.
+        """
+        written = written or {}
         conn.execute("INSERT INTO changes (revision, run_id) VALUES (?, ?)", (revision, operation))
-        if not rows:
+        known = self._members.get(operation)
+        rows = []
+        if known is None or not known <= written.keys():
+            rows = conn.execute(
+                f"SELECT {_MEMBER_COLUMNS} FROM runs WHERE operation_id = ? {_MEMBER_ORDER}",
+                (operation, operation),
+            ).fetchall()
+            rows = [r for r in rows if r[0] not in written]
+        if not rows and not written:
             conn.execute("DELETE FROM operations WHERE operation_id = ?", (operation,))
+            self._first_seen_at.pop(operation, None)
+            self._members.pop(operation, None)
             return None
         if first_seen is None:
             first_seen = self._first_seen(conn, [operation]).get(operation) or ""
-        members = []
-        for *_, lifecycle, summary_json in rows:
+        members: list[StoredMember] = []
+        links: list[MemberLink] = []
+        root_present = False
+        for run_id, (state, summary) in written.items():
+            members.append(StoredMember(summary, summary.status))
+            links.append(
+                MemberLink(run_id, state.parent_run_id, state.triggered_by_span_id, state.trace_id)
+            )
+            root_present = root_present or (run_id == operation and state.has_start)
+        for run_id, parent, trigger, has_start, lifecycle, summary_json in rows:
             summary = _SUMMARY_DECODER.decode(summary_json)
             members.append(StoredMember(summary, lifecycle or summary.status))
+            links.append(MemberLink(run_id, parent, trigger, summary.traceId))
+            root_present = root_present or (run_id == operation and bool(has_start))
         health, _ = operation_topology(
             operation,
-            any(r[0] == operation and r[3] for r in rows),
-            [
-                MemberLink(r[0], r[1], r[2], m.summary.traceId)
-                for r, m in zip(rows, members, strict=True)
-            ],
+            root_present,
+            links,
             lambda run, span: self._state(run, conn).has_span(span),
             lambda run: self._operations_of(conn, [run]).get(run),
         )
@@ -714,6 +755,8 @@ class Store:
             revision=revision,
             topology_health=health,
         )
+        _remember(self._first_seen_at, operation, first_seen)
+        _remember(self._members, operation, {m.summary.runId for m in members})
         conn.execute(
             "INSERT INTO operations (operation_id, first_seen, status, session_id, revision,"
             " summary) VALUES (?,?,?,?,?,?) ON CONFLICT(operation_id) DO UPDATE SET"
@@ -1102,6 +1145,7 @@ class Store:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+                self._deleted.add(operation)
                 for run in runs:
                     self._states.pop(run, None)
                     self._wire_cache.drop(run)
