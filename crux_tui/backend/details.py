@@ -20,21 +20,21 @@ from starlette.concurrency import run_in_threadpool
 from crux_tui.backend.detail_cache import DetailBody, DetailCache
 from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
 from crux_tui.backend.store import Store
-from crux_tui.contract.models import JSONObject, MemberRun, RunDetail, RunDetailHead
+from crux_tui.contract.models import RunDetail, RunDetailHead
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 
 
-class _Tail(msgspec.Struct, omit_defaults=True, gc=False):
-    """The RunDetail members written after the tree (the ones a v2 RunDetail lacks)."""
-
-    memberRuns: list[MemberRun] | None = None
-    definitionRefs: list[JSONObject] | None = None
-    manifest: JSONObject | None = None
-    currentCatalog: JSONObject | None = None
-    currentProjectHealth: JSONObject | None = None
-    redaction: JSONObject | None = None
+#: RunDetail members written after the tree when set (the ones a v2 RunDetail lacks).
+TAIL_MEMBERS = (
+    "memberRuns",
+    "definitionRefs",
+    "manifest",
+    "currentCatalog",
+    "currentProjectHealth",
+    "redaction",
+)
 
 
 def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
@@ -54,14 +54,7 @@ def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
     body += b',"spanIndex":'
     _encoder.encode_into(detail.spanIndex, body, -1)
     tail = _encoder.encode(
-        _Tail(
-            memberRuns=detail.memberRuns,
-            definitionRefs=detail.definitionRefs,
-            manifest=detail.manifest,
-            currentCatalog=detail.currentCatalog,
-            currentProjectHealth=detail.currentProjectHealth,
-            redaction=detail.redaction,
-        )
+        {name: value for name in TAIL_MEMBERS if (value := getattr(detail, name)) is not None}
     )
     if len(tail) > 2:
         body += b","

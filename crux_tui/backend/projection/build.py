@@ -13,7 +13,6 @@ from crux_tui.contract.models import (
     Diagnostic,
     EdgeSummary,
     Graph,
-    MetricBuckets,
     NodeDisplay,
     NodeSource,
     Placement,
@@ -312,22 +311,10 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
         node.status = roll_up(node.status, [k.status for k in kids], node.primitive)
         node.display.severity = disp.severity(node.status)
         children_m = met.combined(*(totals[k.id] for k in kids))
-        details_m = node_dmetrics[node.id]
-        if node.virtual:
-            own_m: dict[str, float] = {}
-            total = met.combined(children_m, details_m)
-            met.fill_missing(total, run.metrics)
-        else:
-            own_m = own_metrics[node.spanId]
-            total = met.combined(own_m, details_m, children_m)
-        totals[node.id] = total
-        if own_m or children_m or details_m or total:
-            node.metricBuckets = MetricBuckets(
-                own=own_m or None,
-                children=children_m or None,
-                details=details_m or None,
-                total=total or None,
-            )
+        own_m = {} if node.virtual else own_metrics[node.spanId]
+        totals[node.id] = met.roll_up_node(
+            node, own_m, node_dmetrics[node.id], children_m, run.metrics
+        )
         children_ms = sum(k.durationMs for k in kids if isinstance(k.durationMs, (int, float)))
         details_ms = sum(d.durationMs for d in node.details or ())
         node.timing = Timing(

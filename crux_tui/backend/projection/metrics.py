@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crux_tui.contract.models import MetricBuckets
+
 from .common import number
 
 ALIASES = {"cost": "costUsd", "totalCost": "costUsd", "cachedInputTokens": "cacheReadTokens"}
@@ -91,3 +93,29 @@ def combined(*parts: dict[str, float] | None) -> dict[str, float]:
     for part in parts:
         add(out, part)
     return out
+
+
+def roll_up_node(
+    node: Any,
+    own: dict[str, float],
+    details: dict[str, float],
+    children: dict[str, float],
+    run_metrics: Any,
+) -> dict[str, float]:
+    """Set a node's ``metricBuckets`` and return its total (§4): a virtual run root totals
+    its children and details, gaps filled from its run's metrics; any other node adds its
+    own figures."""
+    if node.virtual:
+        own = {}
+        total = combined(children, details)
+        fill_missing(total, run_metrics)
+    else:
+        total = combined(own, details, children)
+    if own or children or details or total:
+        node.metricBuckets = MetricBuckets(
+            own=own or None,
+            children=children or None,
+            details=details or None,
+            total=total or None,
+        )
+    return total

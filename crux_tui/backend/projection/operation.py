@@ -256,23 +256,13 @@ def _recompute_metrics(order: list[tuple[RunDetailNode, int]], run_metrics: dict
     totals: dict[int, dict[str, float]] = {}
     for node, _depth in reversed(order):
         buckets = node.metricBuckets or MetricBuckets()
-        children_m = met.combined(*(totals[id(k)] for k in node.children or ()))
-        details_m = met.normalize(buckets.details)
-        if node.virtual:
-            own_m: dict[str, float] = {}
-            total = met.combined(children_m, details_m)
-            met.fill_missing(total, run_metrics.get(node.runId))
-        else:
-            own_m = met.normalize(buckets.own)
-            total = met.combined(own_m, details_m, children_m)
-        totals[id(node)] = total
-        if own_m or children_m or details_m or total:
-            node.metricBuckets = MetricBuckets(
-                own=own_m or None,
-                children=children_m or None,
-                details=details_m or None,
-                total=total or None,
-            )
+        totals[id(node)] = met.roll_up_node(
+            node,
+            met.normalize(buckets.own),
+            met.normalize(buckets.details),
+            met.combined(*(totals[id(k)] for k in node.children or ())),
+            run_metrics.get(node.runId),
+        )
 
 
 def _aggregate(doc: RunDetail, op_id: str, details: list[RunDetail], has_root: bool) -> None:
