@@ -13,6 +13,7 @@ from crux_tui.contract.models import (
     Diagnostic,
     EdgeSummary,
     Graph,
+    MemberRun,
     NodeDisplay,
     NodeSource,
     Placement,
@@ -357,12 +358,18 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
     )
 
 
+def presented_status(detail: RunDetail | MemberRun) -> str:
+    """A run's presented status (§7): the run's, or its root node's when the run still says
+    running but its tree has settled."""
+    status = detail.run.status or "running"
+    if status == "running" and detail.root.status not in ("", "running"):
+        return detail.root.status
+    return status
+
+
 def presented_run_status(graph: Graph, now: datetime) -> tuple[str, str]:
     """(presented status, reason) for the lifecycle ticker (§7)."""
     detail = project_run_detail(graph, now)
-    status = detail.run.status
-    if status == "running" and detail.root.status not in ("", "running"):
-        status = detail.root.status
     diags = detail.diagnostics or []
     reason = diags[0].code if diags else "presentation-reconciled"
-    return status, reason
+    return presented_status(detail), reason

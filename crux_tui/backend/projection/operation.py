@@ -48,7 +48,7 @@ from crux_tui.perf import no_gc
 
 from . import display as disp
 from . import metrics as met
-from .build import project_run_detail
+from .build import presented_status, project_run_detail
 from .flatten import rows_of, span_index_of, walk
 from .settled import clock_independent
 from .topology import MemberLink, operation_topology
@@ -96,13 +96,8 @@ def operation_settled(operation: OperationGraph) -> bool:
     return all(clock_independent(m.graph) for m in operation.members)
 
 
-def member_status(detail: RunDetail | MemberRun) -> str:
-    """A member's presented status: the run's, or its root node's when the run still says
-    running but its tree has settled (the lifecycle reconciler's rule)."""
-    status = detail.run.status or "running"
-    if status == "running" and detail.root.status not in ("", "running"):
-        return detail.root.status
-    return status
+#: A member's presented status (the lifecycle ticker's rule).
+member_status = presented_status
 
 
 def project_operation_detail(operation: OperationGraph, now: datetime) -> RunDetail:

@@ -61,7 +61,7 @@ def operation_topology(
         out.append(
             _diagnostic(
                 "incomplete-operation-root",
-                f"the root run {operation_id} of this operation has not arrived",
+                f"the run:start of the root run {operation_id} of this operation has not arrived",
             )
         )
     by_id = {m.run_id: m for m in members}
