@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from records import RunBuilder, batch, simple_run
+from websockets.sync.client import connect
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.cli import batches, main
@@ -79,8 +80,12 @@ def test_serve_subprocess_answers_http(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         assert response.status_code == 200 and response.json()["rows"] == []
-        r = httpx.post(url + "/api/observability/records", json=batch(simple_run("a")))
-        assert r.status_code == 202
+        with connect(url.replace("http", "ws") + "/ws/ui", proxy=None, open_timeout=10) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "index"
+            r = httpx.post(url + "/api/observability/records", json=batch(simple_run("a")))
+            assert r.status_code == 202
+            event = json.loads(ws.recv(timeout=10))
+            assert (event["type"], event["event"]["refId"]) == ("observability:event", "a")
         assert httpx.get(url + "/api/observability/runs/a").json()["run"]["status"] == "ok"
     finally:
         proc.terminate()
