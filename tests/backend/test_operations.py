@@ -233,7 +233,10 @@ def test_member_runs(pinned_backend: EmbeddedBackend) -> None:
     assert (child["parentRunId"], child["triggeredBySpanId"]) == (OP, "tool")
     assert child["run"]["spanCount"] == 1 and child["run"]["recordCount"] == 3  # its own
     assert child["root"]["id"] == "run:run_a" and child["root"]["status"] == "ok"
-    assert not child["root"].get("children")  # its tree is in the document, mounted
+    # its tree and node bodies are in the document, mounted: not sent twice
+    assert not any(child["root"].get(k) for k in ("children", "details", "inspection", "events"))
+    mounted = find(get(pinned_backend, f"/runs/{OP}")["root"], "run:run_a")
+    assert mounted["status"] == child["root"]["status"] and mounted["spanId"] == "run_a_action"
     assert root["run"]["childRunCount"] == 0 and isinstance(child["diagnostics"], list)
 
 

@@ -17,9 +17,10 @@ member graphs and their ``run:start`` links) and the clock. Steps (C.1, C.4, C.7
 5. aggregate counts, facets and metrics over members, add ``memberRuns``, the topology
    health and diagnostics, ``definitionRefs`` and the (unspecified) manifest.
 
-``memberRuns[i].root`` is the member's root node *without* its subtree: the subtree is
-already in the document (mounted), and sending a big run's nodes twice would double the
-body. Clients render the mounted tree (crux-v5.md E.3 #14).
+``memberRuns[i].root`` is the member's root node *without* its subtree and bodies (details,
+events, artifacts, relations, inspection, request): they are already in the document
+(mounted), and sending a big run's nodes twice would double the body. Clients render the
+mounted tree (crux-v5.md E.3 #14).
 """
 
 from __future__ import annotations
@@ -157,9 +158,17 @@ def _project(operation: OperationGraph, now: datetime) -> RunDetail:
 
 
 def _shallow(node: RunDetailNode) -> RunDetailNode:
-    """A member's root node without its subtree (which the document carries, mounted)."""
+    """A member's root node without its subtree and bodies (the document carries them, mounted):
+    identity, status, timing, metrics, attributes, error and diagnostics."""
     return msgspec.structs.replace(
-        node, children=None, details=None, events=None, artifacts=None, relations=None
+        node,
+        children=None,
+        details=None,
+        events=None,
+        artifacts=None,
+        relations=None,
+        inspection=None,
+        request=None,
     )
 
 
