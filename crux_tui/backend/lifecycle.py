@@ -121,7 +121,8 @@ class LifecycleReconciler:
         self.seen: dict[str, int] = {}
         #: runs that cannot change status without a new record (see ``reconcile_once``)
         self.settled: dict[str, int] = {}
-        #: passes run and RunDetail projections made (a cost an idle backend should not pay)
+        #: passes run and operation RunDetail projections made (a cost an idle backend
+        #: should not pay)
         self.passes = 0
         self.projections = 0
 

@@ -84,7 +84,7 @@ async def test_index_first_then_every_event_in_crux_envelope(
         assert (message["event"]["id"], message["event"]["timestamp"]) == ("", 0)
         assert message["event"]["payload"] == {"operationIds": [OP], "revision": revision + 1}
     # the server lets go of a client that left
-    await wait_until(lambda: pinned_backend.bus.subscribers == 0, "subscription released")
+    await wait_until(lambda: pinned_backend.bus.subscriber_count() == 0, "subscription released")
 
 
 async def test_lifecycle_events_name_the_member_run(make_backend) -> None:
@@ -140,16 +140,16 @@ async def test_a_client_that_does_not_read_is_disconnected(
     backend = make_backend(ws_queue_size=4, lifecycle_interval=None)
     # compression off and incompressible payloads: the socket buffers really fill up
     async with open_ws(ws_url(backend), compression=None, max_queue=1) as ws:
-        await wait_until(lambda: backend.bus.subscribers == 1, "client subscribed")
+        await wait_until(lambda: backend.bus.subscriber_count() == 1, "client subscribed")
         blob = os.urandom(128 * 1024).hex()
         sent = 0
-        while backend.bus.subscribers and sent < 2000:
+        while backend.bus.subscriber_count() and sent < 2000:
             sent += 1
             backend.bus.publish(
                 sent, ObservabilityEvent(kind="test.flood", refId=str(sent), payload={"b": blob})
             )
             await asyncio.sleep(0)
-        await wait_until(lambda: backend.bus.subscribers == 0, "slow client dropped")
+        await wait_until(lambda: backend.bus.subscriber_count() == 0, "slow client dropped")
         received = 0
         with pytest.raises(ConnectionClosed) as closed:
             while True:

@@ -167,6 +167,47 @@ def test_websocket_handshakes_pass_the_same_checks(serve_app: Callable[[Any], st
     assert " 101 " in _handshake(guarded, f"127.0.0.1:{port}", "/ws/ui?t=k")
 
 
+def test_the_backends_ws_ui_and_delete_pass_the_same_checks(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    """The real ``/ws/ui`` and ``DELETE`` behind the middleware: loopback names only without
+    a token; with one, an allowed tunnel name needs it (``?t=``, or a bearer to delete)."""
+    backend = make_backend()
+    port = backend.port
+    assert " 101 " in _handshake(backend.url, f"127.0.0.1:{port}")
+    assert " 403 " in _handshake(backend.url, f"evil.example:{port}")
+    assert httpx.post(backend.url + f"{API}/records", json=batch(simple_run("a"))).is_success
+    rebound = httpx.delete(backend.url + f"{API}/runs/a", headers={"Host": "evil.example"})
+    assert rebound.status_code == 403
+    assert httpx.get(backend.url + f"{API}/runs/a").status_code == 200  # not deleted
+
+    guarded = make_backend(token="s3cret", allowed_hosts=["tunnel.example"])
+    assert " 403 " in _handshake(guarded.url, "tunnel.example")
+    assert " 101 " in _handshake(guarded.url, "tunnel.example", "/ws/ui?t=s3cret")
+    assert " 403 " in _handshake(guarded.url, "other.example", "/ws/ui?t=s3cret")
+    bearer = {"Authorization": "Bearer s3cret"}
+    posted = httpx.post(
+        guarded.url + f"{API}/records", json=batch(simple_run("b")), headers=bearer
+    )
+    assert posted.status_code == 202
+    through_tunnel = {"Host": "tunnel.example"}
+    url = guarded.url + f"{API}/runs/b"
+    assert httpx.delete(url, headers=through_tunnel).status_code == 401
+    # a bearer token is for writes only: reads still take ?t=
+    assert httpx.get(url, headers={**through_tunnel, **bearer}).status_code == 401
+    assert httpx.delete(url, headers={**through_tunnel, **bearer}).status_code == 200
+
+
+def test_serve_answers_ws_ui_through_the_tunnel_with_the_token(
+    tunnel_serve: tuple[str, str],
+) -> None:
+    """``serve`` runs with WebSocket support (the child ``demo``/``open`` start is the same
+    command), behind the same checks."""
+    url, token = tunnel_serve
+    assert " 403 " in _handshake(url, "tunnel.example")
+    assert " 101 " in _handshake(url, "tunnel.example", f"/ws/ui?t={token}")
+
+
 # ---------------------------------------------------------------------- item 8
 
 

@@ -80,6 +80,32 @@ def test_every_problem_names_its_line(tmp_path: Path) -> None:
     assert "entry 2 of 3 is not a record" in errors[4]
 
 
+def test_batches_of_every_supported_version_are_read(
+    tmp_path: Path, backend: EmbeddedBackend
+) -> None:
+    """``open`` reads v2-v5 batch lines (a Crux file of any supported version) and loads
+    them; another version is still one message naming its line."""
+
+    def small_run(version: int) -> list[dict[str, Any]]:
+        run = RunBuilder(f"v{version}", schema_version=version)
+        return [run.run_start(), run.span("s", "tool.call", at=1, end=5), run.run_end()]
+
+    path = write_lines(
+        tmp_path / "versions.jsonl",
+        [
+            *({"schemaVersion": v, "records": small_run(v)} for v in (2, 3, 4, 5)),
+            {"schemaVersion": 1, "records": small_run(2)},
+        ],
+    )
+    contents = read_jsonl_lines(path)
+    assert contents.lines == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
+    (error,) = contents.errors
+    assert error.startswith("line 5: batch schemaVersion 1 is not supported")
+    assert "reads 2, 3, 4, 5" in error and "its 3 records skipped" in error
+    report = load_records_report(backend.url, contents.records, lines=contents.lines)
+    assert (report.problems, report.accepted) == ([], 12)
+
+
 def test_backend_rejections_name_the_line(backend: EmbeddedBackend) -> None:
     run = RunBuilder("r")
     records = [run.run_start(), {**run.span_start("s", "tool.call"), "family": "agent"}]

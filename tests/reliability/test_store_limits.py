@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from records import batch, simple_run
+from records import RunBuilder, batch, simple_run
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.backend.store import READER_POOL_SIZE, Store
@@ -30,6 +30,7 @@ def test_bursts_of_reads_from_new_threads_keep_file_descriptors_bounded(tmp_path
         store.runs_page()
         baseline = open_fds()
         counts = []
+        samples: dict[int, set[int]] = {}  # readers open -> fds seen with that many
         for _ in range(6):
             go = threading.Event()
 
@@ -46,10 +47,14 @@ def test_bursts_of_reads_from_new_threads_keep_file_descriptors_bounded(tmp_path
             for thread in threads:
                 thread.join(30)
             counts.append(open_fds())
+            samples.setdefault(store.open_reader_count(), set()).add(counts[-1])
         assert store.open_reader_count() <= READER_POOL_SIZE
         # each connection holds the database and its WAL: a few fds per pooled reader
         assert max(counts) - baseline <= 3 * READER_POOL_SIZE, (baseline, counts)
-        assert counts[-1] == counts[1], counts  # flat after the pool has filled
+        # flat once the pool holds as many readers as the bursts needed: the fds follow the
+        # pooled connections (how many a burst needs depends on the scheduler), never the
+        # threads that came and went
+        assert all(len(fds) == 1 for fds in samples.values()), samples
     finally:
         store.close()
     assert store.open_reader_count() == 0
@@ -67,23 +72,26 @@ def post_raw(backend: EmbeddedBackend, body: bytes) -> httpx.Response:
     )
 
 
-def test_a_batch_over_the_record_limit_is_one_line(backend: EmbeddedBackend) -> None:
+@pytest.mark.parametrize("version", [2, 5])
+def test_a_batch_over_the_record_limit_is_one_line(
+    backend: EmbeddedBackend, version: int
+) -> None:
     ones = ",".join(["1"] * 500_000)
-    body = ('{"schemaVersion":2,"records":[' + ones + "]}").encode()
+    body = (f'{{"schemaVersion":{version},"records":[' + ones + "]}").encode()
     assert len(body) < 1024 * 1024  # under the byte limit: the record count is what counts
     r = post_raw(backend, body)
     assert r.status_code == 413
     assert r.text.count("\n") == 1 and "10000 records per batch" in r.text
 
 
-@pytest.mark.parametrize("version", [2, 99])
+@pytest.mark.parametrize("version", [2, 3, 4, 5, 99])
 def test_the_answer_is_never_much_bigger_than_the_request(
     backend: EmbeddedBackend, version: int
 ) -> None:
     ones = ",".join(["1"] * 10_000)
     body = f'{{"schemaVersion":{version},"records":[{ones}]}}'.encode()
     r = post_raw(backend, body)
-    assert r.status_code == (202 if version == 2 else 422)
+    assert r.status_code == (422 if version == 99 else 202)
     assert len(r.content) <= 2 * len(body), (len(r.content), len(body))
     dispositions = r.json()["dispositions"]
     assert len(dispositions) == 1
@@ -131,9 +139,10 @@ def _wait(predicate: Callable[[], bool], limit: float = 60) -> None:
 def test_sse_ids_increase_under_concurrent_writers_and_resume_without_a_gap(
     make_backend: Callable[..., EmbeddedBackend],
 ) -> None:
-    """Sixteen writers post finished runs while the lifecycle ticker reconciles 150 stale
-    ones (its revisions land between theirs). Every stream sees every revision once, in
-    order, and a viewer that reconnects with Last-Event-ID misses nothing."""
+    """Sixteen writers post finished runs (one deletes each of its runs again) while the
+    lifecycle ticker reconciles 150 stale ones (its revisions land between theirs). Every
+    stream sees every revision once, in order, and a viewer that reconnects with
+    Last-Event-ID misses nothing."""
     backend = make_backend(lifecycle_interval=0.02, keepalive=0.05, clock="2026-05-16T19:00:00Z")
     api = backend.url + "/api/observability"
     stop_all, stop_first = threading.Event(), threading.Event()
@@ -161,6 +170,8 @@ def test_sse_ids_increase_under_concurrent_writers_and_resume_without_a_gap(
             for i in range(40):
                 r = client.post(api + "/records", json=batch(simple_run(f"w{n}_{i}")))
                 assert r.status_code == 202
+                if n == 2:  # a delete is a revision of its own, published like the others
+                    assert client.delete(api + f"/runs/w{n}_{i}").status_code == 200
                 if n == 1 and i == 10:
                     stop_first.set()  # the second viewer drops mid-way...
 
@@ -174,7 +185,8 @@ def test_sse_ids_increase_under_concurrent_writers_and_resume_without_a_gap(
             thread.join(120)
     finally:
         sys.setswitchinterval(interval)
-    final = WRITERS * 40 + 150 + 150  # finished runs, stale runs, their reconciliations
+    # finished runs, deletes, stale runs, their reconciliations
+    final = WRITERS * 40 + 40 + 150 + 150
 
     def revision() -> int:
         return httpx.get(api + "/runs/delta", params={"since": final}).json()["revision"]
@@ -231,3 +243,41 @@ def test_runs_without_timestamps_are_projected_once_not_every_tick(
     _wait(lambda: ticker.passes >= passes + 20)
     assert ticker.projections == 2
     assert httpx.get(api + "/runs/page").json()["rows"][0]["status"] == "running"
+
+
+def test_an_operation_whose_members_cannot_change_is_projected_once(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    """The same rule for an operation (v5): its member runs are settled one by one, and the
+    operation is projected once for all of them; a new record for one member projects it
+    once more."""
+    backend = make_backend(lifecycle_interval=0.01)
+    api = backend.url + "/api/observability"
+    root = RunBuilder("op_still", schema_version=5)
+    child = RunBuilder("child_still", schema_version=5, operation_id="op_still")
+    records = untimed(
+        [
+            root.run_start(name="root"),
+            root.span_start("agent", "agent.run"),
+            child.run_start(name="child", parentRunId="op_still", triggeredBySpanId="agent"),
+            child.span_start("work", "runtime.convex.action"),
+        ]
+    )
+    r = httpx.post(api + "/records", json=batch(records))
+    assert r.status_code == 202 and all(
+        d["outcome"] == "accepted" for d in r.json()["dispositions"]
+    ), r.json()
+    ticker = backend.app.state.lifecycle
+    _wait(lambda: ticker.projections >= 1)
+    passes = ticker.passes
+    _wait(lambda: ticker.passes >= passes + 20)
+    assert ticker.passes >= passes + 20
+    assert ticker.projections == 1  # one projection of the operation for both members
+    more = untimed([child.span_start("more", "runtime.convex.action", parent="work")])
+    assert httpx.post(api + "/records", json=batch(more)).status_code == 202
+    _wait(lambda: ticker.projections >= 2)
+    passes = ticker.passes
+    _wait(lambda: ticker.passes >= passes + 20)
+    assert ticker.projections == 2
+    rows = httpx.get(api + "/runs/page").json()["rows"]
+    assert [(row["runId"], row["status"]) for row in rows] == [("op_still", "running")]
