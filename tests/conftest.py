@@ -11,6 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gocrux.server import GoCrux
+
 from crux_tui.backend.embedded import EmbeddedBackend
 
 #: The pinned projection clock: 5 s after the default record base time of tests/records.py.
@@ -80,3 +82,25 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
     for server, thread in running:
         server.should_exit = True
         thread.join(5)
+
+
+@pytest.fixture
+def make_gocrux() -> Iterator[Callable[..., GoCrux]]:
+    """Factory: ``make_gocrux(operations=..., websocket=..., ...)`` -> a started Go-shaped
+    `crux dev` v5 stand-in (``tests/gocrux``)."""
+    started: list[GoCrux] = []
+
+    def factory(**kwargs: Any) -> GoCrux:
+        server = GoCrux(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def gocrux(make_gocrux: Callable[..., GoCrux]) -> GoCrux:
+    """The Go-shaped server with the default operations and ``/ws/ui``."""
+    return make_gocrux()
