@@ -20,6 +20,7 @@ from crux_tui.contract.errors import (
 )
 from crux_tui.contract.models import (
     HEAD_LENGTH_HEADER,
+    DeleteResult,
     Graph,
     IngestDisposition,
     IngestResponse,
@@ -227,7 +228,8 @@ class CruxClient:
             cursor = page.nextCursor
 
     async def run_detail(self, run_id: str) -> RunDetail:
-        """``GET /runs/{runId}`` (run id or trace id)."""
+        """``GET /runs/{runId}``: a run id or an operation id (a v5 backend answers with the
+        whole operation; a v2 one also takes a trace id)."""
         return (await self.run_detail_checked(run_id))[0]
 
     async def run_detail_checked(
@@ -274,6 +276,16 @@ class CruxClient:
         for task in delivering:
             await task
         return result
+
+    async def delete_run(self, run_id: str) -> DeleteResult:
+        """``DELETE /runs/{runId}``: remove the run's operation with all its member runs.
+
+        Raises :class:`NotFound` when the backend knows no such run (or has no such route).
+        """
+        response = await self._request(
+            "DELETE", f"{API}/runs/{_quote(run_id)}", params=self.params()
+        )
+        return self._decode(response, DeleteResult)
 
     async def graph(self, run_id: str) -> Graph:
         """``GET /runs/{runId}/graph``: the canonical graph with raw records."""

@@ -412,6 +412,14 @@ class ObservabilityEvent(msgspec.Struct, kw_only=True, gc=False):
         return refs
 
 
+class DeleteResult(msgspec.Struct, kw_only=True, gc=False):
+    """``DELETE /runs/{id}`` (crux-v5.md B.1): the operations removed with all their member
+    runs, and the revision that records it."""
+
+    operationIds: list[str] | None = None
+    revision: int = 0
+
+
 class IngestDisposition(msgspec.Struct, kw_only=True, gc=False):
     index: int
     recordId: str = ""
