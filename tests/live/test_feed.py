@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.contract.models import ObservabilityEvent
-from crux_tui.live.feed import LIVE, POLLING, RECONNECTING, LiveFeed
+from crux_tui.live.feed import LIVE, POLLING, RECONNECTING, RESYNC, LiveFeed
 
 API = "/api/observability"
 
@@ -39,6 +39,13 @@ async def test_live_events_and_states(pinned_backend: EmbeddedBackend) -> None:
     states: list[str] = []
     feed = LiveFeed(pinned_backend.url, on_state=states.append)
     it = feed.events()
+    # a first connection cannot replay anything: the consumer is told to refresh
+    resync = await next_event(it)
+    assert (resync.kind, resync.action, resync.run_refs()) == (
+        "observability.records",
+        RESYNC,
+        set(),
+    )
     first = asyncio.ensure_future(next_event(it))
     await asyncio.wait_for(wait_state(states, LIVE), 10)
     await post(pinned_backend.url, simple_run("a"))
@@ -58,6 +65,7 @@ async def test_reconnects_after_restart_with_last_event_id(
     states: list[str] = []
     feed = LiveFeed(first.url, on_state=states.append, initial_backoff=0.05, max_backoff=0.2)
     it = feed.events()
+    assert (await next_event(it)).action == RESYNC
     pending = asyncio.ensure_future(next_event(it))
     await asyncio.wait_for(wait_state(states, LIVE), 10)
     await post(first.url, simple_run("a"))
@@ -71,6 +79,7 @@ async def test_reconnects_after_restart_with_last_event_id(
     await asyncio.wait_for(wait_state(states, LIVE), 20)
     await post(second.url, simple_run("b"))
     event = await pending
+    # resumed with Last-Event-ID: what was missed is replayed, no resync
     assert event.refId == "b" and event.payload["revision"] == 2
     assert feed.last_event_id == "2"
     await it.aclose()

@@ -1,0 +1,268 @@
+"""LiveFeed against the Go-shaped `crux dev` v5 stand-in: ``/ws/ui``, transport choice,
+catch-up after a drop, ignored message types, deleted events, token.chunk thinning."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from gocrux import fixtures as fx
+from gocrux.server import GoCrux
+from gocrux.shapes import lifecycle_event, observability_event, token_chunk_event
+
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.live.feed import (
+    LIVE,
+    OFFLINE,
+    POLL,
+    POLLING,
+    RECONNECTING,
+    RESYNC,
+    SSE,
+    WS,
+    LiveFeed,
+)
+
+API = "/api/observability"
+
+
+class Consumer:
+    """Runs a feed in a task and keeps everything it yields and says."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self.states: list[str] = []
+        self.transports: list[tuple[str, str]] = []
+        self.events: list[ObservabilityEvent] = []
+        options.setdefault("ws_reconnect", 0.05)
+        options.setdefault("initial_backoff", 0.05)
+        self.feed = LiveFeed(
+            url,
+            on_state=self.states.append,
+            on_transport=lambda t, note: self.transports.append((t, note)),
+            **options,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Consumer:
+        async def run() -> None:
+            async for event in self.feed:
+                self.events.append(event)
+
+        self._task = asyncio.create_task(run())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def until(self, predicate: Callable[[], Any], what: str, timeout: float = 15) -> Any:
+        deadline = time.monotonic() + timeout
+        while not (value := predicate()):
+            if self._task is not None and self._task.done():
+                self._task.result()  # raise what killed it
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.01)
+        return value
+
+    def named(self, *ids: str) -> list[ObservabilityEvent]:
+        return [e for e in self.events if e.run_refs() & set(ids)]
+
+    def kinds(self) -> list[tuple[str, str]]:
+        return [(e.kind, e.action) for e in self.events]
+
+
+async def test_auto_picks_the_websocket_of_crux_dev(make_gocrux: Callable[..., GoCrux]) -> None:
+    gocrux = make_gocrux(index_bytes=3_000_000)  # the first frame: a 3 MB project index
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.feed.state == LIVE, "live")
+        assert c.transports == [(SSE, ""), (WS, "")] and c.feed.transport == WS
+        # nothing can be replayed on a first connection: refresh what is shown
+        await c.until(lambda: c.events, "resync")
+        assert c.kinds() == [("observability.records", RESYNC)]
+        assert gocrux.count(f"{API}/stream") == 1  # asked once, 404, never again
+        assert gocrux.count("/ws/ui", "WS") == 1
+        revision = await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "the ingested event")
+        event = c.named(fx.PLAIN)[0]
+        assert (event.kind, event.action, event.payload) == (
+            "observability.records",
+            "ingested",
+            {"operationId": fx.PLAIN, "entity": "operation", "revision": revision},
+        )
+        assert c.feed.revision == revision
+
+
+async def test_every_other_message_type_is_ignored(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        for message in (
+            {"type": "inspect:event", "_tag": "InspectEvent", "kind": "refresh", "event": {"x": 1}},
+            {"type": "index:delta", "generation": 2},
+            {"type": "index", "projectRoot": "/p", "generation": 3},
+            {"type": "flow:snapshot", "flows": []},
+            {"type": "runtime:snapshot", "memoryEvents": []},
+            {"type": "runtime_bridge:event", "event": {"kind": "ready"}},
+            {"type": "memory:event", "_tag": "MemoryStoreEvent", "event": {"refId": fx.CHAT}},
+            {"type": "a-type-from-next-year", "event": {"refId": fx.CHAT}},
+            {"no": "type"},
+            {"type": "observability:event", "event": "not an object"},
+        ):
+            await gocrux.push(message)
+        await gocrux.push_event(lifecycle_event(fx.CHILD_NOTIFY, "error"))
+        await c.until(lambda: len(c.events) == 2, "the lifecycle event")
+        event = c.events[1]
+        assert (event.kind, event.refId, event.payload["status"]) == (
+            "observability.lifecycle",
+            fx.CHILD_NOTIFY,
+            "error",
+        )
+        assert len(c.events) == 2
+
+
+async def test_a_payload_sent_as_a_json_string_is_read(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        event = observability_event("observability.records", "ingested", "", {})
+        event["payload"] = '{"operationIds": ["run_op_chat"], "revision": 40}'
+        await gocrux.push_event(event)
+        await c.until(lambda: c.named(fx.CHAT), "event")
+        assert c.feed.revision == 40
+
+
+async def test_deleted_event_without_id_or_timestamp(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.push_event(
+            {
+                "_tag": "ObservabilityEvent",
+                "id": "",
+                "timestamp": 0,
+                "kind": "observability.records",
+                "action": "deleted",
+                "severity": "info",
+                "refId": fx.CHAT,
+                "payload": {"operationIds": [fx.CHAT, fx.PLAIN], "revision": 30},
+            }
+        )
+        await c.until(lambda: c.named(fx.PLAIN), "deleted event")
+        event = c.events[-1]
+        assert (event.action, event.id, event.timestamp) == ("deleted", "", 0)
+        assert event.run_refs() == {fx.CHAT, fx.PLAIN}
+        assert c.feed.revision == 30
+
+
+async def test_no_polling_while_the_socket_is_up(gocrux: GoCrux) -> None:
+    # a poll interval this short would show dozens of requests if anything polled
+    async with Consumer(gocrux.url, poll_interval=0.01) as c:
+        await c.until(lambda: c.events, "connected")
+        before = gocrux.requests()
+        for _ in range(20):
+            await gocrux.change(fx.PLAIN)
+        await c.until(lambda: len(c.named(fx.PLAIN)) == 20, "twenty events")
+        assert gocrux.requests() == before  # not one HTTP request, not one new socket
+        assert c.feed.state == LIVE and c.feed.transport == WS
+
+
+async def test_reconnects_after_a_drop_and_catches_up_with_the_delta(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        seen = await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "a first event")
+        c.states.clear()
+        await gocrux.drop_sockets()
+        await c.until(lambda: RECONNECTING in c.states, "reconnecting")
+        # changes the socket could not tell (nobody is connected)
+        missed = await gocrux.change(fx.CHAT, notify=False)
+        await c.until(lambda: c.named(fx.CHAT), "the catch-up")
+        assert c.states[:2] == [RECONNECTING, LIVE]
+        event = c.named(fx.CHAT)[0]
+        assert (event.refId, event.payload["revision"]) == (fx.CHAT, missed)
+        assert gocrux.count(f"{API}/runs/delta") == 1 and gocrux.count("/ws/ui", "WS") == 2
+        assert [e.action for e in c.events].count(RESYNC) == 1  # only the first connection
+        assert seen < missed == c.feed.revision
+
+
+async def test_catch_up_past_the_delta_log_resyncs(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        await gocrux.drop_sockets()
+        await gocrux.change(fx.CHAT, notify=False)
+        gocrux.expire_log()
+        await c.until(lambda: [e for e in c.events[1:] if e.action == RESYNC], "resync")
+        assert c.events[-1].payload["reason"] == "expired" and not c.named(fx.CHAT)
+
+
+async def test_the_backend_going_down_and_up(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url, offline_after=2) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        await asyncio.to_thread(gocrux.go_down)
+        await c.until(lambda: OFFLINE in c.states, "offline")
+        await gocrux.change(fx.CHAT, notify=False)
+        await asyncio.to_thread(gocrux.go_up)
+        await c.until(lambda: c.named(fx.CHAT), "the catch-up")
+        assert c.feed.state == LIVE and c.feed.transport == WS
+
+
+async def test_token_chunk_bursts_are_thinned_to_one_a_second_per_run(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        for n in range(40):
+            await gocrux.push_event(token_chunk_event(fx.CHILD_SUM, "sp_sum_gen", n, f"t{n} "))
+        tokens = lambda: [e for e in c.events if e.kind == "token.chunk"]  # noqa: E731
+        # the last chunk of the burst always comes through (held, then released)
+        await c.until(
+            lambda: any(e.payload["eventId"] == "evt_39" for e in tokens()), "the last chunk"
+        )
+        assert tokens()[0].payload["eventId"] == "evt_0"
+        assert len(tokens()) < 10  # not forty refetch triggers
+        assert tokens()[0].refId == fx.CHILD_SUM
+
+
+async def test_forced_transports(make_gocrux: Callable[..., GoCrux]) -> None:
+    gocrux = make_gocrux()
+    async with Consumer(gocrux.url, transport=POLL, poll_interval=0.05) as c:
+        await c.until(lambda: c.feed.state == POLLING and c.feed.revision == 10, "polling")
+        await gocrux.change(fx.PLAIN, notify=False)
+        await c.until(lambda: c.named(fx.PLAIN), "a polled change")
+        assert gocrux.count("/ws/ui", "WS") == 0 and gocrux.count(f"{API}/stream") == 0
+    async with Consumer(gocrux.url, transport=SSE, max_backoff=0.05) as c:
+        await c.until(lambda: c.feed.state == OFFLINE, "offline")
+        assert c.transports[-1] == (SSE, f"no SSE route ({API}/stream) at this backend")
+    async with Consumer(gocrux.url, transport=WS) as c:
+        await c.until(lambda: c.feed.state == LIVE, "live")
+        assert c.transports == [(WS, "")]
+
+
+async def test_auto_polls_a_backend_without_stream_or_socket(
+    make_gocrux: Callable[..., GoCrux],
+) -> None:
+    gocrux = make_gocrux(websocket=False)
+    async with Consumer(gocrux.url, poll_interval=0.05) as c:
+        await c.until(lambda: c.feed.state == POLLING and c.feed.revision == 10, "polling")
+        assert [t for t, _ in c.transports] == [SSE, WS, POLL]
+        await gocrux.change(fx.CHAT, notify=False)
+        await c.until(lambda: c.named(fx.CHAT), "a polled change")
+        assert gocrux.count("/ws/ui", "WS") == 1 and gocrux.count(f"{API}/stream") == 1
+
+
+async def test_auto_picks_sse_on_the_embedded_backend(pinned_backend: EmbeddedBackend) -> None:
+    async with Consumer(pinned_backend.url) as c:
+        await c.until(lambda: c.feed.state == LIVE, "live")
+        assert c.transports == [(SSE, "")]
+
+
+def test_unknown_transport_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown live transport"):
+        LiveFeed("http://127.0.0.1:1", transport="carrier-pigeon")
