@@ -15,6 +15,7 @@ from crux_tui.timeline.layout import (
     layout,
     match_count,
     match_targets,
+    member_targets,
     reveal,
     row_entry_for,
     search_matches,
@@ -22,7 +23,14 @@ from crux_tui.timeline.layout import (
     structure,
     tree_position,
 )
-from crux_tui.timeline.model import SpanEntry, TimelineModel, build_model, parse_ms, severity_of
+from crux_tui.timeline.model import (
+    SpanEntry,
+    TimelineModel,
+    build_model,
+    operation_id,
+    parse_ms,
+    severity_of,
+)
 
 __all__ = [
     "Bar",
@@ -44,6 +52,8 @@ __all__ = [
     "layout",
     "match_count",
     "match_targets",
+    "member_targets",
+    "operation_id",
     "parse_ms",
     "reveal",
     "row_entry_for",

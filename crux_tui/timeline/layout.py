@@ -225,7 +225,14 @@ def _build_structure(
                 extras.add(i)
                 continue
             parent[i] = e.presentation_parent
-            if infra:
+            if e.member_run:
+                # under the row that shows the span that started it (hoisted like any
+                # folded span when that span is hidden), wherever the backend mounted it
+                p = _nearest_row(model, i, is_struct, memo)
+                if p != -1 and p != e.presentation_parent:
+                    parent[i] = p
+                    extras.add(i)
+            elif infra:
                 p = _nearest_row(model, i, is_struct, memo)
                 if p != -1 and p != e.presentation_parent and entries[p].is_detail:
                     parent[i] = p
@@ -358,6 +365,7 @@ class TimelineRow:
         "key",
         "kind",
         "label",
+        "member_run",
         "model",
         "node_id",
         "open_ended",
@@ -398,6 +406,8 @@ class TimelineRow:
     placement_reason: str
     source: RunDetailNode | RunDetailDetail
     entry: SpanEntry
+    #: the run id when this row is a member run of the operation, else ""
+    member_run: str
 
     def __init__(
         self,
@@ -434,6 +444,7 @@ class TimelineRow:
         self.role = e.role
         self.placement_reason = e.placement_reason
         self.source = e.source
+        self.member_run = e.member_run
 
     def __repr__(self) -> str:
         return f"TimelineRow({self.key!r}, depth={self.depth}, label={self.label!r})"
@@ -662,6 +673,15 @@ def error_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
     s = structure(model, options)
     entries = model.entries
     return [entries[i].key for i in s.order if entries[i].is_error]
+
+
+def member_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
+    """Keys of the member run rows (child runs of an operation) in tree order."""
+    if not model.member_runs:
+        return []
+    s = structure(model, options)
+    entries = model.entries
+    return [entries[i].key for i in s.order if entries[i].member_run]
 
 
 def tree_position(model: TimelineModel, options: TimelineOptions, key: str) -> int | None:

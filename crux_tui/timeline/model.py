@@ -6,6 +6,11 @@ span: cleaned label, status/severity, run-relative timing, canonical and present
 parents, search haystack, error flag, tokens/cost. Entries are addressed by an integer
 index; per-span data lives in parallel lists so the layout loops stay cheap.
 
+An operation's RunDetail (``crux-v5.md`` C.4) mounts each child run's root as a
+``run:<runId>`` node; such a *member run* entry's canonical parent is the span that
+started it (``memberRuns[].triggeredBySpanId``), and a span of a member run with no
+canonical parent of its own hangs from that member's root, not the operation's.
+
 No Textual imports here.
 """
 
@@ -15,6 +20,7 @@ import math
 from typing import Any
 
 from crux_tui.contract.models import (
+    MemberRun,
     RunDetail,
     RunDetailDetail,
     RunDetailNode,
@@ -86,6 +92,7 @@ class SpanEntry:
         "key",
         "kind",
         "label",
+        "member_run",
         "model",
         "node_id",
         "open_ended",
@@ -96,6 +103,7 @@ class SpanEntry:
         "primitive",
         "reparented",
         "role",
+        "run_root",
         "severity",
         "source",
         "span_id",
@@ -138,6 +146,11 @@ class SpanEntry:
     presentation_depth: int
     default_expanded: bool
     reparented: bool
+    #: run id when this entry is a member run mounted in an operation (``run:<id>``), else ""
+    member_run: str
+    #: entry index of the root of the member run this entry belongs to (the operation root
+    #: for spans of the root run)
+    run_root: int
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"SpanEntry({self.key!r}, {self.label!r}, detail={self.is_detail})"
@@ -174,6 +187,10 @@ class TimelineModel:
         self.rank: list[int] = []
         self.node_count = 0
         self.detail_count = 0
+        #: member run id -> entry index of its mounted ``run:<id>`` node (operations only)
+        self.member_runs: dict[str, int] = {}
+        #: member run id -> its ``memberRuns`` entry (summary, parent, trigger, diagnostics)
+        self.members: dict[str, MemberRun] = {}
         # caches, filled lazily (see layout.py); safe to race: last write wins
         self.structures: dict[tuple[bool, bool, bool], Any] = {}
         self.search_cache: dict[str, frozenset[int]] = {}
@@ -267,6 +284,8 @@ def _new_entry(
     e.presentation_depth = depth
     e.default_expanded = True if is_detail else depth < 2
     e.reparented = False
+    e.member_run = ""
+    e.run_root = parent if parent >= 0 else 0
     model.entries.append(e)
     model.by_key[e.key] = e.index
     if e.span_id and e.span_id not in model.by_span_id:
@@ -287,8 +306,24 @@ def build_model(detail: RunDetail) -> TimelineModel:
         return model
 
 
+def operation_id(detail: RunDetail) -> str:
+    """The operation a RunDetail shows (a v2 run is its own operation)."""
+    run = detail.run
+    return run.operationId or run.rootRunId or run.runId
+
+
+def _member_run_of(node: RunDetailNode, operation: str) -> str:
+    """The run id of a mounted member run root (``run:<id>`` other than the operation)."""
+    node_id = node.id
+    if node_id.startswith("run:") and node_id[4:] and node_id[4:] != operation:
+        return node_id[4:]
+    return ""
+
+
 def _build_model(detail: RunDetail) -> TimelineModel:
     model = TimelineModel(detail)
+    operation = operation_id(detail)
+    model.members = {m.run.runId: m for m in items(detail.memberRuns) if m.run.runId}
     root = detail.root
     root_entry = _new_entry(model, root, is_detail=False, parent=-1, depth=0)
     if not root_entry.label:
@@ -306,16 +341,27 @@ def _build_model(detail: RunDetail) -> TimelineModel:
         depth = entries[index].presentation_depth
         dets = items(node.details)
         if dets:
-            model.details[index] = [
-                _new_entry(model, d, is_detail=True, parent=index, depth=depth + 1).index
-                for d in dets
-            ]
+            owner_run = entries[index].run_root
+            indices = []
+            for d in dets:
+                e = _new_entry(model, d, is_detail=True, parent=index, depth=depth + 1)
+                e.run_root = owner_run
+                indices.append(e.index)
+            model.details[index] = indices
         kids = items(node.children)
         if kids:
-            child_indices = [
-                _new_entry(model, c, is_detail=False, parent=index, depth=depth + 1).index
-                for c in kids
-            ]
+            child_indices = []
+            for c in kids:
+                e = _new_entry(model, c, is_detail=False, parent=index, depth=depth + 1)
+                member = _member_run_of(c, operation) if c.id.startswith("run:") else ""
+                if member and member not in model.member_runs:
+                    e.member_run = member
+                    e.run_root = e.index
+                    model.member_runs[member] = e.index
+                    model.by_key.setdefault(e.node_id, e.index)  # findable as run:<id>
+                else:
+                    e.run_root = entries[index].run_root
+                child_indices.append(e.index)
             model.children[index] = child_indices
             stack.extend(zip(reversed(kids), reversed(child_indices), strict=True))
     model.detail_count = sum(1 for e in entries if e.is_detail)
@@ -327,13 +373,17 @@ def _build_model(detail: RunDetail) -> TimelineModel:
     for e in entries:
         if e.index == root_index:
             continue
+        if e.member_run:
+            e.canonical_parent = _trigger_entry(model, e)
+            continue
         src = e.source
         cp = (src.source.canonicalParentSpanId if src.source else "") or src.parentSpanId
+        home = e.run_root if e.run_root != e.index else root_index
         if cp:
-            target = by_span.get(cp, root_index)
-            e.canonical_parent = root_index if target == e.index else target
+            target = by_span.get(cp, home)
+            e.canonical_parent = home if target == e.index else target
         else:
-            e.canonical_parent = root_index
+            e.canonical_parent = home
         if not e.is_detail:
             e.reparented = e.canonical_parent != e.presentation_parent
 
@@ -346,6 +396,21 @@ def _build_model(detail: RunDetail) -> TimelineModel:
         ),
     )
     return model
+
+
+def _trigger_entry(model: TimelineModel, e: SpanEntry) -> int:
+    """The entry of the span that started member run ``e`` (in its parent run), else
+    where the backend mounted it."""
+    member = model.members.get(e.member_run)
+    trigger = member.triggeredBySpanId if member is not None else ""
+    index = model.by_span_id.get(trigger) if trigger else None
+    if index is None or index == e.index:
+        return e.presentation_parent
+    parent_run = member.parentRunId if member is not None else ""
+    found_run = model.entries[index].source.runId
+    if parent_run and found_run and found_run != parent_run:
+        return e.presentation_parent  # a span of that id, but not the parent run's
+    return index
 
 
 def _compute_window(model: TimelineModel) -> None:

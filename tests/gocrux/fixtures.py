@@ -83,18 +83,28 @@ def chat_operation(now: datetime) -> Operation:
                 ended=t(7.8),
                 duration_ms=100,
             ),
-        ],
-        details=[
-            folded(
-                "sp_boundary",
-                "runtime.convex.action",
-                "ctx.runAction notify:send",
+            node(
+                "sp_notify_call",
+                "tool.call",
+                "notifyUser",
                 run_id=CHAT,
-                owner="sp_agent",
-                started=t(7),
-                ended=t(3),
-                duration_ms=4000,
-            )
+                started=t(7.1),
+                ended=t(2.9),
+                duration_ms=4200,
+                toolName="notifyUser",
+                details=[
+                    folded(
+                        "sp_boundary",
+                        "runtime.convex.action",
+                        "ctx.runAction notify:send",
+                        run_id=CHAT,
+                        owner="sp_notify_call",
+                        started=t(7),
+                        ended=t(3),
+                        duration_ms=4000,
+                    )
+                ],
+            ),
         ],
     )
     sum_tree = node(
@@ -145,7 +155,7 @@ def chat_operation(now: datetime) -> Operation:
         ],
     )
     root_run = summary(
-        CHAT, "support agent", started=t(10), ended=t(2), duration_ms=8000, span_count=4
+        CHAT, "support agent", started=t(10), ended=t(2), duration_ms=8000, span_count=5
     )
     sum_run = summary(
         CHILD_SUM,
@@ -182,7 +192,7 @@ def chat_operation(now: datetime) -> Operation:
         member(sum_run, sum_tree, parent=CHAT, trigger="sp_sched"),
         member(notify_run, notify_tree, parent=CHAT, trigger="sp_boundary", diags=[notify_diag]),
     ]
-    counts = {"childRunCount": 2, "failedChildCount": 1, "spanCount": 7}
+    counts = {"childRunCount": 2, "failedChildCount": 1, "spanCount": 8}
     row = {**root_run, **counts}
     detail_run = {**root_run, **counts}
     return Operation(

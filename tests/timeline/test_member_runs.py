@@ -1,0 +1,146 @@
+"""Member runs of an operation in the timeline (pure): where each child run sits under every
+toggle, navigation between them, and hostile topologies."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from gocrux import fixtures as fx
+
+from crux_tui.contract.models import RunDetail
+from crux_tui.timeline import (
+    TimelineOptions,
+    build_model,
+    expand_all,
+    layout,
+    member_targets,
+    reveal,
+    step_target,
+)
+
+NOW = datetime(2026, 5, 16, 18, 0, 30, tzinfo=UTC)
+SUM = f"run:{fx.CHILD_SUM}"
+NOTIFY = f"run:{fx.CHILD_NOTIFY}"
+
+
+def decode(body: dict[str, Any]) -> RunDetail:
+    return msgspec.json.decode(msgspec.json.encode(body), type=RunDetail)
+
+
+def chat() -> RunDetail:
+    return decode(fx.chat_operation(NOW).detail)
+
+
+def tree(detail: RunDetail, options: TimelineOptions) -> list[tuple[int, str, str]]:
+    """(depth, label, member run) of every row, everything expanded."""
+    rows = layout(build_model(detail), expand_all(options))
+    return [(row.depth, row.label, row.member_run) for row in rows]
+
+
+def test_child_runs_sit_under_the_span_that_started_them() -> None:
+    assert tree(chat(), TimelineOptions()) == [
+        (0, "support agent", ""),
+        (1, "generate reply", ""),
+        (1, "scheduler.runAfter summarize", ""),
+        (2, "summarize:thread", fx.CHILD_SUM),
+        (3, "summarize", ""),
+        (1, "notifyUser", ""),
+        # mounted on the operation root by the backend (its trigger span is folded into
+        # notifyUser): hoisted to the row that shows the trigger, as any folded span
+        (2, "notify:send", fx.CHILD_NOTIFY),
+        (3, "sendEmail", ""),
+    ]
+
+
+def test_infrastructure_shown_puts_the_child_under_its_boundary() -> None:
+    rows = tree(chat(), TimelineOptions(show_infrastructure=True))
+    assert rows[5:] == [
+        (1, "notifyUser", ""),
+        (2, "ctx.runAction notify:send", ""),
+        (3, "notify:send", fx.CHILD_NOTIFY),
+        (4, "sendEmail", ""),
+    ]
+    # and hidden again, it stays visible (hoisted to notifyUser)
+    assert (2, "notify:send", fx.CHILD_NOTIFY) in tree(chat(), TimelineOptions())
+
+
+def test_canonical_parents_across_member_runs() -> None:
+    for infra, notify_parent in ((False, "notifyUser"), (True, "ctx.runAction notify:send")):
+        rows = tree(chat(), TimelineOptions(canonical_parents=True, show_infrastructure=infra))
+        labels = [label for _, label, _ in rows]
+        depth = {label: d for d, label, _ in rows}
+        # a member run sits under its trigger span; its spans under the member run, even the
+        # ones with no parent span of their own (sendEmail)
+        assert labels[labels.index("scheduler.runAfter summarize") + 1] == "summarize:thread"
+        assert labels[labels.index(notify_parent) + 1] == "notify:send"
+        assert depth["notify:send"] == depth[notify_parent] + 1
+        assert depth["sendEmail"] == depth["notify:send"] + 1
+        assert depth["summarize"] == depth["summarize:thread"] + 1
+        assert len(rows) == 8 + infra
+
+
+def test_each_member_is_shown_once() -> None:
+    detail = chat()
+    for options in (
+        TimelineOptions(),
+        TimelineOptions(show_infrastructure=True),
+        TimelineOptions(canonical_parents=True),
+        TimelineOptions(show_details=True),
+    ):
+        members = [m for _, _, m in tree(detail, options) if m]
+        assert members == [fx.CHILD_SUM, fx.CHILD_NOTIFY]  # never memberRuns[].root again
+
+
+def test_member_navigation_and_lookup_by_run_id() -> None:
+    model = build_model(chat())
+    options = TimelineOptions()
+    targets = member_targets(model, options)
+    assert targets == ["sp_sum_action", NOTIFY]  # keys: span id, else the run:<id> node id
+    assert step_target(model, options, targets, "sp_gen", True) == "sp_sum_action"
+    assert step_target(model, options, targets, "sp_sum_action", True) == NOTIFY
+    assert step_target(model, options, targets, NOTIFY, True) == "sp_sum_action"  # wraps
+    assert step_target(model, options, targets, "sp_gen", False) == NOTIFY
+    # a member run is found by its node id, collapsed ancestors opened
+    found = reveal(model, TimelineOptions(collapsed=frozenset({"sp_sched"})), SUM)
+    assert found is not None and found.key == "sp_sum_action"
+    assert "sp_sched" not in found.options.collapsed
+    assert model.members[fx.CHILD_NOTIFY].triggeredBySpanId == "sp_boundary"
+
+
+def test_incomplete_operation_keeps_its_orphan_child() -> None:
+    detail = decode(fx.late_operation(NOW).detail)
+    assert tree(detail, TimelineOptions()) == [
+        (0, "Incomplete operation", ""),
+        (1, "ingest:embed", fx.LATE_CHILD),
+    ]
+    assert tree(detail, TimelineOptions(canonical_parents=True)) == tree(detail, TimelineOptions())
+
+
+def test_a_trigger_inside_the_member_itself_does_not_lose_rows() -> None:
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    body["memberRuns"][1]["triggeredBySpanId"] = "sp_sum_gen"  # its own child: a cycle
+    body["memberRuns"][2]["triggeredBySpanId"] = "sp_missing"  # nowhere
+    detail = decode(body)
+    for options in (TimelineOptions(), TimelineOptions(canonical_parents=True)):
+        rows = tree(detail, options)
+        assert sorted(label for _, label, _ in rows) == sorted(
+            [
+                "support agent",
+                "generate reply",
+                "scheduler.runAfter summarize",
+                "summarize:thread",
+                "summarize",
+                "notifyUser",
+                "notify:send",
+                "sendEmail",
+            ]
+        )
+
+
+def test_a_v2_run_has_no_member_runs() -> None:
+    body = fx.plain_operation(NOW).detail
+    model = build_model(decode(body))
+    assert model.member_runs == {} and member_targets(model, TimelineOptions()) == []
