@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--token", default=None, help="session token, sent as ?t=<token>")
     _source_root_option(parser)
+    _add_live_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     serve = sub.add_parser(
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     _source_root_option(demo, "command_source_roots")
+    _add_live_option(demo, dest="sub_live")
 
     open_ = sub.add_parser(
         "open",
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     open_.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
     _source_root_option(open_, "command_source_roots")
+    _add_live_option(open_, dest="sub_live")
 
     export = sub.add_parser(
         "export",
@@ -150,6 +153,25 @@ def _source_root_option(parser: argparse.ArgumentParser, dest: str = "source_roo
     )
 
 
+LIVE_CHOICES = ("auto", "sse", "ws", "poll")
+
+
+def _add_live_option(parser: argparse.ArgumentParser, dest: str = "live") -> None:
+    parser.add_argument(
+        "--live",
+        dest=dest,
+        choices=LIVE_CHOICES,
+        default=None,
+        help="live updates over Server-Sent Events, the /ws/ui WebSocket or polling "
+        "(default auto: SSE where the backend has it, else the WebSocket, else polling)",
+    )
+
+
+def live_transport(args: argparse.Namespace) -> str:
+    """The ``--live`` choice, given before or after the command."""
+    return getattr(args, "sub_live", None) or args.live or "auto"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crux-tui`` console script."""
     args = build_parser().parse_args(argv)
@@ -163,7 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return _export(args)
         return _tui(
-            backend_url(args.url or default_url()), args.token, source_roots=_roots(args)
+            backend_url(args.url or default_url()),
+            args.token,
+            source_roots=_roots(args),
+            live=live_transport(args),
         )
     except CliError as exc:
         say(f"crux-tui: {exc}")
@@ -183,10 +208,14 @@ def _optional_import(module: str, name: str) -> Any:
 
 
 def _tui(
-    url: str, token: str | None, notices: Sequence[str] = (), source_roots: Sequence[str] = ()
+    url: str,
+    token: str | None,
+    notices: Sequence[str] = (),
+    source_roots: Sequence[str] = (),
+    live: str = "auto",
 ) -> int:
     run_tui = _optional_import("crux_tui.app.main", "run_tui")
-    return int(run_tui(url, token, notices, source_roots=list(source_roots)) or 0)
+    return int(run_tui(url, token, notices, source_roots=list(source_roots), live=live) or 0)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -363,6 +392,7 @@ def _view_records(
     lines: Sequence[int] | None = None,
     source: str = "",
     source_roots: Sequence[str] = (),
+    transport: str = "auto",
 ) -> int:
     """Load ``records`` into an embedded backend (a child process) and open the viewer on
     it; when none is accepted, print the problems and fail instead (``source`` names the
@@ -386,7 +416,7 @@ def _view_records(
 
             feeders = [LiveRunFeeder(backend.url).start(), LateRootFeeder(backend.url).start()]
         try:
-            code = _tui(backend.url, None, problems, source_roots)
+            code = _tui(backend.url, None, problems, source_roots, transport)
         finally:
             for feeder in feeders:
                 feeder.stop()
@@ -408,7 +438,13 @@ def _demo(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write {args.records}: {exc.strerror}") from exc
         say(f"wrote {count} records to {args.records}", sys.stdout)
         return 0
-    return _view_records(build_demo_records(seed=args.seed), [], live=True, source_roots=roots)
+    return _view_records(
+        build_demo_records(seed=args.seed),
+        [],
+        live=True,
+        source_roots=roots,
+        transport=live_transport(args),
+    )
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -441,6 +477,7 @@ def _open(args: argparse.Namespace) -> int:
         lines=contents.lines,
         source=str(path),
         source_roots=roots,
+        transport=live_transport(args),
     )
 
 

@@ -18,6 +18,7 @@ from crux_tui.app.keymap import load_keymap
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.live.directory import RunDirectory
 from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import ClipKind, clean, clipboard_text
 
@@ -62,6 +63,8 @@ class CruxApp(App[int]):
 
     connection_state: reactive[str] = reactive("connecting")
     connection_detail: reactive[str] = reactive("")
+    #: the live transport in use (``sse``, ``ws``, ``poll``; "" before the feed picks one)
+    connection_transport: reactive[str] = reactive("")
 
     def __init__(
         self,
@@ -74,6 +77,7 @@ class CruxApp(App[int]):
         start_feed: bool = True,
         notices: Sequence[str] = (),
         source_roots: Sequence[str] = (),
+        live: str = "auto",
     ) -> None:
         super().__init__()
         self._notices = list(notices)
@@ -86,6 +90,11 @@ class CruxApp(App[int]):
         self._feed_factory = feed_factory
         self.poll_interval = poll_interval
         self._start_feed = start_feed
+        #: ``--live``: ``auto`` (SSE, else the WebSocket, else polling), ``sse``, ``ws``, ``poll``
+        self.live = live
+        self._feed: Any = None
+        #: member run id -> operation id, from the runs pages and RunDetails read
+        self.directory = RunDirectory()
         self.feed_state = "connecting"
         self._unreachable = False
         self.sub_title = clean(self.url)
@@ -191,8 +200,26 @@ class CruxApp(App[int]):
             self.url,
             token=self.token,
             client=self.client,
+            transport=self.live,
             on_state=self._on_feed_state,
+            on_transport=self._on_feed_transport,
         )
+
+    def _on_feed_transport(self, transport: str, note: str = "") -> None:
+        self.connection_transport = transport
+        if note:  # a forced transport this backend does not have
+            self.notify(
+                f"--live {clean(transport)}: {clean(note)}",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def note_revision(self, revision: int) -> None:
+        """A view was read at ``revision``: the live feed may catch up from there."""
+        noter = getattr(self._feed, "note_revision", None)
+        if noter is not None:
+            noter(revision)
 
     def _on_feed_state(self, state: Any, detail: Any = "") -> None:
         name = str(getattr(state, "value", state))
@@ -205,7 +232,7 @@ class CruxApp(App[int]):
     @work(exclusive=True, group="live-feed", exit_on_error=False, description="live feed")
     async def consume_feed(self) -> None:
         """Consume the LiveFeed forever, turning events into ``LiveEvent`` messages."""
-        feed = self._make_feed()
+        feed = self._feed = self._make_feed()
         try:
             async for item in _iterate_feed(feed):
                 if isinstance(item, ObservabilityEvent):

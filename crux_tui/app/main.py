@@ -18,13 +18,15 @@ def run_tui(
     token: str | None = None,
     notices: Sequence[str] = (),
     source_roots: Sequence[str] = (),
+    live: str = "auto",
 ) -> int:
     """Run the TUI until the user quits; returns the process exit code.
 
     ``notices`` are problems found before it opened (shown as notifications);
-    ``source_roots`` are where stack frames' files are looked for (``--source-root``).
+    ``source_roots`` are where stack frames' files are looked for (``--source-root``);
+    ``live`` forces a live transport (``sse``, ``ws``, ``poll``; ``auto`` picks the best).
     """
-    app = make_app(url, token, notices=notices, source_roots=source_roots)
+    app = make_app(url, token, notices=notices, source_roots=source_roots, live=live)
     result = app.run()
     if app.return_code not in (None, 0):
         return int(app.return_code)

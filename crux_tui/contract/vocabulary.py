@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from crux_tui.contract.models import TERMINAL_STATUSES
+
 #: The version crux-tui writes (the current Crux schema).
 SCHEMA_VERSION = 5
 #: The versions crux-tui reads: batches of any other version are refused.
@@ -212,3 +214,28 @@ LABEL_FIELDS = (
     "primitive",
     "spanId",
 )
+
+
+# --------------------------------------------------------------------------- operations (v5)
+
+#: ``topologyHealth`` of an operation (crux-v5.md B.4) -> (glyph, word). The glyphs differ
+#: from every status glyph, so the health reads without colour.
+TOPOLOGY_HEALTH: dict[str, tuple[str, str]] = {
+    "healthy": ("⊕", "healthy"),
+    "incomplete": ("⊖", "incomplete"),
+    "conflicted": ("⊗", "conflicted"),
+}
+#: An operation whose root run has not arrived ("Incomplete operation", B.5).
+ROOT_MISSING = ("⊖", "no root")
+#: Marks a member (child) run of an operation: its row in the timeline, its count in the list.
+MEMBER_RUN_GLYPH = "↳"
+MEMBER_RUN_WORD = "run"
+
+#: Statuses after which a run is not polled every second: it ended, or the backend
+#: reconciled it (no terminal record will come by itself), or its topology conflicts.
+SETTLED_STATUSES = TERMINAL_STATUSES | {"stale", "conflicted"}
+
+
+def is_settled(status: str | None) -> bool:
+    """See :data:`SETTLED_STATUSES`."""
+    return (status or "").lower() in SETTLED_STATUSES

@@ -92,7 +92,13 @@ class GoCrux:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self._app(), log_level="warning", lifespan="off", ws="websockets")
+        config = uvicorn.Config(
+            self._app(),
+            log_level="warning",
+            lifespan="off",
+            ws="websockets",
+            timeout_graceful_shutdown=2,
+        )
         server = uvicorn.Server(config)
         self._server = server
 
@@ -117,8 +123,8 @@ class GoCrux:
         if self._server is None:
             return
         if self._loop is not None and self._sockets:
-            future = asyncio.run_coroutine_threadsafe(self._close_sockets(), self._loop)
-            future.result(5)
+            # not waited for: the client may live on the calling thread's (blocked) loop
+            asyncio.run_coroutine_threadsafe(self._close_sockets(), self._loop)
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)

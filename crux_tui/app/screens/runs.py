@@ -1,4 +1,5 @@
-"""Runs screen: the runs list, newest first, live, filterable and paged."""
+"""Runs screen: the runs list (one row per operation from a v5 backend), in the backend's
+order, live, filterable, paged; deleting an operation behind a confirmation."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import RunsCommands
-from crux_tui.app.messages import ConnectionChanged, LiveEvent
+from crux_tui.app.messages import LiveEvent
+from crux_tui.app.operation import child_count_text, topology_text
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import RunSummary, items
+from crux_tui.contract.vocabulary import is_settled
 from crux_tui.sanitize import clean
 
 PAGE_SIZE = 50
@@ -49,7 +52,7 @@ COLUMNS: list[tuple[str, str, int | None]] = [
     ("tokens", "Tokens", 6),
     ("cost", "Cost", 8),
     ("spans", "Spans", 5),
-    ("health", "Health", 12),
+    ("health", "Health", 16),
 ]
 
 EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
@@ -90,16 +93,26 @@ def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text
 
 
 def health_text(run: RunSummary) -> Text:
-    """Compact health marks: reconciled status, failed/suspended children, delivery, gaps."""
+    """Compact health marks: child runs, reconciled status, failed/suspended children,
+    delivery, gaps, topology."""
     text = Text()
 
-    def mark(value: str, style: str) -> None:
+    def mark(value: str | Text, style: str = "") -> None:
         if text.plain:
             text.append(" ")
-        text.append(value, style=style)
+        if isinstance(value, Text):
+            text.append_text(value)
+        else:
+            text.append(value, style=style)
 
+    topology = topology_text(run)  # first: an operation without its root, a conflict
+    if topology.plain:
+        mark(topology)
+    children = child_count_text(run)
+    if children.plain:
+        mark(children)
     status = (run.status or "").lower()
-    if status in fmt.RECONCILED_STATUSES:
+    if status in fmt.RECONCILED_STATUSES and run.rootPresent:
         mark(f"{fmt.status_glyph(status)}{status}", "yellow")
     if run.failedChildCount:
         mark(f"!{run.failedChildCount}", "bold red")
@@ -112,8 +125,6 @@ def health_text(run: RunSummary) -> Text:
         mark(f"gap{run.gapCount}", "yellow")
     if run.orderingConfidence == "partial" and not run.gapCount:
         mark("~order", "dim")
-    if run.topologyHealth and run.topologyHealth not in ("healthy", ""):
-        mark(clean(run.topologyHealth), "yellow")
     return text
 
 
@@ -156,7 +167,7 @@ def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[A
         "state": fmt.status_text(status),
         "primitive": Text(clean(run.rootPrimitive), style="dim"),
         "model": Text(clean(run.model)),
-        "started": Text(fmt.relative_time(run.startedAt)),
+        "started": Text(fmt.relative_time(run.startedAt or run.firstSeenAt)),
         "duration": Text(fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)),
         "tokens": Text(fmt.tokens(fmt.total_tokens(run.metrics))),
         "cost": Text(fmt.cost(fmt.total_cost(run.metrics))),
@@ -189,6 +200,7 @@ class RunsScreen(CruxScreen):
         Binding("r", "refresh", "Refresh", id="runs.refresh"),
         Binding("escape", "clear_filter", "Clear filter", id="runs.clear", show=False),
         Binding("y", "copy_run_id", "Copy run id", id="runs.copy-id", show=False),
+        Binding("D,delete", "delete_run", "Delete", id="runs.delete", show=False),
     ]
 
     def __init__(self) -> None:
@@ -306,7 +318,10 @@ class RunsScreen(CruxScreen):
         self.error_message = ""
         self.loaded_once = True
         self.revision = page.revision
-        self.runs = _sorted(items(page.rows))
+        # the backend's order: a v5 backend lists operations by first seen, an
+        # "Incomplete operation" (no start time yet) included where it belongs
+        self.runs = items(page.rows)
+        self._note_page(page.revision)
         self.next_cursor = page.nextCursor or None
         self.app.mark_reachable()
         self._rebuild_table()
@@ -349,9 +364,18 @@ class RunsScreen(CruxScreen):
             return  # a refresh replaced the list meanwhile; it carries its own cursor
         known = {run.runId for run in self.runs}
         self.runs.extend(run for run in items(page.rows) if run.runId not in known)
+        self._note_page(None)
         self.next_cursor = page.nextCursor or None
         self._rebuild_table()
         self._maybe_fill_filtered()
+
+    def _note_page(self, revision: int | None) -> None:
+        """Tell the app what was read: member runs listed, and the revision of the views."""
+        directory = getattr(self.app, "directory", None)
+        if directory is not None:
+            directory.note_runs(self.runs)
+        if revision is not None and hasattr(self.app, "note_revision"):
+            self.app.note_revision(revision)
 
     def _maybe_fill_filtered(self) -> None:
         """With a text filter, keep paging while few loaded runs match."""
@@ -442,10 +466,6 @@ class RunsScreen(CruxScreen):
         if message.event.kind in EVENT_KINDS or not message.event.kind:
             self._refresh_when_shown()
 
-    def on_connection_changed(self, message: ConnectionChanged) -> None:
-        if message.state == "live":
-            self._refresh_when_shown()  # catch up after (re)connecting: SSE gives no replay
-
     def _refresh_when_shown(self) -> None:
         """Refresh now if this screen is shown; under another screen, once when shown again."""
         if self.is_active:
@@ -466,7 +486,7 @@ class RunsScreen(CruxScreen):
         if not self.is_active:
             self._missed_changes = True  # no polling under another screen
             return
-        running = any(not fmt.is_terminal(run.status) for run in self.runs)
+        running = any(not is_settled(run.status) or run.activeChildCount for run in self.runs)
         interval = 1.0 if running or self.error_message or not self.loaded_once else 5.0
         interval *= max(getattr(self.app, "poll_interval", 1.0), 0.05)
         now = time.monotonic()
@@ -534,6 +554,55 @@ class RunsScreen(CruxScreen):
 
         self.app.push_screen(RunScreen(run.runId, summary=run))
 
+    def action_delete_run(self) -> None:
+        """Delete the selected operation (all its member runs), after a confirmation."""
+        run = self.selected_run()
+        if run is None:
+            return
+        from crux_tui.app.screens.confirm import ConfirmScreen
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_worker(
+                    self._delete(run),
+                    group="runs-delete",
+                    description="delete run",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(
+            ConfirmScreen("Delete run", delete_question(run), confirm="delete"), answered
+        )
+
+    async def _delete(self, run: RunSummary) -> None:
+        from crux_tui.app.app import describe_error
+
+        name = clean(run.name or run.runId)
+        try:
+            result = await self.app.client.delete_run(run.runId)
+        except crux_errors.NotFound:
+            self.notify(f"“{name}” is already gone", timeout=4)
+        except crux_errors.HttpError as error:
+            if error.status == 405:
+                message = "this backend cannot delete runs"
+            else:
+                message = describe_error(error, getattr(self.app, "url", ""))
+            self.notify(f"Could not delete “{name}”: {message}", severity="error", markup=False)
+            return
+        except crux_errors.CruxError as error:
+            message = describe_error(error, getattr(self.app, "url", ""))
+            self.notify(f"Could not delete “{name}”: {message}", severity="error", markup=False)
+            return
+        else:
+            gone = items(result.operationIds) or [run.runId]
+            directory = getattr(self.app, "directory", None)
+            if directory is not None:
+                directory.forget(gone)
+            self.runs = [r for r in self.runs if r.runId not in gone]
+            self._rebuild_table()
+            self.notify(f"Deleted “{name}”", markup=False, timeout=4)
+        self.request_refresh()
+
     def action_copy_run_id(self) -> None:
         run_id = self.selected_run_id()
         if run_id:
@@ -557,11 +626,13 @@ class RunsScreen(CruxScreen):
         self.action_cycle_status()
 
 
-def _sorted(runs: list[RunSummary]) -> list[RunSummary]:
-    """Newest first (the backend already sorts; keep its order for equal start times)."""
-
-    def key(run: RunSummary) -> tuple[bool, float]:
-        started = fmt.parse_time(run.startedAt)
-        return (started is None, -started.timestamp() if started is not None else 0.0)
-
-    return sorted(runs, key=key)
+def delete_question(run: RunSummary) -> Text:
+    """What the confirmation says: which operation, how many runs go with it."""
+    text = Text("Delete ")
+    text.append(f"“{clean(run.name or run.runId)}”", style="bold")
+    text.append(f" ({clean(run.runId)})", style="dim")
+    if run.childRunCount:
+        plural = "run" if run.childRunCount == 1 else "runs"
+        text.append(f" and its {run.childRunCount} child {plural}")
+    text.append(" from the backend?\nEvery record of it goes; this cannot be undone.")
+    return text

@@ -1,4 +1,4 @@
-"""Connection indicator: live / reconnecting / polling / offline."""
+"""Connection indicator: live / reconnecting / polling / offline, and over what (sse, ws)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ STATES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def connection_text(state: str, detail: str = "") -> Text:
+def connection_text(state: str, detail: str = "", transport: str = "") -> Text:
     glyph, label, style = STATES.get(state, ("?", clean(state), "dim"))
     text = Text(f"{glyph} {label}", style=style)
+    if transport and state != "polling":  # "polling" says it already
+        text.append(f" · {clean(transport)}", style="dim")
     if detail:
         text.append(f"  {clean(detail)}", style="dim")
     return text
@@ -35,6 +37,7 @@ class ConnectionIndicator(Static):
 
     state: reactive[str] = reactive("connecting")
     detail: reactive[str] = reactive("")
+    transport: reactive[str] = reactive("")
 
     def __init__(self, *, show_detail: bool = False, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
@@ -45,10 +48,12 @@ class ConnectionIndicator(Static):
         if hasattr(app, "connection_state"):
             self.watch(app, "connection_state", self._sync, init=True)
             self.watch(app, "connection_detail", self._sync, init=False)
+            self.watch(app, "connection_transport", self._sync, init=False)
 
     def _sync(self, _value: object = None) -> None:
         self.state = getattr(self.app, "connection_state", "connecting")
         self.detail = getattr(self.app, "connection_detail", "")
+        self.transport = getattr(self.app, "connection_transport", "")
 
     def render(self) -> Text:
-        return connection_text(self.state, self.detail if self.show_detail else "")
+        return connection_text(self.state, self.detail if self.show_detail else "", self.transport)
