@@ -20,7 +20,8 @@ from textual.widgets import Footer, Input, Static
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import PaletteCommand, RunCommands
 from crux_tui.app.evidence import status_cause
-from crux_tui.app.messages import ConnectionChanged, LiveEvent
+from crux_tui.app.messages import LiveEvent
+from crux_tui.app.operation import member_of
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.detail_pane import CAUSE_KEY, DetailPane, Subject, span_json
@@ -29,19 +30,31 @@ from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import (
     ArtifactSummary,
+    ObservabilityEvent,
     RunDetail,
     RunDetailHead,
     RunDetailNode,
     RunSummary,
     items,
 )
+from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, is_settled
 from crux_tui.sanitize import clean
+from crux_tui.timeline import operation_id
 from crux_tui.timeline.preview import detail_from_head
 
 #: Terminal width from which the detail pane sits to the right of the timeline.
 WIDE_WIDTH = 120
-#: After a run turns terminal, keep polling (when there is no stream) this long.
+#: After a run settles (ends, or is reconciled stale/incomplete/conflicted), keep polling
+#: (when there is no stream) every 5 s this long, then stop until an event or ``r``.
 TERMINAL_POLL_WINDOW = 60.0
+
+
+def is_settled_operation(detail: RunDetail) -> bool:
+    """The run and every member run of its operation settled (nothing will change by itself)."""
+    run = detail.run
+    if not is_settled(run.status) or run.activeChildCount:
+        return False
+    return all(is_settled(m.run.status) for m in items(detail.memberRuns))
 
 
 def index_subjects(detail: RunDetail) -> dict[str, Subject]:
@@ -130,6 +143,7 @@ class RunScreen(CruxScreen):
         Binding("D", "focus_diagnostics", "Diagnostics", id="run.diagnostics", show=False),
         Binding("t", "focus_timeline", "Timeline", id="run.timeline", show=False),
         Binding(CAUSE_KEY, "go_to_cause", "Why", id="run.cause", show=False),
+        Binding("u", "jump_trigger", "Trigger span", id="run.trigger-span", show=False),
     ]
 
     def __init__(self, run_id: str, summary: RunSummary | None = None) -> None:
@@ -160,6 +174,11 @@ class RunScreen(CruxScreen):
         self._current_subject: Subject | None = None
         #: Paths of RunDetail fields the last applied response had that could not be parsed.
         self.parse_problems: list[str] = []
+        #: The backend no longer has this run (a ``deleted`` event, or a 404 on refetch):
+        #: what is shown is the last copy; nothing polls until ``r``.
+        self.deleted = False
+        #: the cursor was put on the member run this screen was opened with
+        self._landed = False
 
     # ------------------------------------------------------------------ layout
 
@@ -236,6 +255,8 @@ class RunScreen(CruxScreen):
 
         first_load = self.detail is None or self.partial
         self._fetch_started, self._download_note = time.monotonic(), ""
+        if seq > self._applied_seq and self.deleted:
+            self.deleted = False  # asked again (r): say so again if it is still gone
         try:
             detail, problems = await self.app.client.run_detail_checked(
                 self.run_id,
@@ -244,6 +265,12 @@ class RunScreen(CruxScreen):
             )
         except Exception as error:  # said on screen; the next poll or `r` retries
             self._failed_seq = seq
+            loaded = self.detail is not None and not self.partial
+            if isinstance(error, crux_errors.NotFound) and loaded:
+                self._mark_deleted()  # it was here: the backend deleted it
+                return
+            if isinstance(error, crux_errors.NotFound):
+                self.deleted = True  # no such run: not worth asking every second
             if isinstance(error, crux_errors.CruxError):
                 self.error_message = describe_error(error, getattr(self.app, "url", ""))
             else:
@@ -306,15 +333,20 @@ class RunScreen(CruxScreen):
             )
         self.parse_problems = problems
         self.error_message = ""
+        self.deleted = False
         self.detail = detail
+        directory = getattr(self.app, "directory", None)
+        if directory is not None:
+            directory.note_detail(detail)
         self.partial = partial
         self.subjects = subjects if subjects is not None else index_subjects(detail)
         self.query_one("#run-title", Static).update(header_text(detail, self.summary, self.run_id))
         self.timeline.set_detail(detail)
+        self._land_on_member(detail)
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_diagnostics(detail.diagnostics)
         diagnostics.display = bool(items(detail.diagnostics))
-        if fmt.is_terminal(detail.run.status):
+        if is_settled_operation(detail):
             if self._terminal_since is None:
                 self._terminal_since = time.monotonic()
         else:
@@ -323,26 +355,59 @@ class RunScreen(CruxScreen):
         self._update_statusline()
         return True
 
+    def _land_on_member(self, detail: RunDetail) -> None:
+        """Opened with a member run's id: put the cursor on that run inside its operation."""
+        if self._landed:
+            return
+        self._landed = True
+        if self.run_id != operation_id(detail) and any(
+            m.run.runId == self.run_id for m in items(detail.memberRuns)
+        ):
+            self.timeline.select_span(f"run:{self.run_id}")
+
     # ------------------------------------------------------------------ live & polling
 
-    def _names_this_run(self, refs: set[str]) -> bool:
-        if not refs:
-            return True
+    def own_ids(self) -> set[str]:
+        """This operation's id, its member runs' ids, the id it was opened with (and the
+        trace id a v2 backend may name)."""
         mine = {self.run_id}
         run = self.detail.run if self.detail is not None else self.summary
         if run is not None:
-            mine |= {v for v in (run.runId, run.traceId, run.operationId) if v}
-        return bool(refs & mine)
+            mine |= {v for v in (run.runId, run.traceId, run.operationId, run.rootRunId) if v}
+        if self.detail is not None:
+            mine |= {m.run.runId for m in items(self.detail.memberRuns) if m.run.runId}
+        return mine
+
+    def _names_this_run(self, event: ObservabilityEvent) -> bool:
+        """Whether ``event`` concerns this operation (an event naming nothing concerns all)."""
+        refs = event.run_refs()
+        if not refs:
+            return True
+        directory = getattr(self.app, "directory", None)
+        if directory is not None:  # a member run's id (lifecycle) -> its operation
+            refs = directory.operations(event)
+        return bool(refs & self.own_ids())
 
     def on_live_event(self, message: LiveEvent) -> None:
-        if message.event.kind == "token.chunk":
+        event = message.event
+        if self.deleted:
+            return  # nothing to refetch; `r` asks again
+        if event.kind == "token.chunk":
+            # a member run is streaming (the feed thins the bursts): the run changed
+            if event.run_refs() and self._names_this_run(event):
+                self.request_refresh()
             return
-        if self._names_this_run(message.event.run_refs()):
+        if event.action == "deleted" and event.run_refs() and self._names_this_run(event):
+            self._mark_deleted()
+            return
+        if self._names_this_run(event):
             self.request_refresh()
 
-    def on_connection_changed(self, message: ConnectionChanged) -> None:
-        if message.state == "live":
-            self.request_refresh()  # the stream gives no replay: catch up
+    def _mark_deleted(self) -> None:
+        """The backend deleted this run: say so and stop asking for it."""
+        self.deleted = True
+        self.error_message = ""
+        self._update_statusline()
 
     def _show_download(self, received: int, total: int | None) -> None:
         """First load of a big run: say how much of the body has arrived, then decoding."""
@@ -375,10 +440,11 @@ class RunScreen(CruxScreen):
             )
 
     def _poll_tick(self) -> None:
-        """Without a stream: poll every 1 s while running, every 5 s for 60 s after it ends."""
+        """Without a stream: poll every 1 s while running, every 5 s for 60 s after it
+        settles (ended, stale, incomplete, conflicted), then not until an event or ``r``."""
         self._show_waiting()
         state = getattr(self.app, "connection_state", "live")
-        if self._inflight or (state == "live" and not self.error_message):
+        if self._inflight or self.deleted or (state == "live" and not self.error_message):
             return
         now = time.monotonic()
         scale = max(getattr(self.app, "poll_interval", 1.0), 0.05)
@@ -524,11 +590,23 @@ class RunScreen(CruxScreen):
                 f" · search “{clean(self.search_text)}”: {self.match_count} matches",
                 style="bold yellow",
             )
+        if self.detail is not None and len(items(self.detail.memberRuns)) > 1:
+            children = sum(
+                1 for m in items(self.detail.memberRuns) if m.run.runId != operation_id(self.detail)
+            )
+            if children:
+                label = "child run" if children == 1 else "child runs"
+                text.append(f" · {MEMBER_RUN_GLYPH} {children} {label}", style="cyan")
         if self.detail is not None and items(self.detail.diagnostics):
             count = len(items(self.detail.diagnostics))
             text.append(f" · {count} diagnostic{'s' if count != 1 else ''}", style="yellow")
         if self.parse_problems:
             text.append(f" · ⚠ {parse_problem_label(len(self.parse_problems))}", style="yellow")
+        if self.deleted and self.detail is not None:
+            text.append(
+                " · ⚠ deleted at the backend: this is the last copy (r asks again)",
+                style="bold red",
+            )
         if self.error_message:
             text.append(f" · ⚠ {self.error_message}", style="red")
         self.query_one("#run-statusline", Static).update(text)
@@ -645,6 +723,22 @@ class RunScreen(CruxScreen):
 
     def action_refresh(self) -> None:
         self.request_refresh()
+
+    def action_jump_trigger(self) -> None:
+        """From a member run's row to the span of its parent run that started it."""
+        member = member_of(self._current_subject, self.detail)
+        if member is None:
+            self.notify("Select a child run (↳ run) to jump to the span that started it", timeout=3)
+            return
+        trigger = member.triggeredBySpanId
+        if not trigger or not self.timeline.select_span(trigger):
+            self.notify(
+                f"The span that started this run ({clean(trigger) or 'none recorded'}) "
+                "is not in this operation",
+                severity="warning",
+                markup=False,
+                timeout=4,
+            )
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [

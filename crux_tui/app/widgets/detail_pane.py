@@ -32,6 +32,7 @@ from crux_tui.app.evidence import (
     stack_preview,
     status_cause,
 )
+from crux_tui.app.operation import member_of, member_run_text
 from crux_tui.app.widgets.json_tree import JsonTree
 from crux_tui.contract.inspection import ARTIFACT_ITEM, ERROR_ITEM
 from crux_tui.contract.models import (
@@ -455,6 +456,10 @@ def render_detail(
     if isinstance(subject, RunDetailDetail):
         text.append("  (folded detail)", style="dim italic")
     text.append("\n")
+    member = member_of(subject, detail)
+    if member is not None and detail is not None:  # a child run of the operation
+        text.append("\n")
+        text.append_text(member_run_text(member, detail))
 
     # Identity
     _section(text, "identity")

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from crux_tui.app import format as fmt
 from crux_tui.contract.models import RunDetail, items
+from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, MEMBER_RUN_WORD
 from crux_tui.timeline import (
     TimelineLayout,
     TimelineModel,
@@ -40,6 +41,7 @@ from crux_tui.timeline import (
     expand_all,
     layout,
     match_targets,
+    member_targets,
     reveal,
     step_target,
     structure,
@@ -76,6 +78,10 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("d", "toggle_details", "Details", id="timeline.details"),
         Binding("e", "next_error", "Next error", id="timeline.next_error"),
         Binding("E", "previous_error", "Prev error", id="timeline.previous_error"),
+        Binding("m", "next_member_run", "Next run", id="timeline.next_member_run"),
+        Binding(
+            "M", "previous_member_run", "Prev run", id="timeline.previous_member_run", show=False
+        ),
         Binding("plus,right_square_bracket", "expand_all", "Expand all", id="timeline.expand_all"),
         Binding(
             "minus,left_square_bracket", "collapse_all", "Collapse all", id="timeline.collapse_all"
@@ -100,6 +106,7 @@ class TimelineView(ScrollView, can_focus=True):
         "timeline-view--dim",
         "timeline-view--match",
         "timeline-view--infra",
+        "timeline-view--member",
         "timeline-view--status-line",
     }
 
@@ -113,6 +120,7 @@ class TimelineView(ScrollView, can_focus=True):
         & > .timeline-view--dim { color: $text-muted; }
         & > .timeline-view--match { background: $warning 30%; }
         & > .timeline-view--infra { color: $secondary; }
+        & > .timeline-view--member { color: $accent; text-style: bold; }
         & > .timeline-view--status-line { color: $text-muted; text-style: italic; }
     }
     """
@@ -306,6 +314,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._model = model
         self._status_line = ""
         self._strip_cache.clear()
+        self.refresh_bindings()  # the member run keys depend on the run
         if lay.options != self._options:  # options changed while the worker ran
             lay = layout(model, self._options)
         self._install(lay, keep)
@@ -468,6 +477,20 @@ class TimelineView(ScrollView, can_focus=True):
         if self._model is not None:
             self._step(error_targets(self._model, self._options), False)
 
+    def action_next_member_run(self) -> None:
+        if self._model is not None:
+            self._step(member_targets(self._model, self._options), True)
+
+    def action_previous_member_run(self) -> None:
+        if self._model is not None:
+            self._step(member_targets(self._model, self._options), False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The member run keys exist only where the run is an operation with child runs."""
+        if action in ("next_member_run", "previous_member_run"):
+            return self._model is not None and bool(self._model.member_runs)
+        return True
+
     def action_next_match(self) -> None:
         if self._model is not None:
             self._step(match_targets(self._model, self._options), True)
@@ -568,7 +591,11 @@ class TimelineView(ScrollView, can_focus=True):
         chip = row.display_kind[:10]
         if row.is_detail:
             chip = (row.role or "detail")[:10]
-        if chip:
+        if row.member_run:  # a child run of the operation, with its own status and duration
+            member = self.get_component_rich_style("timeline-view--member", partial=True)
+            text.append(f"{MEMBER_RUN_GLYPH} {MEMBER_RUN_WORD}", style=member)
+            text.append(" ")
+        elif chip:
             text.append(chip, style=chip_style)
             text.append(" ")
         label_style = _style("italic") if row.is_detail else None
