@@ -285,7 +285,7 @@ def _new_entry(
     e.default_expanded = True if is_detail else depth < 2
     e.reparented = False
     e.member_run = ""
-    e.run_root = parent if parent >= 0 else 0
+    e.run_root = 0  # the operation's root run (see _note_member)
     model.entries.append(e)
     model.by_key[e.key] = e.index
     if e.span_id and e.span_id not in model.by_span_id:
@@ -320,6 +320,20 @@ def _member_run_of(node: RunDetailNode, operation: str) -> str:
     return ""
 
 
+def _note_member(
+    model: TimelineModel, e: SpanEntry, node: RunDetailNode, operation: str, parent_run: int
+) -> None:
+    """Mark ``e`` as a mounted member run root, or let it inherit its parent's run."""
+    member = _member_run_of(node, operation)
+    if member and member not in model.member_runs:
+        e.member_run = member
+        e.run_root = e.index
+        model.member_runs[member] = e.index
+        model.by_key.setdefault(e.node_id, e.index)  # findable as run:<id>
+    else:
+        e.run_root = parent_run
+
+
 def _build_model(detail: RunDetail) -> TimelineModel:
     model = TimelineModel(detail)
     operation = operation_id(detail)
@@ -336,33 +350,31 @@ def _build_model(detail: RunDetail) -> TimelineModel:
     model.root = 0
     stack: list[tuple[RunDetailNode, int]] = [(root, 0)]
     entries = model.entries
+    # an operation with child runs (a v2 run, or a lone one, takes the plain path)
+    operation_members = any(run != operation for run in model.members)
     while stack:
         node, index = stack.pop()
         depth = entries[index].presentation_depth
         dets = items(node.details)
         if dets:
-            owner_run = entries[index].run_root
-            indices = []
-            for d in dets:
-                e = _new_entry(model, d, is_detail=True, parent=index, depth=depth + 1)
-                e.run_root = owner_run
-                indices.append(e.index)
+            indices = [
+                _new_entry(model, d, is_detail=True, parent=index, depth=depth + 1).index
+                for d in dets
+            ]
             model.details[index] = indices
+            if operation_members:
+                for i in indices:
+                    entries[i].run_root = entries[index].run_root
         kids = items(node.children)
         if kids:
-            child_indices = []
-            for c in kids:
-                e = _new_entry(model, c, is_detail=False, parent=index, depth=depth + 1)
-                member = _member_run_of(c, operation) if c.id.startswith("run:") else ""
-                if member and member not in model.member_runs:
-                    e.member_run = member
-                    e.run_root = e.index
-                    model.member_runs[member] = e.index
-                    model.by_key.setdefault(e.node_id, e.index)  # findable as run:<id>
-                else:
-                    e.run_root = entries[index].run_root
-                child_indices.append(e.index)
+            child_indices = [
+                _new_entry(model, c, is_detail=False, parent=index, depth=depth + 1).index
+                for c in kids
+            ]
             model.children[index] = child_indices
+            if operation_members:
+                for i, c in zip(child_indices, kids, strict=True):
+                    _note_member(model, entries[i], c, operation, entries[index].run_root)
             stack.extend(zip(reversed(kids), reversed(child_indices), strict=True))
     model.detail_count = sum(1 for e in entries if e.is_detail)
     model.node_count = len(entries) - model.detail_count
