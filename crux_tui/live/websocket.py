@@ -5,7 +5,6 @@ Pure functions, no I/O: the feed owns the connection.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import msgspec
@@ -31,24 +30,14 @@ class _Type(msgspec.Struct, gc=False):
     type: str = ""
 
 
-class _RawEvent(msgspec.Struct, kw_only=True, gc=False):
-    tag: str = msgspec.field(default="ObservabilityEvent", name="_tag")
-    id: str = ""
-    timestamp: int = 0
-    kind: str = ""
-    action: str = ""
-    severity: str = "info"
-    refId: str = ""
-    #: an object, or (seen from some builds) that object as a JSON string
-    payload: Any = None
-
-
 class _Envelope(msgspec.Struct, gc=False):
-    event: _RawEvent | None = None
+    #: left undecoded until the type says it is worth it (empty when absent)
+    event: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
 _type_decoder = msgspec.json.Decoder(_Type)
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
+_event_decoder = msgspec.json.Decoder(ObservabilityEvent)
 
 
 def decode_message(raw: str | bytes) -> ObservabilityEvent | None:
@@ -64,20 +53,21 @@ def decode_message(raw: str | bytes) -> ObservabilityEvent | None:
         raw_event = _envelope_decoder.decode(raw).event
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if raw_event is None:
+    if not raw_event or bytes(raw_event) == b"null":
         return None
-    payload = raw_event.payload
-    if isinstance(payload, str | bytes):
-        try:
-            payload = msgspec.json.decode(payload)
-        except msgspec.DecodeError:
-            payload = None
-    return ObservabilityEvent(
-        id=raw_event.id,
-        timestamp=raw_event.timestamp,
-        kind=raw_event.kind,
-        action=raw_event.action,
-        severity=raw_event.severity,
-        refId=raw_event.refId,
-        payload=payload if isinstance(payload, dict) else None,
-    )
+    try:
+        return _event_decoder.decode(raw_event)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _with_payload_text(raw_event)
+
+
+def _with_payload_text(raw_event: msgspec.Raw) -> ObservabilityEvent | None:
+    """An event whose ``payload`` came as a JSON string (seen from some builds)."""
+    try:
+        data = msgspec.json.decode(raw_event)
+        if not isinstance(data, dict) or not isinstance(data.get("payload"), str):
+            return None
+        data["payload"] = msgspec.json.decode(data["payload"])
+        return msgspec.convert(data, ObservabilityEvent)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
