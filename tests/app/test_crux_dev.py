@@ -58,6 +58,24 @@ async def open_row(app, pilot, run_id: str) -> RunScreen:
     return app.screen
 
 
+async def quiet_after_an_event(app, pilot, gocrux: GoCrux) -> None:
+    """An event through the socket, and the list's refetch for it done: everything the
+    connection started with (the resync) was handled before it, in order."""
+    screen = app.screen
+    assert isinstance(screen, RunsScreen)
+    before = gocrux.count(f"{API}/runs/page")
+    revision = await gocrux.change(fx.PLAIN)
+    await wait_for(
+        pilot,
+        lambda: (
+            gocrux.count(f"{API}/runs/page") > before
+            and not screen._refresh_running
+            and app._feed.revision == revision
+        ),
+        what="the event handled",
+    )
+
+
 async def settled(
     pilot, gocrux: GoCrux, seconds: float = 1.0, *, but_delta: bool = False
 ) -> dict[str, int]:
@@ -91,7 +109,7 @@ async def test_no_polling_while_the_socket_is_up(gocrux: GoCrux) -> None:
     async with app.run_test(size=(140, 30)) as pilot:
         await listed(app, pilot)
         await live_on(app, pilot, "ws")
-        await wait_for(pilot, lambda: gocrux.count(f"{API}/runs/page") >= 2, what="resync")
+        await quiet_after_an_event(app, pilot, gocrux)
         assert await settled(pilot, gocrux) == {}
         screen = await open_row(app, pilot, fx.CHAT)
         assert await settled(pilot, gocrux) == {}
@@ -106,8 +124,7 @@ async def test_reconnect_after_a_drop_catches_up_over_http(gocrux: GoCrux) -> No
     async with app.run_test(size=(140, 30)) as pilot:
         await listed(app, pilot)
         await live_on(app, pilot, "ws")
-        await gocrux.change(fx.PLAIN)  # the feed now knows a revision
-        await wait_for(pilot, lambda: gocrux.count(f"{API}/runs/page") >= 3, what="event seen")
+        await quiet_after_an_event(app, pilot, gocrux)  # the feed now knows a revision
         screen = await open_row(app, pilot, fx.CHAT)
         await gocrux.drop_sockets()
         await wait_for(pilot, lambda: app.connection_state != "live", what="dropped")
@@ -130,8 +147,10 @@ async def test_lifecycle_of_a_member_run_refreshes_its_operation(gocrux: GoCrux)
         # names the child run, not the operation: mapped through memberRuns
         await gocrux.push_event(lifecycle_event(fx.CHILD_NOTIFY, "error"))
         await wait_for(pilot, lambda: gocrux.count(CHAT_DETAIL) > before, what="refetch")
-        before = gocrux.count(CHAT_DETAIL)
+        await wait_for(pilot, lambda: screen._inflight is False, what="refetched")
         await gocrux.push_event(lifecycle_event("run_of_someone_else", "error"))
+        assert await settled(pilot, gocrux, 0.5) == {}  # not this operation's
+        before = gocrux.count(CHAT_DETAIL)
         await gocrux.push_event(lifecycle_event(fx.CHILD_SUM, "stale"))
         await wait_for(pilot, lambda: gocrux.count(CHAT_DETAIL) == before + 1, what="refetch")
 
