@@ -303,6 +303,10 @@ class LiveFeed:
         if delta is None:
             yield resync_event("catch-up failed")
             return
+        if delta.revision < since:  # a backend started afresh: its revisions began again
+            self.revision = delta.revision
+            yield resync_event("reset", delta.revision)
+            return
         self._raise_revision(delta.revision)
         if delta.expired:
             yield resync_event("expired", delta.revision)
@@ -361,8 +365,8 @@ class LiveFeed:
                 self._set_state(POLLING)
                 if since is None:
                     since = delta.revision  # baseline: the caller loads read models itself
-                elif delta.expired:
-                    yield resync_event("expired", delta.revision)
+                elif delta.expired or delta.revision < since:  # log gone, or a fresh backend
+                    yield resync_event("expired" if delta.expired else "reset", delta.revision)
                     since = delta.revision
                 else:
                     for event in _synthesize(delta, since):

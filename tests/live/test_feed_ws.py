@@ -202,6 +202,18 @@ async def test_catch_up_past_the_delta_log_resyncs(gocrux: GoCrux) -> None:
         assert c.events[-1].payload["reason"] == "expired" and not c.named(fx.CHAT)
 
 
+async def test_a_backend_that_started_afresh_resyncs(gocrux: GoCrux) -> None:
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        await gocrux.drop_sockets()
+        gocrux.revision, gocrux.log = 3, []  # restarted on a new database: revisions begin again
+        await c.until(lambda: [e for e in c.events[1:] if e.action == RESYNC], "resync")
+        assert c.events[-1].payload == {"reason": "reset", "revision": 3}
+        assert c.feed.revision == 3
+
+
 async def test_the_backend_going_down_and_up(gocrux: GoCrux) -> None:
     async with Consumer(gocrux.url, offline_after=2) as c:
         await c.until(lambda: c.events, "connected")
