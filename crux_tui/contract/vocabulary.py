@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from crux_tui.contract.models import TERMINAL_STATUSES
-
 #: The version crux-tui writes (the current Crux schema).
 SCHEMA_VERSION = 5
 #: The versions crux-tui reads: batches of any other version are refused.
@@ -230,12 +228,3 @@ ROOT_MISSING = ("⊖", "no root")
 #: Marks a member (child) run of an operation: its row in the timeline, its count in the list.
 MEMBER_RUN_GLYPH = "↳"
 MEMBER_RUN_WORD = "run"
-
-#: Statuses after which a run is not polled every second: it ended, or the backend
-#: reconciled it (no terminal record will come by itself), or its topology conflicts.
-SETTLED_STATUSES = TERMINAL_STATUSES | {"stale", "conflicted"}
-
-
-def is_settled(status: str | None) -> bool:
-    """See :data:`SETTLED_STATUSES`."""
-    return (status or "").lower() in SETTLED_STATUSES

@@ -35,9 +35,10 @@ from crux_tui.contract.models import (
     RunDetailHead,
     RunDetailNode,
     RunSummary,
+    is_settled,
     items,
 )
-from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, is_settled
+from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH
 from crux_tui.sanitize import clean
 from crux_tui.timeline import operation_id
 from crux_tui.timeline.preview import detail_from_head

@@ -20,8 +20,7 @@ from crux_tui.app.operation import child_count_text, topology_text
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.contract import errors as crux_errors
-from crux_tui.contract.models import RunSummary, items
-from crux_tui.contract.vocabulary import is_settled
+from crux_tui.contract.models import RunSummary, is_settled, items
 from crux_tui.sanitize import clean
 
 PAGE_SIZE = 50
