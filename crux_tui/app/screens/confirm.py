@@ -40,8 +40,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text), id="confirm-title")
-            yield Static(self.question, id="confirm-question")
+            yield Static(Text(self.title_text), id="confirm-title", markup=False)
+            yield Static(self.question, id="confirm-question", markup=False)
             keys = Text()
             keys.append("y", style="bold")
             keys.append(" / ")
@@ -51,7 +51,7 @@ class ConfirmScreen(ModalScreen[bool]):
             keys.append(" / ")
             keys.append("escape", style="bold")
             keys.append(" cancel")
-            yield Static(keys, id="confirm-keys")
+            yield Static(keys, id="confirm-keys", markup=False)
 
     def action_confirm(self) -> None:
         self.dismiss(True)

@@ -729,7 +729,11 @@ class RunScreen(CruxScreen):
         """From a member run's row to the span of its parent run that started it."""
         member = member_of(self._current_subject, self.detail)
         if member is None:
-            self.notify("Select a child run (↳ run) to jump to the span that started it", timeout=3)
+            self.notify(
+                "Select a child run (↳ run) to jump to the span that started it",
+                timeout=3,
+                markup=False,
+            )
             return
         trigger = member.triggeredBySpanId
         if not trigger or not self.timeline.select_span(trigger):

@@ -580,7 +580,7 @@ class RunsScreen(CruxScreen):
         try:
             result = await self.app.client.delete_run(run.runId)
         except crux_errors.NotFound:
-            self.notify(f"“{name}” is already gone", timeout=4)
+            self.notify(f"“{name}” is already gone", timeout=4, markup=False)
         except crux_errors.HttpError as error:
             if error.status == 405:
                 message = "this backend cannot delete runs"
