@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
@@ -284,6 +286,27 @@ class CruxApp(App[int]):
             return
         title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
         self.push_screen(HelpScreen(collect_bindings(screen), title=title))
+
+    def get_system_commands(self, screen: Any) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less those our bindings already list (``q``, ``?``),
+        with a screenshot that is written to the current folder."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys", "Screenshot"):
+                yield command
+        yield SystemCommand(
+            "Screenshot", "Save an SVG screenshot in the current folder", self.save_screen_svg
+        )
+
+    def save_screen_svg(self) -> Path | None:
+        """Write ``crux-tui-<time>.svg`` to the current folder and say where (or why not)."""
+        name = datetime.now().strftime("crux-tui-%Y%m%d-%H%M%S.svg")
+        try:
+            path = Path(self.save_screenshot(name, path=str(Path.cwd())))
+        except OSError as error:
+            self.notify(f"Screenshot failed: {clean(str(error))}", severity="error", markup=False)
+            return None
+        self.notify(f"Saved screenshot to {clean(str(path))}", markup=False, timeout=6)
+        return path
 
     def copy_text(self, text: str, what: str, *, kind: ClipKind = "line") -> None:
         """Copy ``text`` cleaned (see :func:`clipboard_text`) through OSC 52 and say so,

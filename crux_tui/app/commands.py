@@ -22,38 +22,54 @@ class PaletteCommand:
     callback: Callable[[], Any]
 
 
+def _palette_nodes(screen: Any) -> list[Any]:
+    """Focused widget and its ancestors, the screen, its ``PALETTE_WIDGETS``, the app."""
+    nodes: list[Any] = []
+    node = screen.focused
+    while node is not None and node is not screen:
+        nodes.append(node)
+        node = node.parent
+    nodes.append(screen)
+    for selector in getattr(screen, "PALETTE_WIDGETS", ()):
+        nodes.extend(screen.query(selector))
+    nodes.append(screen.app)
+    unique: dict[int, Any] = {id(n): n for n in reversed(nodes)}
+    return [n for n in nodes if unique.pop(id(n), None) is not None]
+
+
 def binding_commands(screen: Any) -> list[PaletteCommand]:
-    """One command per active, described binding of ``screen`` (deduplicated by action)."""
+    """One command per described binding with an id (the app's own keys, as ``?`` lists
+    them) of the focused widget chain, the screen, the widgets the screen names in
+    ``PALETTE_WIDGETS`` (reachable once focused) and the app; a command runs on the node
+    that owns the binding, whatever has the focus."""
+    try:
+        nodes = _palette_nodes(screen)
+    except Exception:  # pragma: no cover - screen not mounted
+        return []
     commands: list[PaletteCommand] = []
     seen: set[tuple[int, str]] = set()
-    try:
-        active = screen.active_bindings
-    except Exception:  # pragma: no cover - screen not mounted
-        return commands
-    for key, active_binding in active.items():
-        binding = active_binding.binding
-        if not binding.description or not active_binding.enabled:
-            continue
-        if binding.action in ("command_palette",):
-            continue
-        node = active_binding.node
-        marker = (id(node), binding.action)
-        if marker in seen:
-            continue
-        seen.add(marker)
-        display_key = screen.app.get_key_display(binding) if hasattr(screen, "app") else key
-        commands.append(
-            PaletteCommand(
-                name=binding.description,
-                help=f"key: {display_key}" + (f" · {binding.tooltip}" if binding.tooltip else ""),
-                callback=partial(_run_action, node, binding.action),
+    for node in nodes:
+        for _key, binding in node._bindings:
+            marker = (id(node), binding.action)
+            if not binding.description or not binding.id or marker in seen:
+                continue
+            seen.add(marker)
+            if not node.check_action(binding.action, ()):
+                continue
+            tooltip = f" · {binding.tooltip}" if binding.tooltip else ""
+            commands.append(
+                PaletteCommand(
+                    name=binding.description,
+                    help=f"key: {screen.app.get_key_display(binding)}{tooltip}",
+                    callback=partial(run_node_action, node, binding.action),
+                )
             )
-        )
     return commands
 
 
-def _run_action(node: Any, action: str) -> None:
-    node.run_action(action)
+async def run_node_action(node: Any, action: str) -> None:
+    """Run ``action`` on ``node`` as its key would (``run_action`` is a coroutine)."""
+    await node.run_action(action)
 
 
 class ScreenCommands(Provider):

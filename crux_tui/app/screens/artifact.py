@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from crux_tui.app import format as fmt
-from crux_tui.app.commands import ArtifactCommands, PaletteCommand
+from crux_tui.app.commands import ArtifactCommands
 from crux_tui.app.evidence import Evidence, evidence_of, stack_text
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.stack import Frame, editor_command, editor_from_env, resolve_source, source_roots
@@ -425,9 +425,6 @@ class ArtifactScreen(CruxScreen):
     def action_collapse_all(self) -> None:
         for tree in self.query(JsonTree):
             tree.action_collapse_all()
-
-    def palette_commands(self) -> list[PaletteCommand]:
-        return [PaletteCommand("Copy artifact content", "Copy the content shown", self.action_copy)]
 
     def plain_text(self) -> str:
         """What the viewer shows, as plain text (tests)."""
