@@ -66,6 +66,16 @@ def severity_text(severity: str | None) -> Text:
     return Text(f"{glyph} {value}", style=SEVERITY_STYLES.get(value, ""))
 
 
+def count(value: int) -> str:
+    """A whole number as the app writes every count: ``20,000``."""
+    return f"{value:,}"
+
+
+def plural(value: int, word: str, many: str = "") -> str:
+    """``1 span``, ``2 spans``, ``20,000 spans`` (``many`` for irregular plurals)."""
+    return f"{count(value)} {word if value == 1 else many or word + 's'}"
+
+
 def _number(value: Any) -> float | None:
     return number(value, from_text=True)
 

@@ -669,10 +669,11 @@ def match_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
 
 
 def error_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:
-    """Keys of error rows in tree order, including rows inside collapsed subtrees."""
+    """Keys of the rows where errors start (``SpanEntry.error_start``; a folded span's
+    error counts on the row that shows it), in tree order, collapsed subtrees included."""
     s = structure(model, options)
-    entries = model.entries
-    return [entries[i].key for i in s.order if entries[i].is_error]
+    ps = _targets(model, options, [e.index for e in model.entries if e.error_start])
+    return [model.entries[s.order[p]].key for p in ps]
 
 
 def member_targets(model: TimelineModel, options: TimelineOptions) -> list[str]:

@@ -84,6 +84,7 @@ class SpanEntry:
         "default_expanded",
         "display_kind",
         "duration_ms",
+        "error_start",
         "haystack",
         "index",
         "infrastructure",
@@ -129,6 +130,8 @@ class SpanEntry:
     placement_reason: str
     infrastructure: bool
     is_error: bool
+    #: an error starts here (see :func:`_mark_error_starts`), not one that rolled up to it
+    error_start: bool
     start_ms: float | None
     start_offset_ms: float | None
     duration_ms: float
@@ -257,6 +260,7 @@ def _new_entry(
     # action, such as the run's root, is an operation in its own right)
     e.infrastructure = is_detail and is_infrastructure_primitive(e.primitive)
     e.is_error = status in ERROR_STATUSES or bool(span.error)
+    e.error_start = False
     timing = span.timing
     started = (timing.startedAt if timing else "") or span.startedAt
     ended = (timing.endedAt if timing else "") or span.endedAt
@@ -399,6 +403,7 @@ def _build_model(detail: RunDetail) -> TimelineModel:
         if not e.is_detail:
             e.reparented = e.canonical_parent != e.presentation_parent
 
+    _mark_error_starts(model)
     _compute_window(model)
     model.rank = sorted(
         range(len(entries)),
@@ -423,6 +428,58 @@ def _trigger_entry(model: TimelineModel, e: SpanEntry) -> int:
     if parent_run and found_run and found_run != parent_run:
         return e.presentation_parent  # a span of that id, but not the parent run's
     return index
+ERROR_ARTIFACTS = ("error.stack", "error.raw")
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def error_evidence(span: RunDetailNode | RunDetailDetail) -> str | None:
+    """What a span's own error says (its message, else its stack's first line); ``""`` when
+    it carries only an error artifact without text, ``None`` when it carries no error."""
+    error = span.error
+    if isinstance(error, dict):
+        message = error.get("message") or error.get("name")
+        if message:
+            return clean(message)
+    elif error:
+        return clean(error)
+    for artifact in items(span.artifacts):
+        if artifact.kind in ERROR_ARTIFACTS:
+            preview = artifact.preview
+            if isinstance(preview, str) and preview.strip():
+                first = preview.strip().splitlines()[0]
+                return clean(first.partition(": ")[2] or first)
+            if isinstance(preview, dict) and preview.get("message"):
+                return clean(preview["message"])
+            return ""
+    return None
+
+
+def _mark_error_starts(model: TimelineModel) -> None:
+    """Set ``error_start`` on the spans where an error starts, children before parents.
+
+    A span's status is rolled up from its children, so an error status alone does not
+    say the span failed. An error starts at a span that carries its own error (object or
+    error artifact) whose message no descendant carried first, or, without such evidence,
+    at an error status that no child explains (no child in an error status).
+    """
+    entries = model.entries
+    below: list[frozenset[str]] = [_NO_KEYS] * len(entries)
+    for e in reversed(entries):  # a child's index is always greater than its parent's
+        i = e.index
+        kids = [*model.children.get(i, ()), *model.details.get(i, ())]
+        keys = _NO_KEYS
+        for k in kids:
+            if below[k]:
+                keys = keys | below[k]
+        evidence = error_evidence(e.source)
+        if evidence is not None:
+            e.error_start = evidence not in keys
+            keys = keys | {evidence}
+        elif e.status in ERROR_STATUSES:
+            e.error_start = not any(
+                entries[k].status in ERROR_STATUSES for k in model.children.get(i, ())
+            )
+        below[i] = keys
 
 
 def _compute_window(model: TimelineModel) -> None:

@@ -157,3 +157,21 @@ async def test_runs_list_catches_up_when_shown_again_not_while_hidden(backend_ur
         assert [r.runId for r in runs.runs] == ["run_open"]  # hidden: no refetch yet
         await pilot.press("escape")
         await wait_for(pilot, lambda: table_keys(app) == ["run_new", "run_open"], what="caught up")
+
+
+async def test_list_keys_move_like_the_timeline(demo_url: str) -> None:
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(table_keys(app)) >= 8, what="demo runs")
+        table = runs_screen(app).table
+        last = table.row_count - 1
+        for keys, row in (
+            (("j", "j"), 2),
+            (("k",), 1),
+            (("G",), last),
+            (("g",), 0),
+            (("end",), last),
+            (("home",), 0),
+        ):
+            await pilot.press(*keys)
+            await wait_for(pilot, lambda row=row: table.cursor_row == row, what=f"{keys} → {row}")

@@ -301,3 +301,30 @@ def test_hostile_deep_tree_and_duplicates_and_cycles():
         keys = layout(model, opts).row_keys()
         assert len(keys) == len(set(keys))
         assert len(keys) + layout(model, opts).hidden_count == model.span_count
+
+
+def test_error_targets_are_where_errors_start_not_where_they_rolled_up():
+    thrown = {"name": "TypeError", "message": "Cannot read properties of undefined"}
+    root = node(
+        "action",
+        status="error",
+        error=thrown,  # the same error, rethrown by every ancestor
+        duration=100,
+        children=[
+            node(
+                "agent",
+                status="error",
+                error=thrown,
+                start=1,
+                children=[
+                    node("gen", start=2),
+                    node("tool", status="error", error=thrown, start=3),
+                    node("judge", status="error", error={"message": "own failure"}, start=4),
+                ],
+            ),
+            node("flow", status="error", start=5, children=[node("step", status="error")]),
+            node("bare", status="cancelled", start=6),
+        ],
+    )
+    model = build_model(run_detail(root))
+    assert error_targets(model, TimelineOptions()) == ["tool", "judge", "step", "bare"]

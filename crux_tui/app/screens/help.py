@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from crux_tui.sanitize import clean
+
 
 @dataclass(frozen=True)
 class HelpEntry:
@@ -85,6 +87,20 @@ def help_text(entries: list[HelpEntry]) -> Text:
     return text
 
 
+def remap_text() -> Text:
+    """How to remap the keys above: the keymap file, or ``App.set_keymap`` in code."""
+    from crux_tui.app.keymap import keymap_path
+
+    text = Text(style="dim")
+    text.append("Remap any key by its [id] in ")
+    text.append(clean(str(keymap_path())), style="bold")
+    text.append(' (a [keymap] table, e.g. "timeline.infrastructure" = "I"; ')
+    text.append("$CRUX_TUI_KEYMAP names another file), or in code with ")
+    text.append("App.set_keymap({id: keys})", style="bold")
+    text.append(". ctrl+p opens the command palette.")
+    return text
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the bindings; ``escape``/``?``/``q`` close it."""
 
@@ -102,13 +118,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static(Text(f"{self.title_text} — keys", style="bold"), id="help-title")
             yield Static(help_text(self.entries), id="help-text", markup=False)
-            yield Static(
-                Text(
-                    "Bindings can be remapped by id (App.set_keymap). "
-                    "ctrl+p opens the command palette.",
-                    style="dim",
-                )
-            )
+            yield Static(remap_text(), id="help-remap", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

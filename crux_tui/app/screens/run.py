@@ -18,7 +18,7 @@ from textual.events import Resize
 from textual.widgets import Footer, Input, Static
 
 from crux_tui.app import format as fmt
-from crux_tui.app.commands import PaletteCommand, RunCommands
+from crux_tui.app.commands import RunCommands
 from crux_tui.app.evidence import status_cause
 from crux_tui.app.messages import LiveEvent
 from crux_tui.app.operation import member_of
@@ -130,6 +130,8 @@ class RunScreen(CruxScreen):
 
     HELP_TITLE = "Run"
     COMMANDS = {RunCommands}
+    #: the timeline's commands are in the palette even while another pane has the focus
+    PALETTE_WIDGETS = ("#timeline",)
     AUTO_FOCUS = "#timeline"
 
     BINDINGS = [
@@ -486,6 +488,7 @@ class RunScreen(CruxScreen):
     @on(TimelineView.SpanHighlighted)
     def _span_highlighted(self, event: TimelineView.SpanHighlighted) -> None:
         self._show_row(event.row)
+        self._update_statusline()
 
     @on(TimelineView.SpanActivated)
     def _span_activated(self, event: TimelineView.SpanActivated) -> None:
@@ -598,6 +601,10 @@ class RunScreen(CruxScreen):
             if children:
                 label = "child run" if children == 1 else "child runs"
                 text.append(f" · {MEMBER_RUN_GLYPH} {children} {label}", style="cyan")
+        place, errors = self.timeline.error_position()
+        if errors:
+            where = f"error {place} of {errors}" if place else fmt.plural(errors, "error")
+            text.append(f" · {where} (e/E)", style="bold")
         if self.detail is not None and items(self.detail.diagnostics):
             count = len(items(self.detail.diagnostics))
             text.append(f" · {count} diagnostic{'s' if count != 1 else ''}", style="yellow")
@@ -623,6 +630,9 @@ class RunScreen(CruxScreen):
             self.match_count = self.timeline.set_search("")
             self.timeline.focus()
             self._update_statusline()
+            return
+        if not self.timeline.has_focus:  # escape leaves the diagnostics list or the pane first
+            self.timeline.focus()
             return
         self.app.pop_screen()
 
@@ -745,31 +755,3 @@ class RunScreen(CruxScreen):
                 timeout=4,
             )
 
-    def palette_commands(self) -> list[PaletteCommand]:
-        commands = [
-            PaletteCommand("Copy span id", "Copy the selected span id", self.action_copy_span_id),
-            PaletteCommand(
-                "Copy span JSON", "Copy the selected span as JSON", self.action_copy_span_json
-            ),
-            PaletteCommand(
-                "Export run JSON", "Write the RunDetail to ./crux-run-<id>.json", self.action_export
-            ),
-            PaletteCommand("Back to runs", "Return to the runs list", self.action_back),
-        ]
-        for name, action in (
-            ("Toggle infrastructure spans", "toggle_infrastructure"),
-            ("Toggle canonical parents", "toggle_canonical"),
-            ("Toggle inline details", "toggle_details"),
-            ("Expand all", "expand_all"),
-            ("Collapse all", "collapse_all"),
-            ("Next error", "next_error"),
-        ):
-            commands.append(
-                PaletteCommand(
-                    name, "Timeline", lambda action=action: self._timeline_action(action)
-                )
-            )
-        return commands
-
-    def _timeline_action(self, action: str) -> None:
-        self.timeline.run_action(action)

@@ -178,9 +178,15 @@ def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[A
 
 
 class RunsTable(DataTable[Any]):
-    """The runs table (a DataTable keyed by runId)."""
+    """The runs table (a DataTable keyed by runId), moved through like the timeline."""
 
     HELP_TITLE = "Runs table"
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Next run", show=False, id="runs.cursor-down"),
+        Binding("up,k", "cursor_up", "Previous run", show=False, id="runs.cursor-up"),
+        Binding("home,g", "scroll_top", "First run", show=False, id="runs.first"),
+        Binding("end,G", "scroll_bottom", "Last run", show=False, id="runs.last"),
+    ]
 
 
 class RunsScreen(CruxScreen):

@@ -166,6 +166,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._status_line: str = ""
         self._generation = 0
         self._strip_cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -469,13 +470,33 @@ class TimelineView(ScrollView, can_focus=True):
         if target is not None:
             self.select_span(target)
 
+    def error_keys(self) -> list[str]:
+        """Rows where errors start, in tree order (cached per layout structure)."""
+        if self._model is None:
+            return []
+        key = (id(self._model), self._options.structure_key)
+        if self._errors is None or self._errors[0] != key:
+            self._errors = (key, error_targets(self._model, self._options))
+        return self._errors[1]
+
+    def error_position(self) -> tuple[int, int]:
+        """(1-based place of the cursor row among :meth:`error_keys`, or 0; their number)."""
+        keys = self.error_keys()
+        row = self.selected_row
+        place = keys.index(row.key) + 1 if row is not None and row.key in keys else 0
+        return place, len(keys)
+
+    def _step_error(self, forward: bool) -> None:
+        keys = self.error_keys()
+        if not keys and self._model is not None:
+            self.notify("No errors in this run", timeout=2)
+        self._step(keys, forward)
+
     def action_next_error(self) -> None:
-        if self._model is not None:
-            self._step(error_targets(self._model, self._options), True)
+        self._step_error(True)
 
     def action_previous_error(self) -> None:
-        if self._model is not None:
-            self._step(error_targets(self._model, self._options), False)
+        self._step_error(False)
 
     def action_next_member_run(self) -> None:
         if self._model is not None:
