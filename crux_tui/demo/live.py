@@ -11,14 +11,20 @@ import httpx
 
 from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.demo.builder import Record, RunBuilder
-from crux_tui.demo.turns import ToolPlan, streamed_turn
+from crux_tui.demo.turns import ToolPlan, open_stream, streamed_turn
 
 LIVE_RUN_ID = "run_live_chat"
 
 
 def live_run_records(seed: int = 7, start: datetime | None = None) -> Iterator[list[Record]]:
-    """Batches of a never-ending chat: the opening records, then one streamed turn (and
-    the tool call it asks for) per batch, timestamped as they are produced."""
+    """Batches of a never-ending chat, timestamped as they are produced.
+
+    As the Crux SDK does, the agent span stays open across turns and every batch ends
+    with the next turn's ``generation.stream`` already open (the model is streaming its
+    answer): between batches the run is running, never closed by its finished children.
+    Each later batch finishes that turn (its step, and the tool call it asks for) and
+    opens the next one.
+    """
     rng = random.Random(seed)
     started = start or datetime.now(UTC)
     b = RunBuilder(
@@ -34,13 +40,16 @@ def live_run_records(seed: int = 7, start: datetime | None = None) -> Iterator[l
         "runtime.convex.action", "chat", 1, None, attributes={"functionRef": "chat:stream"}
     )
     agent = b.start("agent.run", "live agent", 3, root, agentId="live")
+
+    def offset(turn: int) -> float:
+        if start is not None:
+            return turn * 2000.0
+        return (datetime.now(UTC) - started).total_seconds() * 1000
+
+    turn, at_ms = 1, offset(1)
+    stream = open_stream(b, agent, at_ms)
     yield _drain(b)
-    turn = 0
     while True:
-        turn += 1
-        offset = (
-            (datetime.now(UTC) - started).total_seconds() * 1000 if start is None else turn * 2000.0
-        )
         tool = (
             ToolPlan("searchDocs", {"query": f"question {turn}"}, {"hits": turn})
             if turn % 2
@@ -49,12 +58,16 @@ def live_run_records(seed: int = 7, start: datetime | None = None) -> Iterator[l
         streamed_turn(
             b,
             agent,
-            offset,
+            at_ms,
             turn,
             text=f"Answer part {turn}.",
             tool=tool,
             duration_ms=rng.randint(300, 900),
+            stream=stream,
         )
+        turn += 1
+        at_ms = offset(turn)
+        stream = open_stream(b, agent, at_ms)
         yield _drain(b)
 
 

@@ -34,6 +34,7 @@ def streamed_turn(
     duration_ms: int = 900,
     messages: bool = False,
     streamed: bool = True,
+    stream: str | None = None,
 ) -> tuple[float, str | None]:
     """One Convex Agent turn plus the tool call it requested, run after it.
 
@@ -41,19 +42,11 @@ def streamed_turn(
     the backend folds the stream and the tool executes as the step's sibling. Not
     streamed (``generateText``): one ``generation.call`` whose tool runs beneath it
     canonically and is promoted to an agent sibling by the backend.
+    ``stream``: a ``generation.stream`` already opened at ``at_ms`` (:func:`open_stream`).
     Returns (end offset, tool span id).
     """
-    stream = None
-    if streamed:
-        stream = b.start(
-            "generation.stream",
-            "streamText",
-            at_ms,
-            agent,
-            model=MODEL,
-            provider=PROVIDER,
-            attributes={"source": "convex.agent", "mode": "text"},
-        )
+    if streamed and stream is None:
+        stream = open_stream(b, agent, at_ms)
     step_start = at_ms + 5
     step_span = b.start(
         "generation.call",
@@ -126,6 +119,19 @@ def streamed_turn(
     b.event(tool_span, "tool.result", tool_end - 1, {"toolCallId": tool_call_id})
     b.end(tool_span, tool_start, tool_end)
     return tool_end, tool_span
+
+
+def open_stream(b: RunBuilder, agent: str, at_ms: float) -> str:
+    """``thread.streamText`` starts: its ``generation.stream`` stays open until the turn ends."""
+    return b.start(
+        "generation.stream",
+        "streamText",
+        at_ms,
+        agent,
+        model=MODEL,
+        provider=PROVIDER,
+        attributes={"source": "convex.agent", "mode": "text"},
+    )
 
 
 def boundary(
