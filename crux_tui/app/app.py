@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from crux_tui.app.keymap import load_keymap
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
 from crux_tui.contract import errors as crux_errors
-from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.contract.models import ObservabilityEvent, RunSummary
 from crux_tui.live.directory import RunDirectory
 from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import ClipKind, clean, clipboard_text
@@ -102,6 +102,8 @@ class CruxApp(App[int]):
         self.sub_title = clean(self.url)
         #: Full GC passes wait for a pause in the user's input (see ``IdleCollector``).
         self.idle_collector = IdleCollector()
+        #: run id -> (revision, status) of the newest RunDetail seen (see ``run_status``)
+        self._presented: dict[str, tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ services
 
@@ -162,6 +164,28 @@ class CruxApp(App[int]):
                         await result
                 except Exception:  # pragma: no cover - best effort on shutdown
                     pass
+
+    # ------------------------------------------------------------------ run status
+
+    def note_presented(self, run: RunSummary) -> None:
+        """Remember the status a RunDetail presents its run with (``detail.run``)."""
+        if run.runId and run.status:
+            known = self._presented.get(run.runId)
+            if known is None or known[0] <= run.revision:
+                self._presented[run.runId] = (run.revision, run.status)
+
+    def run_status(self, run: RunSummary) -> str:
+        """The one status the app shows for ``run``, in the runs list and the run's header.
+
+        A list row carries the status the backend stored (corrected once a run has been
+        quiet for a minute); the RunDetail is projected when it is read, so it can already
+        say more (closed by its finished children, stale, suspended). The newest of the
+        two wins: the RunDetail's unless the row is from a later revision of the run.
+        """
+        known = self._presented.get(run.runId)
+        if known is not None and known[0] >= run.revision:
+            return known[1]
+        return run.status
 
     # ------------------------------------------------------------------ live feed
 

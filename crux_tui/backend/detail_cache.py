@@ -34,7 +34,7 @@ CHUNK_BYTES = 1024 * 1024
 class DetailBody:
     """An encoded RunDetail and where its head (see ``RunDetailHead``) ends."""
 
-    __slots__ = ("_data", "_file", "head_length", "length")
+    __slots__ = ("_data", "_file", "head_length", "length", "status")
 
     def __init__(
         self,
@@ -46,6 +46,8 @@ class DetailBody:
     ) -> None:
         self.head_length = head_length
         self.length = len(data)
+        #: the run's presented status in this body (set by whoever projected it)
+        self.status = ""
         self._file: IO[bytes] | None = None
         self._data: bytes | None = None
         if spill:

@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from crux_tui.backend.detail_cache import DetailBody, DetailCache
 from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
+from crux_tui.backend.events import lifecycle_event
 from crux_tui.backend.store import Store
-from crux_tui.contract.models import RunDetail, RunDetailHead
+from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunDetailHead
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
@@ -84,10 +85,14 @@ def run_detail_body(
         graph = store.operation_graph(ref)
         if graph is None:
             return None
-        data, head_length = encode_run_detail(project_operation_detail(graph, moment))
+        detail = project_operation_detail(graph, moment)
+        data, head_length = encode_run_detail(detail)
         if not operation_settled(graph):  # served once: no reason to write it to disk
-            return DetailBody(data, head_length)
+            body = DetailBody(data, head_length)
+            body.status = detail.run.status
+            return body
         body = cache.body(data, head_length)
+        body.status = detail.run.status
         # Keyed by the revision read *before* the graph: a record landing in between
         # makes the next request miss, never serve an out-of-date body.
         cache.put(operation, revision, conflict, body)
@@ -102,6 +107,10 @@ class DetailWarmer:
 
     Changes are coalesced: a run is projected once no batch for it has arrived for
     ``delay`` seconds (an import or a burst of late records is projected once, at its end).
+    When the projection presents the run with another status than the list's (its root
+    rolled up a suspended flow or a failed span), that status is persisted for the list
+    and its status filter, and ``publish`` announces it (an ``observability.lifecycle``
+    event, as the lifecycle reconciler does for runs that went quiet).
     """
 
     def __init__(
@@ -110,11 +119,13 @@ class DetailWarmer:
         cache: DetailCache,
         clock: Callable[[], datetime],
         delay: float = 0.5,
+        publish: Callable[[int, ObservabilityEvent], None] | None = None,
     ) -> None:
         self.store = store
         self.cache = cache
         self.clock = clock
         self.delay = delay
+        self.publish = publish
         #: operation id -> when it last changed (monotonic seconds)
         self._pending: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -143,9 +154,20 @@ class DetailWarmer:
                     log.debug("warming %s failed", run_id, exc_info=True)
 
     def _warm(self, run_id: str) -> None:
+        """Project an operation whose root run ended (a cache hit if a reader got there
+        first); when the root's presented status is not the list's, persist it for the runs
+        list and announce it (under the store's write lock: events leave in revision order)."""
         summary = self.store.operation_summary(run_id)
         if summary is None or not summary.endedAt:
             return
-        if self.cache.holds(run_id, summary.revision, bool(summary.traceAliasConflict)):
-            return  # a reader got there first
-        run_detail_body(self.store, self.cache, run_id, self.clock())
+        moment = self.clock()
+        body = run_detail_body(self.store, self.cache, run_id, moment)
+        if body is None or not body.status or body.status == summary.status:
+            return
+        root = summary.rootRunId or summary.runId
+        with self.store.write_lock:
+            revision = self.store.set_presented_status(root, body.status, summary.revision)
+            if revision is not None and self.publish is not None:
+                at_ms = int(moment.timestamp() * 1000)
+                event = lifecycle_event(root, body.status, "presented-status", revision, at_ms)
+                self.publish(revision, event)

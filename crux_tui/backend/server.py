@@ -161,7 +161,7 @@ def create_app(
     now = make_clock(clock)
     events = bus or EventBus()
     details = detail_cache if detail_cache is not None else DetailCache()
-    warmer = DetailWarmer(store, details, now)
+    warmer = DetailWarmer(store, details, now, publish=events.publish)
 
     async def ingest(request: Request) -> Response:
         length = request.headers.get("content-length")

@@ -1174,22 +1174,43 @@ class Store:
     def set_lifecycle_status(self, run_id: str, status: str, activity_key: str) -> int | None:
         """Persist a presented status for a still-inactive member run (its operation's row
         follows); returns the new revision."""
+        return self._set_presented(
+            run_id,
+            status,
+            "SELECT operation_id FROM runs WHERE run_id = ? AND last_activity_key = ?"
+            " AND lifecycle_status IS NULL",
+            (run_id, activity_key),
+        )
+
+    def set_presented_status(self, run_id: str, status: str, revision: int) -> int | None:
+        """Persist the presented status of a run whose operation was projected at
+        ``revision`` when the list shows another one (its root rolled up a suspended or
+        failed span); returns the new revision, or ``None`` when nothing changed or a record
+        arrived since."""
+        return self._set_presented(
+            run_id,
+            status,
+            "SELECT operation_id FROM runs WHERE run_id = ? AND revision <= ? AND status != ?",
+            (run_id, revision, status),
+        )
+
+    def _set_presented(
+        self, run_id: str, status: str, guard: str, params: tuple[Any, ...]
+    ) -> int | None:
+        """Write ``status`` as the run's lifecycle status when ``guard`` (selecting the
+        run's operation id) finds it; its operation's row follows."""
         try:
             with self._lock:
                 conn = self._conn
-                row = conn.execute(
-                    "SELECT last_activity_key, lifecycle_status, operation_id FROM runs"
-                    " WHERE run_id = ?",
-                    (run_id,),
-                ).fetchone()
-                if row is None or row[0] != activity_key or row[1] is not None:
+                row = conn.execute(guard, params).fetchone()
+                if row is None:
                     return None
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    state = self._state(run_id, conn, row[2])
+                    state = self._state(run_id, conn, row[0])
                     revision = self._revision(conn) + 1
                     self._write_run(conn, state, revision, lifecycle=status)
-                    self._write_operation(conn, row[2], revision)
+                    self._write_operation(conn, row[0], revision)
                     self._finish_revision(conn, revision)
                     conn.execute("COMMIT")
                 except BaseException:

@@ -439,7 +439,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "run_deadline", "summarize thread (provider stalled)", "incomplete", stalled_generation
     ),
     Scenario("run_tool_error", "order lookup (tool threw)", "error", tool_error),
-    Scenario("run_plan_approval", "migration plan (awaiting approval)", "ok", plan_approval),
+    Scenario("run_plan_approval", "migration plan (awaiting approval)", "suspended", plan_approval),
     Scenario("run_handoff", "billing escalation (handoff)", "ok", handoff_and_delegate),
     Scenario(operations.OPERATION_ID, operations.NAME, "ok", operations.scheduled_jobs),
 )

@@ -175,3 +175,27 @@ async def test_list_keys_move_like_the_timeline(demo_url: str) -> None:
         ):
             await pilot.press(*keys)
             await wait_for(pilot, lambda row=row: table.cursor_row == row, what=f"{keys} → {row}")
+
+
+async def test_list_row_says_what_the_opened_run_says(backend_url: str) -> None:
+    """A run whose spans all ended but whose run:end has not arrived is stored running; its
+    RunDetail already presents it closed by its children. Once the run has been opened,
+    its list row says the same as its header."""
+    records = simple_run("run_quiet", "quiet chat", started=ago(10))
+    await post_records(backend_url, [r for r in records if r["type"] != "run:end"])
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: table_keys(app) == ["run_quiet"], what="listed")
+        assert runs_screen(app).visible_runs()[0].status == "running"
+        await pilot.press("enter")
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.detail and app.screen,
+            what="opened",
+        )
+        assert screen.detail.run.status == "ok"
+        assert "✓ ok" in str(screen.query_one("#run-title").content)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="back")
+        assert runs_screen(app).visible_runs()[0].status == "ok"
+        assert "✓ ok" in screen_text(app)

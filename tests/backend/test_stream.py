@@ -147,3 +147,35 @@ async def test_last_event_id_resumes_after_a_restart_from_the_change_log(
         "run_while_away_2",
     ]
     assert all(seq > seen for seq, _ in events)
+
+
+async def test_an_ended_run_presented_otherwise_is_listed_and_announced_so(
+    pinned_backend: EmbeddedBackend,
+) -> None:
+    """A run that ended ok around a suspended flow is presented suspended; the list (and its
+    status filter) says so once the run is projected, and a lifecycle event announces it."""
+    from crux_tui.demo.scenarios import SCENARIOS
+
+    plan = next(s for s in SCENARIOS if s.run_id == "run_plan_approval")
+    await post(pinned_backend, plan.build(*_scenario_args()).records)
+    events = await asyncio.wait_for(
+        collect_events(pinned_backend.url + f"{API}/stream", 2, {"Last-Event-ID": "0"}), 20
+    )
+    lifecycle = events[-1][1]
+    assert (lifecycle["kind"], lifecycle["refId"]) == (
+        "observability.lifecycle",
+        "run_plan_approval",
+    )
+    assert lifecycle["payload"]["status"] == "suspended"
+    async with httpx.AsyncClient() as client:
+        page = (await client.get(pinned_backend.url + f"{API}/runs/page?status=suspended")).json()
+        detail = (await client.get(pinned_backend.url + f"{API}/runs/run_plan_approval")).json()
+    assert [row["runId"] for row in page["rows"]] == ["run_plan_approval"]
+    assert page["rows"][0]["status"] == detail["run"]["status"] == detail["root"]["status"]
+
+
+def _scenario_args() -> tuple:
+    import random
+    from datetime import UTC, datetime
+
+    return random.Random(7), datetime(2026, 5, 16, 18, 0, 0, tzinfo=UTC)

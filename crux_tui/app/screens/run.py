@@ -88,17 +88,21 @@ async def index_subjects_async(detail: RunDetail) -> dict[str, Subject]:
     return index_subjects(detail)
 
 
-def header_text(detail: RunDetail | None, summary: RunSummary | None, run_id: str) -> Text:
+def header_text(
+    detail: RunDetail | None, summary: RunSummary | None, run_id: str, status: str = ""
+) -> Text:
+    """The run's header line; ``status`` is the one the app shows for it (runs list too)."""
     run = detail.run if detail is not None else summary
     text = Text()
     if run is None:
         text.append(f"Run {clean(run_id)}", style="bold")
         text.append("  loading…", style="dim")
         return text
-    text.append_text(fmt.status_text(run.status, with_label=False))
+    status = status or run.status
+    text.append_text(fmt.status_text(status, with_label=False))
     text.append(f" {clean(run.name or run.runId)}", style="bold")
     text.append("  ")
-    text.append_text(fmt.status_text(run.status))
+    text.append_text(fmt.status_text(status))
     parts = [fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)]
     tokens = fmt.total_tokens(run.metrics)
     if tokens:
@@ -187,7 +191,7 @@ class RunScreen(CruxScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-header", classes="screen-header"):
-            yield Static(header_text(None, self.summary, self.run_id), id="run-title", markup=False)
+            yield Static("", id="run-title", markup=False)
             yield ConnectionIndicator(id="run-connection")
         with Container(id="run-body"):
             yield TimelineView(id="timeline")
@@ -197,7 +201,15 @@ class RunScreen(CruxScreen):
         yield Static("", id="run-statusline", markup=False)
         yield Footer()
 
+    def _update_header(self) -> None:
+        run = self.detail.run if self.detail is not None else self.summary
+        status = self.app.run_status(run) if run is not None else ""
+        self.query_one("#run-title", Static).update(
+            header_text(self.detail, self.summary, self.run_id, status)
+        )
+
     def on_mount(self) -> None:
+        self._update_header()
         self.query_one("#run-search", Input).display = False
         self.query_one(DiagnosticsList).display = False
         self._apply_layout(self.app.size.width)
@@ -343,7 +355,8 @@ class RunScreen(CruxScreen):
             directory.note_detail(detail)
         self.partial = partial
         self.subjects = subjects if subjects is not None else index_subjects(detail)
-        self.query_one("#run-title", Static).update(header_text(detail, self.summary, self.run_id))
+        self.app.note_presented(detail.run)
+        self._update_header()
         self.timeline.set_detail(detail)
         self._land_on_member(detail)
         diagnostics = self.query_one(DiagnosticsList)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -286,7 +287,14 @@ class RunsScreen(CruxScreen):
         return STATUS_FILTERS[self.status_index]
 
     def visible_runs(self) -> list[RunSummary]:
-        return [run for run in self.runs if run_matches(run, self.query_text)]
+        """The loaded runs the text filter keeps, each with the status the app shows for it
+        (``CruxApp.run_status``: the run's header says the same)."""
+        shown = (self._presented(run) for run in self.runs)
+        return [run for run in shown if run_matches(run, self.query_text)]
+
+    def _presented(self, run: RunSummary) -> RunSummary:
+        status = getattr(self.app, "run_status", lambda r: r.status)(run)
+        return run if status == run.status else msgspec.structs.replace(run, status=status)
 
     # ------------------------------------------------------------------ fetching
 
@@ -479,6 +487,8 @@ class RunsScreen(CruxScreen):
             self._missed_changes = True
 
     def on_screen_resume(self) -> None:
+        if self.loaded_once:
+            self._rebuild_table()  # a run opened meanwhile may have said more about its status
         if self._missed_changes:
             self._missed_changes = False
             self.request_refresh()

@@ -36,7 +36,7 @@ from .index import GraphIndex
 from .inspection import inspection_of, run_tool_requests
 from .ownership import semantic_owners
 from .reconcile import reconcile
-from .status import roll_up
+from .status import roll_up, unified_run_status
 from .tree import (
     TOP,
     SortInfo,
@@ -326,6 +326,10 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
             childrenMs=children_ms,
             detailsMs=details_ms if node.details else None,
         )
+
+    # One status per run: the run and its root row agree (see unified_run_status)
+    run.status = root.status = unified_run_status(run.status, root.status)
+    root.display.severity = disp.severity(root.status)
 
     rows = rows_of(order)
 

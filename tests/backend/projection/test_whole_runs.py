@@ -202,8 +202,9 @@ def test_plan_approval_flow_suspends_while_parent_streams():
     dgen = node_by_span(d, "dgen")
     assert dgen.status == "ok" and reconciled_from(dgen) == "terminal.ancestor"
     assert node_by_span(d, "stream").status == "running"
-    assert d.run.status == "running"  # the parent action keeps streaming
-    assert d.root.status == "suspended"  # precedence: suspended > running
+    # the parent action keeps streaming: the run and its root row say running (one status
+    # per run); the suspension shows on the flow's row
+    assert d.run.status == d.root.status == "running"
     assert d.diagnostics == []
 
 
@@ -268,3 +269,21 @@ def test_expired_deadline_marks_branch_incomplete():
         "descendant-operation-deadline-exceeded",
     )
     assert _labels(d.root) == ["search", "answer"]
+
+
+def test_a_run_that_ended_ok_around_a_suspended_flow_is_suspended_everywhere():
+    g = graph(
+        [
+            span("chat", "", "agent.run", start=0, end=4, name="chat"),
+            span("flow", "chat", "flow.run", start=1, end=2, status="suspended", flowId="plan"),
+            span("wait", "flow", "flow.suspension", start=1.5, end=1.5, status="suspended"),
+            span("gen", "chat", "generation.call", start=2, end=3.5),
+        ],
+        name="chat",
+        root_primitive="agent.run",
+        end=4,
+        status="ok",
+    )
+    d = project(g, now=10)
+    assert d.run.status == d.root.status == d.rows[0].status == "suspended"
+    assert node_by_span(d, "gen").status == "ok"
