@@ -18,8 +18,8 @@ import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from crux_tui.backend.detail_cache import DetailBody, DetailCache
-from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
 from crux_tui.backend.events import lifecycle_event
+from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
 from crux_tui.backend.store import Store
 from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunDetailHead
 

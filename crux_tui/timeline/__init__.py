@@ -2,6 +2,7 @@
 
 from crux_tui.timeline.axis import Bar, bar_geometry, bar_kind, ruler_ticks, run_window
 from crux_tui.timeline.layout import (
+    EXPAND_ALL_ROWS,
     Reveal,
     Structure,
     TimelineLayout,
@@ -12,11 +13,14 @@ from crux_tui.timeline.layout import (
     error_targets,
     expand_all,
     find_errors,
+    infrastructure_keys,
     layout,
     match_count,
     match_targets,
     member_targets,
+    opening_options,
     reveal,
+    reveal_all,
     row_entry_for,
     search_matches,
     step_target,
@@ -33,6 +37,7 @@ from crux_tui.timeline.model import (
 )
 
 __all__ = [
+    "EXPAND_ALL_ROWS",
     "Bar",
     "Reveal",
     "SpanEntry",
@@ -49,13 +54,16 @@ __all__ = [
     "error_targets",
     "expand_all",
     "find_errors",
+    "infrastructure_keys",
     "layout",
     "match_count",
     "match_targets",
     "member_targets",
+    "opening_options",
     "operation_id",
     "parse_ms",
     "reveal",
+    "reveal_all",
     "row_entry_for",
     "ruler_ticks",
     "run_window",

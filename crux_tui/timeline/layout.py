@@ -190,6 +190,8 @@ def _build_structure(
             kind[e.index] = 1
         elif details:
             kind[e.index] = 2
+    if canonical:
+        _promote_canonical_holders(model, kind)
     is_struct = [k == 1 for k in kind]
     parent = [-1] * n
     memo: dict[int, int] = {}
@@ -316,6 +318,20 @@ def _build_structure(
     return s
 
 
+def _promote_canonical_holders(model: TimelineModel, kind: list[int]) -> None:
+    """Canonical parents: the folded spans that really hold a row are rows too (a streamed
+    step shows under the ``generation.stream`` that wraps it). Infrastructure spans stay
+    folded unless the infrastructure toggle shows them."""
+    entries = model.entries
+    for e in entries:
+        if kind[e.index] != 1:
+            continue
+        cur = e.canonical_parent
+        while cur != -1 and kind[cur] == 0 and not entries[cur].infrastructure:
+            kind[cur] = 1
+            cur = entries[cur].canonical_parent
+
+
 def _merge_by_start(
     entries: list[SpanEntry], base: list[int], moved: list[int], kind: list[int]
 ) -> list[int]:
@@ -367,6 +383,7 @@ class TimelineRow:
         "label",
         "member_run",
         "model",
+        "moved_from",
         "node_id",
         "open_ended",
         "placement_reason",
@@ -404,6 +421,9 @@ class TimelineRow:
     model: str
     role: str
     placement_reason: str
+    #: label of the presentation parent, when this row sits elsewhere (canonical parents,
+    #: or under an infrastructure span brought back); "" when it sits where presented
+    moved_from: str
     source: RunDetailNode | RunDetailDetail
     entry: SpanEntry
     #: the run id when this row is a member run of the operation, else ""
@@ -417,8 +437,10 @@ class TimelineRow:
         expanded: bool,
         inline: bool,
         match: bool,
+        moved_from: str = "",
     ) -> None:
         self.entry = e
+        self.moved_from = moved_from
         self.key = e.key
         self.span_id = e.span_id
         self.node_id = e.node_id
@@ -491,8 +513,18 @@ class TimelineLayout(Sequence[TimelineRow]):
         e = self.model.entries[i]
         has_children = s.n_children[p] > 0
         expanded = has_children and self.options.is_expanded(e.key, e.default_expanded, s.depth[p])
+        moved_from = ""
+        presented = e.presentation_parent
+        if not e.is_detail and presented >= 0 and s.up[p] >= 0 and s.order[s.up[p]] != presented:
+            moved_from = self.model.entries[presented].label or "—"
         return TimelineRow(
-            e, s.depth[p], has_children, expanded, s.row_kind[p] == 1, i in self._matches
+            e,
+            s.depth[p],
+            has_children,
+            expanded,
+            s.row_kind[p] == 1,
+            i in self._matches,
+            moved_from,
         )
 
     @property
@@ -642,6 +674,51 @@ def reveal(model: TimelineModel, options: TimelineOptions, span_or_key: str) -> 
             collapsed=options.collapsed - frozenset(need),
         )
     return Reveal(new, entries[i].key)
+
+
+def reveal_all(
+    model: TimelineModel, options: TimelineOptions, keys: Sequence[str]
+) -> TimelineOptions:
+    """Options with every ancestor of every row showing one of ``keys`` expanded (one pass)."""
+    s = structure(model, options)
+    entries = model.entries
+    need: set[str] = set()
+    walked: set[int] = set()
+    for key in keys:
+        i = row_entry_for(model, options, key)
+        if i is None:
+            continue
+        q = s.up[s.pos[i]]
+        while q >= 0 and q not in walked:
+            walked.add(q)
+            e = entries[s.order[q]]
+            if not options.is_expanded(e.key, e.default_expanded, s.depth[q]):
+                need.add(e.key)
+            q = s.up[q]
+    if not need:
+        return options
+    return replace(
+        options,
+        expanded=options.expanded | frozenset(need),
+        collapsed=options.collapsed - frozenset(need),
+    )
+
+
+#: Runs with at most this many rows open fully expanded.
+EXPAND_ALL_ROWS = 500
+
+
+def opening_options(model: TimelineModel, options: TimelineOptions) -> TimelineOptions:
+    """The options a run opens with: a small run fully expanded (nothing left to find)."""
+    untouched = options.expand_mode == "default" and not options.expanded | options.collapsed
+    if untouched and model.node_count <= EXPAND_ALL_ROWS:
+        return expand_all(options)
+    return options
+
+
+def infrastructure_keys(model: TimelineModel) -> list[str]:
+    """Keys of the infrastructure spans the ``i`` toggle brings back."""
+    return [e.key for e in model.entries if e.infrastructure]
 
 
 def _targets(

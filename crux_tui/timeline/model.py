@@ -194,6 +194,8 @@ class TimelineModel:
         self.member_runs: dict[str, int] = {}
         #: member run id -> its ``memberRuns`` entry (summary, parent, trigger, diagnostics)
         self.members: dict[str, MemberRun] = {}
+        #: infrastructure-only spans (folded unless the ``i`` toggle is on)
+        self.infrastructure_count = 0
         # caches, filled lazily (see layout.py); safe to race: last write wins
         self.structures: dict[tuple[bool, bool, bool], Any] = {}
         self.search_cache: dict[str, frozenset[int]] = {}
@@ -382,6 +384,7 @@ def _build_model(detail: RunDetail) -> TimelineModel:
             stack.extend(zip(reversed(kids), reversed(child_indices), strict=True))
     model.detail_count = sum(1 for e in entries if e.is_detail)
     model.node_count = len(entries) - model.detail_count
+    model.infrastructure_count = sum(1 for e in entries if e.infrastructure)
 
     # canonical parents (resolved to entry indices) and the reparented marker
     by_span = model.by_span_id

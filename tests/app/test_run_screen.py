@@ -165,8 +165,8 @@ async def test_search_counts_matches(backend_url: str) -> None:
         screen = await open_run(app, pilot, "run_search")
         await pilot.press("slash")
         await pilot.press(*"searchDocs")
-        await wait_for(pilot, lambda: screen.match_count >= 1, what="matches")
-        assert "matches" in screen_text(app)
+        await wait_for(pilot, lambda: screen.match_count == 1, what="matches")
+        assert "search “searchDocs”: 1 match" in screen_text(app)
         await pilot.press("escape")
         assert screen.search_text == ""
 
@@ -319,3 +319,37 @@ async def open_other(app, pilot, run_id: str) -> RunScreen:
     await pilot.press("escape")
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs list")
     return await open_run(app, pilot, run_id)
+
+
+async def test_small_run_opens_expanded_and_i_reveals_what_it_brings_back(demo_url: str) -> None:
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_research")
+        timeline = screen.timeline
+        await wait_for(pilot, lambda: timeline.rows, what="rows")
+        assert all(row.expanded for row in timeline.rows if row.has_children)
+        line = screen.query_one("#run-statusline")
+        assert "infra off (1 hidden)" in str(line.content)
+        await pilot.press("minus", "i")  # everything collapsed, then infrastructure on
+        await wait_for(pilot, lambda: timeline.options.show_infrastructure, what="infra on")
+        infra = [row for row in timeline.rows if row.infrastructure]
+        assert [row.label for row in infra] == ["research"]  # revealed, not inside a fold
+        assert "⚙ infra" in screen_text(app)
+        assert "infra on (1 shown)" in str(line.content)
+
+
+async def test_c_shows_where_moved_spans_sat_and_what_held_them(demo_url: str) -> None:
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_chat_support")
+        await wait_for(pilot, lambda: screen.timeline.rows, what="rows")
+        before = screen_text(app)
+        assert "↰ from" not in before and "streamText" not in before
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen.timeline.options.canonical_parents, what="c on")
+        after = screen_text(app)
+        # each streamed step really sits in the generation.stream that wraps it (folded in
+        # the presentation), and says where the presentation put it
+        assert after.count("streamText ◦ folded") == 3
+        assert after.count("↰ from support") == 3
+        assert "canonical on" in str(screen.query_one("#run-statusline").content)

@@ -56,7 +56,7 @@ async def test_renders_rows_with_markers_and_bars():
         assert "✗" in text[2]  # error glyph, the same as everywhere else
         assert "━" in text[0]  # waterfall bar
         assert "190ms" in text[1]
-        assert ("layout", 3, 5, 0) in app.messages
+        assert ("layout", 3, 6, 0) in app.messages  # a small run opens fully expanded
         assert view.selected_row is not None and view.selected_row.key == "a"
 
 
@@ -70,17 +70,17 @@ async def test_toggles_keep_selection_and_report_hidden_count():
         await pilot.press("i")
         await pilot.pause()
         assert view.options.show_infrastructure
-        assert keys(view) == ["a", "B", "g1", "b2", "g2", "s", "t"]
+        assert keys(view) == ["a", "B", "g1", "b2", "g2", "s", "s2", "t"]
         assert view.selected_row.key == "g2"
         assert any("⚙ infra" in line and "rank citations" in line for line in lines(view))
-        assert ("layout", 1, 7, 0) in app.messages
+        assert ("layout", 1, 8, 0) in app.messages
         await pilot.press("c")
         await pilot.pause()
-        assert keys(view) == ["a", "B", "g1", "t", "b2", "g2", "s"]
+        assert keys(view) == ["a", "B", "g1", "t", "b2", "g2", "s", "s2"]
         assert view.selected_row.key == "g2"
         await pilot.press("c", "i")
         await pilot.pause()
-        assert keys(view) == ["a", "g1", "t", "g2", "s"]
+        assert keys(view) == ["a", "g1", "t", "g2", "s", "s2"]
         assert view.selected_row.key == "g2"
         # select an infrastructure row, then hide infrastructure: selection falls back to owner
         await pilot.press("i")
@@ -240,3 +240,23 @@ async def test_big_detail_is_laid_out_in_a_worker():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert view.selected_row.key == "n7"
+
+
+async def test_a_big_run_opens_with_the_backends_default_expansion():
+    from crux_tui.timeline import EXPAND_ALL_ROWS
+
+    count = EXPAND_ALL_ROWS // 3 + 1  # 1 + 3 * count rows: more than EXPAND_ALL_ROWS
+    big = node(
+        "a",
+        duration=1000,
+        children=[
+            node(f"n{i}", start=i, children=[node(f"m{i}", children=[node(f"c{i}")])])
+            for i in range(count)
+        ],
+    )
+    app = Host(run_detail(big))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one(TimelineView)
+        assert view.options.expand_mode == "default"
+        assert "m0" in keys(view) and "c0" not in keys(view)

@@ -585,28 +585,17 @@ class RunScreen(CruxScreen):
     # ------------------------------------------------------------------ status line
 
     def _update_statusline(self) -> None:
+        """Rows, what the user is looking for (search, errors, diagnostics), problems, then
+        what is folded and the toggles (the least needed: cut first on a narrow terminal)."""
         text = Text()
-        options = getattr(self.timeline, "options", None)
-        text.append(f"{self.row_count} rows", style="dim")
+        text.append(fmt.plural(self.row_count, "row"), style="dim")
         if self.partial and not self.error_message:
             text.append(" · loading span details…", style="bold")
             if self._download_note:
                 text.append(f" {self._download_note}", style="dim")
-        if self.hidden_count:
-            text.append(f" · {self.hidden_count} spans hidden (folded)", style="dim")
-        if options is not None:
-            for label, on_ in (
-                ("infra", getattr(options, "show_infrastructure", False)),
-                ("canonical", getattr(options, "canonical_parents", False)),
-                ("details", getattr(options, "show_details", False)),
-            ):
-                text.append(f" · {label} ")
-                text.append("on" if on_ else "off", style="bold green" if on_ else "dim")
         if self.search_text:
-            text.append(
-                f" · search “{clean(self.search_text)}”: {self.match_count} matches",
-                style="bold yellow",
-            )
+            matches = fmt.plural(self.match_count, "match", "matches")
+            text.append(f" · search “{clean(self.search_text)}”: {matches}", style="bold")
         if self.detail is not None and len(items(self.detail.memberRuns)) > 1:
             children = sum(
                 1 for m in items(self.detail.memberRuns) if m.run.runId != operation_id(self.detail)
@@ -619,17 +608,32 @@ class RunScreen(CruxScreen):
             where = f"error {place} of {errors}" if place else fmt.plural(errors, "error")
             text.append(f" · {where} (e/E)", style="bold")
         if self.detail is not None and items(self.detail.diagnostics):
-            count = len(items(self.detail.diagnostics))
-            text.append(f" · {count} diagnostic{'s' if count != 1 else ''}", style="yellow")
+            count = fmt.plural(len(items(self.detail.diagnostics)), "diagnostic")
+            text.append(f" · {count} (D)", style="bold")
         if self.parse_problems:
-            text.append(f" · ⚠ {parse_problem_label(len(self.parse_problems))}", style="yellow")
+            text.append(f" · ⚠ {parse_problem_label(len(self.parse_problems))}", style="bold")
         if self.deleted and self.detail is not None:
             text.append(
                 " · ⚠ deleted at the backend: this is the last copy (r asks again)",
-                style="bold red",
+                style=fmt.ERROR_STYLE,
             )
         if self.error_message:
-            text.append(f" · ⚠ {self.error_message}", style="red")
+            text.append(f" · ⚠ {self.error_message}", style="bold")
+        if self.hidden_count:
+            text.append(f" · {fmt.plural(self.hidden_count, 'span')} folded", style="dim")
+        options = self.timeline.options
+        model = self.timeline.model
+        infra = model.infrastructure_count if model is not None else 0
+        shown = options.show_infrastructure
+        for label, enabled, note in (
+            ("infra", shown, f"{infra} {'shown' if shown else 'hidden'}" if infra else ""),
+            ("canonical", options.canonical_parents, ""),
+            ("details", options.show_details, ""),
+        ):
+            text.append(f" · {label} ", style="dim")
+            text.append("on" if enabled else "off", style="bold" if enabled else "dim")
+            if note:
+                text.append(f" ({note})", style="dim")
         self.query_one("#run-statusline", Static).update(text)
 
     # ------------------------------------------------------------------ actions

@@ -39,10 +39,13 @@ from crux_tui.timeline import (
     collapse_all,
     error_targets,
     expand_all,
+    infrastructure_keys,
     layout,
     match_targets,
     member_targets,
+    opening_options,
     reveal,
+    reveal_all,
     step_target,
     structure,
 )
@@ -312,6 +315,8 @@ class TimelineView(ScrollView, can_focus=True):
             return
         keep = self._pending_select or self._cursor_key
         self._pending_select = None
+        if self._model is None:
+            self._options = opening_options(model, self._options)
         self._model = model
         self._status_line = ""
         self._strip_cache.clear()
@@ -403,7 +408,10 @@ class TimelineView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ toggles & expansion
 
     def action_toggle_infrastructure(self) -> None:
+        """Bring infrastructure spans back (revealing where they stand) or fold them."""
         self._options = self._options.toggle_infrastructure()
+        if self._options.show_infrastructure and self._model is not None:
+            self._options = reveal_all(self._model, self._options, infrastructure_keys(self._model))
         self._relayout(keep=self._cursor_key)
 
     def action_toggle_canonical(self) -> None:
@@ -627,8 +635,10 @@ class TimelineView(ScrollView, can_focus=True):
         if row.infrastructure:
             infra = self.get_component_rich_style("timeline-view--infra", partial=True)
             text.append(" ⚙ infra", style=infra)
-        if row.reparented and self._options.canonical_parents:
-            text.append(" ↰ moved", style=dim)
+        elif row.entry.is_detail and not row.is_detail:  # a folded span holding rows (c)
+            text.append(" ◦ folded", style=dim)
+        if row.moved_from:
+            text.append(f" ↰ from {row.moved_from}", style=dim)
         elif row.reparented:
             text.append(" ↰", style=dim)
         if status in ("stale", "incomplete"):
