@@ -18,6 +18,7 @@ from crux_tui.app import format as fmt
 from crux_tui.app.commands import RunsCommands
 from crux_tui.app.messages import LiveEvent
 from crux_tui.app.operation import child_count_text, topology_text
+from crux_tui.app.run_columns import Column, plan_columns
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.contract import errors as crux_errors
@@ -39,20 +40,6 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
     ("incomplete", "incomplete"),
     ("stale", "stale"),
     ("cancelled", "cancelled,blocked"),
-]
-
-COLUMNS: list[tuple[str, str, int | None]] = [
-    ("status", "", 2),
-    ("name", "Name", 24),
-    ("state", "Status", 13),
-    ("primitive", "Root", 12),
-    ("model", "Model", 12),
-    ("started", "Started", 8),
-    ("duration", "Duration", 8),
-    ("tokens", "Tokens", 6),
-    ("cost", "Cost", 8),
-    ("spans", "Spans", 5),
-    ("health", "Health", 16),
 ]
 
 EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
@@ -93,8 +80,8 @@ def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text
 
 
 def health_text(run: RunSummary) -> Text:
-    """Compact health marks: child runs, reconciled status, failed/suspended children,
-    delivery, gaps, topology."""
+    """Compact health marks: topology, child runs, failed/suspended children, delivery, gaps,
+    ordering (the status itself is in its own column)."""
     text = Text()
 
     def mark(value: str | Text, style: str = "") -> None:
@@ -111,9 +98,6 @@ def health_text(run: RunSummary) -> Text:
     children = child_count_text(run)
     if children.plain:
         mark(children)
-    status = (run.status or "").lower()
-    if status in fmt.RECONCILED_STATUSES and run.rootPresent:
-        mark(f"{fmt.status_glyph(status)}{status}", "yellow")
     if run.failedChildCount:
         mark(f"!{run.failedChildCount}", "bold red")
     if run.suspendedChildCount:
@@ -138,28 +122,18 @@ def run_matches(run: RunSummary, query: str) -> bool:
     return all(part in haystack for part in needle.split())
 
 
-#: Columns kept when the terminal is narrower than ``WIDE_TABLE`` (the glyph keeps status).
-NARROW_COLUMNS = ("status", "name", "started", "duration", "tokens", "cost", "spans", "health")
-NARROW_WIDTHS = {"name": 16, "health": 8}
-#: From this width on, every column (root primitive too); below it, no root column.
-WIDE_TABLE = 140
-MEDIUM_TABLE = 100
-MEDIUM_COLUMNS = (
-    "status",
-    "name",
-    "state",
-    "model",
-    "started",
-    "duration",
-    "tokens",
-    "cost",
-    "spans",
-    "health",
-)
-MEDIUM_WIDTHS = {"name": 22, "state": 13}
+def content_widths(runs: list[RunSummary]) -> dict[str, int]:
+    """The widest cell of each content-sized column (see ``run_columns.plan_columns``)."""
+    widths = {"name": 0, "primitive": 0, "model": 0, "health": 0}
+    for run in runs:
+        widths["name"] = max(widths["name"], len(clean(run.name or run.runId)))
+        widths["primitive"] = max(widths["primitive"], len(clean(run.rootPrimitive)))
+        widths["model"] = max(widths["model"], len(clean(run.model)))
+        widths["health"] = max(widths["health"], health_text(run).cell_len)
+    return widths
 
 
-def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[Any]:
+def run_cells(run: RunSummary, columns: tuple[str, ...]) -> list[Any]:
     status = run.status or "unknown"
     cells = {
         "status": Text(fmt.status_glyph(status), style=fmt.status_style(status)),
@@ -174,8 +148,7 @@ def run_cells(run: RunSummary, columns: tuple[str, ...] | None = None) -> list[A
         "spans": Text(str(run.spanCount)),
         "health": health_text(run),
     }
-    keys = columns or tuple(key for key, _, _ in COLUMNS)
-    return [cells[key] for key in keys]
+    return [cells[key] for key in columns]
 
 
 class RunsTable(DataTable[Any]):
@@ -226,7 +199,7 @@ class RunsScreen(CruxScreen):
         self._last_poll = 0.0
         #: A change arrived while another screen was on top (refresh when shown again).
         self._missed_changes = False
-        self.columns: tuple[str, ...] = ()
+        self.columns: tuple[Column, ...] = ()
 
     # ------------------------------------------------------------------ layout
 
@@ -242,35 +215,23 @@ class RunsScreen(CruxScreen):
         yield Static("", id="runs-empty", markup=False)
         yield Footer()
 
-    def _columns_for(self, width: int) -> tuple[str, ...]:
-        if width >= WIDE_TABLE:
-            return tuple(key for key, _, _ in COLUMNS)
-        if width >= MEDIUM_TABLE:
-            return MEDIUM_COLUMNS
-        return NARROW_COLUMNS
-
-    def _setup_columns(self, width: int) -> bool:
-        columns = self._columns_for(width)
+    def _setup_columns(self, width: int, runs: list[RunSummary]) -> None:
+        """Lay the columns out for ``width`` and the rows shown (the name takes what is left)."""
+        columns = plan_columns(width, content_widths(runs))
         if columns == self.columns:
-            return False
+            return
         self.columns = columns
         table = self.query_one(RunsTable)
         table.clear(columns=True)
-        for key, label, col_width in COLUMNS:
-            if key in columns:
-                if columns is NARROW_COLUMNS:
-                    col_width = NARROW_WIDTHS.get(key, col_width)
-                elif columns is MEDIUM_COLUMNS:
-                    col_width = MEDIUM_WIDTHS.get(key, col_width)
-                table.add_column(label, key=key, width=col_width)
-        return True
+        for column in columns:
+            table.add_column(column.label, key=column.key, width=column.width)
 
     def on_resize(self, event: Any) -> None:
-        if self._setup_columns(event.size.width) and self.loaded_once:
+        if self.loaded_once:
             self._rebuild_table()
 
     def on_mount(self) -> None:
-        self._setup_columns(self.app.size.width)
+        self._setup_columns(self.app.size.width, [])
         self.query_one("#runs-filter", Input).display = False
         self._update_title()
         self._update_empty()
@@ -401,9 +362,11 @@ class RunsScreen(CruxScreen):
         table = self.table
         selected = self.selected_run_id()
         visible = self.visible_runs()
+        self._setup_columns(self.size.width or self.app.size.width, visible)
         table.clear()
+        keys = tuple(column.key for column in self.columns)
         for run in visible:
-            table.add_row(*run_cells(run, self.columns), key=run.runId)
+            table.add_row(*run_cells(run, keys), key=run.runId)
         if visible:
             index = 0
             if selected is not None:
