@@ -13,7 +13,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import ArtifactCommands
@@ -26,6 +26,7 @@ from crux_tui.app.widgets.detail_pane import (
     subject_label,
     truncation_note,
 )
+from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.app.widgets.json_tree import JsonTree
 from crux_tui.app.widgets.stack_view import StackView
 from crux_tui.contract.models import ArtifactSummary
@@ -186,6 +187,9 @@ class ArtifactScreen(CruxScreen):
     HELP_TITLE = "Artifact"
     COMMANDS = {ArtifactCommands}
 
+    #: footer keys, most important first (see ``CruxFooter``)
+    FOOTER_ORDER = ("artifact.back", "artifact.copy")
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="artifact.back"),
         Binding("y", "copy", "Copy", id="artifact.copy"),
@@ -243,7 +247,7 @@ class ArtifactScreen(CruxScreen):
         yield Static(self.header(), id="artifact-header", classes="screen-header", markup=False)
         with Vertical(id="artifact-body"):
             yield from self._body()
-        yield Footer()
+        yield CruxFooter()
 
     def _body(self) -> ComposeResult:
         preview = self.artifact.preview

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.events import Resize
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import RunCommands
@@ -26,6 +26,7 @@ from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.detail_pane import CAUSE_KEY, DetailPane, Subject, span_json
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
+from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import (
@@ -138,6 +139,21 @@ class RunScreen(CruxScreen):
     PALETTE_WIDGETS = ("#timeline",)
     AUTO_FOCUS = "#timeline"
 
+    #: footer keys, most important first (see ``CruxFooter``)
+    FOOTER_ORDER = (
+        "run.back",
+        "run.search",
+        "timeline.infrastructure",
+        "timeline.canonical",
+        "timeline.next_error",
+        "run.artifact",
+        "run.diagnostics",
+        "run.detail-pane",
+        "timeline.details",
+        "run.export",
+        "run.copy-id",
+    )
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="run.back"),
         Binding("slash", "search", "Search", id="run.search"),
@@ -147,7 +163,7 @@ class RunScreen(CruxScreen):
         Binding("Y", "copy_span_json", "Copy JSON", id="run.copy-json", show=False),
         Binding("x", "export", "Export", id="run.export"),
         Binding("r", "refresh", "Refresh", id="run.refresh", show=False),
-        Binding("D", "focus_diagnostics", "Diagnostics", id="run.diagnostics", show=False),
+        Binding("D", "focus_diagnostics", "Diagnostics", id="run.diagnostics"),
         Binding("t", "focus_timeline", "Timeline", id="run.timeline", show=False),
         Binding(CAUSE_KEY, "go_to_cause", "Why", id="run.cause", show=False),
         Binding("u", "jump_trigger", "Trigger span", id="run.trigger-span", show=False),
@@ -199,7 +215,7 @@ class RunScreen(CruxScreen):
         yield DiagnosticsList(id="diagnostics")
         yield Input(placeholder="search spans — enter keeps, esc clears", id="run-search")
         yield Static("", id="run-statusline", markup=False)
-        yield Footer()
+        yield CruxFooter()
 
     def _update_header(self) -> None:
         run = self.detail.run if self.detail is not None else self.summary

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from crux_tui.app import format as fmt
 from crux_tui.app.commands import RunsCommands
@@ -21,6 +21,7 @@ from crux_tui.app.operation import child_count_text, topology_text
 from crux_tui.app.run_columns import Column, plan_columns
 from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
+from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import RunSummary, is_settled, items
 from crux_tui.sanitize import clean
@@ -171,6 +172,8 @@ class RunsScreen(CruxScreen):
     #: Keys typed while the app starts (say, during a long `open`) go to the list, not the
     #: hidden filter field that would otherwise be focused first.
     AUTO_FOCUS = "#runs-table"
+    #: footer keys, most important first (see ``CruxFooter``)
+    FOOTER_ORDER = ("runs.filter", "runs.status", "runs.refresh", "app.quit")
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="runs.filter"),
@@ -213,7 +216,7 @@ class RunsScreen(CruxScreen):
         table = RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-empty", markup=False)
-        yield Footer()
+        yield CruxFooter()
 
     def _setup_columns(self, width: int, runs: list[RunSummary]) -> None:
         """Lay the columns out for ``width`` and the rows shown (the name takes what is left)."""

@@ -1,0 +1,114 @@
+"""The footer: the screen's most important keys first, ``?`` always in sight.
+
+Textual's footer lists the shown bindings in the order the focus chain yields them and
+clips what does not fit. This one orders them by the screen's ``FOOTER_ORDER`` (binding
+ids, most important first; the rest keep their order after them), keeps ``?`` (the help
+that lists every key) docked on the right next to the palette key, and goes compact on
+narrow terminals.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalGroup
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+#: The binding that opens ``?`` help: never clipped.
+HELP_BINDING_ID = "app.help"
+#: Below this width the keys lose their padding.
+COMPACT_WIDTH = 120
+
+
+class CruxFooter(Footer):
+    """Footer with ordered keys and a help key that is always visible."""
+
+    DEFAULT_CSS = """
+    CruxFooter > #footer-always {
+        dock: right;
+        width: auto;
+        padding-left: 1;
+        height: 1;
+        layout: horizontal;
+        background: $footer-background;
+    }
+    CruxFooter > #footer-always > FooterKey.-command-palette {
+        dock: none;
+    }
+    """
+
+    _laid_out_for = 0
+
+    def on_resize(self) -> None:
+        width = self.app.size.width
+        self.compact = width < COMPACT_WIDTH
+        if width != self._laid_out_for:
+            self.refresh(recompose=True)  # keys that no longer fit are left out
+
+    def key_width(self, binding: Binding) -> int:
+        """Cells one key takes (``esc Back``, padded as the footer pads it)."""
+        key, description = self.app.get_key_display(binding), binding.description
+        padding = 2 if self.compact else 3
+        return len(key) + len(description) + padding
+
+    def shown_bindings(self) -> list[tuple[Binding, bool, str]]:
+        """(binding, enabled, tooltip) of the shown keys in footer order."""
+        seen: dict[str, tuple[Binding, bool, str]] = {}
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:
+                seen[binding.action] = (binding, enabled, tooltip)
+        order = {bid: i for i, bid in enumerate(getattr(self.screen, "FOOTER_ORDER", ()))}
+        return sorted(seen.values(), key=lambda item: order.get(item[0].id, len(order)))
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._laid_out_for = width = self.app.size.width
+        shown = self.shown_bindings()
+        always: list[FooterKey] = []
+        # what stays on the right: `` ? Keys ▏^p palette `` (group padding, border, padding)
+        room = width - 3 - sum(self.key_width(b) for b, *_ in shown if b.id == HELP_BINDING_ID)
+        palette = self._palette_key()
+        if palette is not None:
+            room -= len(palette.key_display) + len(palette.description) + 3
+        for binding, enabled, tooltip in shown:
+            if binding.id != HELP_BINDING_ID:
+                room -= self.key_width(binding)
+                if room < 0:
+                    continue  # a key cut in half helps nobody: ? lists them all
+            key = FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
+            if binding.id == HELP_BINDING_ID:
+                always.append(key)
+            else:
+                yield key
+        if palette is not None:
+            always.append(palette)
+        if always:
+            yield HorizontalGroup(*always, id="footer-always")
+
+    def _palette_key(self) -> FooterKey | None:
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
+            return None
+        try:
+            _node, binding, enabled, _tooltip = self.screen.active_bindings[
+                self.app.COMMAND_PALETTE_BINDING
+            ]
+        except KeyError:
+            return None
+        return FooterKey(
+            binding.key,
+            self.app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            classes="-command-palette",
+            disabled=not enabled,
+            tooltip=binding.tooltip or binding.description,
+        )
