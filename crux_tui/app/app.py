@@ -102,6 +102,7 @@ class CruxApp(App[int]):
         self.sub_title = clean(self.url)
         #: Full GC passes wait for a pause in the user's input (see ``IdleCollector``).
         self.idle_collector = IdleCollector()
+        self._style_theme_pushed = False
         #: run id -> (revision, status) of the newest RunDetail seen (see ``run_status``)
         self._presented: dict[str, tuple[int, str]] = {}
 
@@ -116,9 +117,27 @@ class CruxApp(App[int]):
             self._client = _construct(CruxClient, self.url, token=self.token)
         return self._client
 
+    def _push_style_theme(self) -> None:
+        """(Re)define the ``crux.*`` styles for the current theme and NO_COLOR."""
+        from crux_tui.app.theme import rich_theme
+
+        if self._style_theme_pushed:
+            self.console.pop_theme()
+        self.console.push_theme(rich_theme(self.get_css_variables(), self.no_color))
+        self._style_theme_pushed = True
+
+    def _theme_changed(self, _theme: Any) -> None:
+        self._push_style_theme()
+        for screen in self.screen_stack:  # rows and cells were drawn with the old styles
+            for widget in screen.walk_children(with_self=True):
+                widget.notify_style_update()
+                widget.refresh()
+
     async def on_mount(self) -> None:
         from crux_tui.app.screens.runs import RunsScreen
 
+        self._push_style_theme()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.idle_collector.start(time.monotonic())
         self.set_interval(0.5, self._collect_if_idle)
         keymap, problems = load_keymap()

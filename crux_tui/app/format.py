@@ -19,23 +19,38 @@ from crux_tui.values import number
 
 DASH = "—"
 
-#: status -> (glyph, style). Glyphs differ per status so NO_COLOR still tells them apart.
-STATUS_GLYPHS: dict[str, tuple[str, str]] = {
-    "running": ("◐", "bold blue"),
-    "ok": ("✓", "green"),
-    "success": ("✓", "green"),
-    "error": ("✗", "bold red"),
-    "blocked": ("■", "red"),
-    "cancelled": ("⊘", "red"),
-    "suspended": ("‖", "magenta"),
-    "incomplete": ("◌", "yellow"),
-    "stale": ("◇", "yellow"),
-    "skipped": ("»", "dim"),
+#: status -> glyph. Glyphs differ per status so NO_COLOR still tells them apart.
+GLYPHS: dict[str, str] = {
+    "running": "◐",
+    "ok": "✓",
+    "success": "✓",
+    "error": "✗",
+    "blocked": "■",
+    "cancelled": "⊘",
+    "suspended": "‖",
+    "incomplete": "◌",
+    "stale": "◇",
+    "skipped": "»",
 }
-UNKNOWN_STATUS = ("·", "dim")
+UNKNOWN_GLYPH = "·"
 
-SEVERITY_STYLES = {"error": "bold red", "warn": "yellow", "warning": "yellow", "info": "cyan"}
+#: status -> (glyph, style name). The styles are named; ``app/theme.py`` defines them.
+STATUS_GLYPHS: dict[str, tuple[str, str]] = {
+    status: (glyph, f"crux.status.{status}") for status, glyph in GLYPHS.items()
+}
+UNKNOWN_STATUS = (UNKNOWN_GLYPH, "crux.status.unknown")
+
+SEVERITY_STYLES = {
+    "error": "crux.severity.error",
+    "warn": "crux.severity.warn",
+    "warning": "crux.severity.warn",
+    "info": "crux.severity.info",
+}
 SEVERITY_GLYPHS = {"error": "✗", "warn": "▲", "warning": "▲", "info": "i"}
+#: a problem worth attention (a reconciled status, a note, a degraded delivery)
+WARN_STYLE = SEVERITY_STYLES["warn"]
+#: an error's name and message
+ERROR_STYLE = STATUS_GLYPHS["error"][1]
 
 #: statuses that mean "no terminal record arrived; the backend reconciled it" -- never "running".
 RECONCILED_STATUSES = frozenset({"incomplete", "stale"})

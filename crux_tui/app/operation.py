@@ -21,7 +21,11 @@ from crux_tui.contract.vocabulary import (
 )
 from crux_tui.sanitize import clean
 
-TOPOLOGY_STYLES = {"healthy": "green", "incomplete": "yellow", "conflicted": "bold red"}
+TOPOLOGY_STYLES = {
+    "healthy": fmt.status_style("ok"),
+    "incomplete": fmt.WARN_STYLE,
+    "conflicted": fmt.ERROR_STYLE,
+}
 
 
 def topology_text(run: RunSummary, *, healthy: bool = False) -> Text:
@@ -29,12 +33,12 @@ def topology_text(run: RunSummary, *, healthy: bool = False) -> Text:
     ``healthy``. A row whose root has not arrived says so."""
     if not run.rootPresent and (run.operationId or run.rootRunId):
         glyph, word = ROOT_MISSING
-        return Text(f"{glyph} {word}", style="yellow")
+        return Text(f"{glyph} {word}", style=fmt.WARN_STYLE)
     health = (run.topologyHealth or "").lower()
     if not health or (health == "healthy" and not healthy):
         return Text()
     glyph, word = TOPOLOGY_HEALTH.get(health, ("?", clean(health)))
-    return Text(f"{glyph} {word}", style=TOPOLOGY_STYLES.get(health, "yellow"))
+    return Text(f"{glyph} {word}", style=TOPOLOGY_STYLES.get(health, fmt.WARN_STYLE))
 
 
 def child_count_text(run: RunSummary) -> Text:
@@ -44,7 +48,9 @@ def child_count_text(run: RunSummary) -> Text:
         text.append(f"{MEMBER_RUN_GLYPH}{run.childRunCount}", style="cyan")
     if run.activeChildCount:
         text.append(" " if text.plain else "")
-        text.append(f"{fmt.status_glyph('running')}{run.activeChildCount}", style="blue")
+        text.append(
+            f"{fmt.status_glyph('running')}{run.activeChildCount}", style=fmt.status_style("running")
+        )
     return text
 
 
@@ -117,7 +123,7 @@ def member_run_text(member: MemberRun, detail: RunDetail, jump_key: str = "u") -
     row("size", " · ".join(numbers))
     if run.error:
         message = run.error.get("message") if isinstance(run.error, dict) else run.error
-        row("error", Text(clean(message or "error"), style="red"))
+        row("error", Text(clean(message or "error"), style=fmt.ERROR_STYLE))
     parent = member.parentRunId
     if parent:
         name = run_label(detail, parent)
@@ -130,10 +136,10 @@ def member_run_text(member: MemberRun, detail: RunDetail, jump_key: str = "u") -
         if label:
             value.append(f" — press {jump_key} to jump there", style="dim italic")
         else:
-            value.append(" — not in this operation's tree", style="yellow")
+            value.append(" — not in this operation's tree", style=fmt.WARN_STYLE)
         row("trigger span", value)
     else:
-        row("trigger span", Text("— (none recorded)", style="yellow"))
+        row("trigger span", Text("— (none recorded)", style=fmt.WARN_STYLE))
     diagnostics = items(member.diagnostics)
     if diagnostics:
         text.append(f"  diagnostics ({len(diagnostics)})\n", style="dim")

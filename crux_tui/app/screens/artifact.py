@@ -277,10 +277,10 @@ class ArtifactScreen(CruxScreen):
     def _summary_text(self) -> Text:
         summary = error_summary(self.artifact, self.subject, self.evidence)
         text = Text()
-        text.append(clean(summary.get("name") or "Error"), style="bold red")
+        text.append(clean(summary.get("name") or "Error"), style=fmt.ERROR_STYLE)
         if summary.get("message"):
             text.append(": ")
-            text.append(clean(summary.get("message")), style="red")
+            text.append(clean(summary.get("message")), style=fmt.ERROR_STYLE)
         extras = [
             f"{key} {clean(summary[key])}"
             for key in ("category", "code", "statusCode", "retryable", "phase")

@@ -314,7 +314,7 @@ class RunScreen(CruxScreen):
             if self.detail is None or self.partial:
                 self.timeline.show_progress("")
                 self.query_one("#run-title", Static).update(
-                    Text(f"Run {clean(self.run_id)} — {self.error_message}", style="bold red")
+                    Text(f"Run {clean(self.run_id)} — {self.error_message}", style=fmt.ERROR_STYLE)
                 )
             return
         self.app.mark_reachable()

@@ -68,10 +68,10 @@ def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text
     (from ``describe_error``) when the backend answered, the start hint when it did not."""
     text = Text()
     if reachable:
-        text.append(f"{clean(message)}\n\n", style="bold red")
+        text.append(f"{clean(message)}\n\n", style=fmt.ERROR_STYLE)
         text.append("Check the URL (--url or CRUX_DEVTOOLS_URL) — this screen keeps retrying.")
         return text
-    text.append(f"Cannot reach {clean(url)}\n\n", style="bold red")
+    text.append(f"Cannot reach {clean(url)}\n\n", style=fmt.ERROR_STYLE)
     text.append("Start a backend with ")
     text.append("crux-tui serve", style="bold cyan")
     text.append(" or ")
@@ -100,14 +100,14 @@ def health_text(run: RunSummary) -> Text:
     if children.plain:
         mark(children)
     if run.failedChildCount:
-        mark(f"!{run.failedChildCount}", "bold red")
+        mark(f"!{run.failedChildCount}", fmt.ERROR_STYLE)
     if run.suspendedChildCount:
-        mark(f"‖{run.suspendedChildCount}", "magenta")
+        mark(f"‖{run.suspendedChildCount}", fmt.status_style("suspended"))
     health = run.deliveryHealth
     if health is not None and health.status == "degraded":
-        mark("⇣" + (str(health.rejected) if health.rejected else ""), "yellow")
+        mark("⇣" + (str(health.rejected) if health.rejected else ""), fmt.WARN_STYLE)
     if run.gapCount:
-        mark(f"gap{run.gapCount}", "yellow")
+        mark(f"gap{run.gapCount}", fmt.WARN_STYLE)
     if run.orderingConfidence == "partial" and not run.gapCount:
         mark("~order", "dim")
     return text
@@ -406,11 +406,11 @@ class RunsScreen(CruxScreen):
         )
         label, _ = self.status_filter
         if label != "all":
-            text.append(f"  status: {label}", style="bold yellow")
+            text.append(f"  status: {label}", style="bold")
         if self.query_text:
-            text.append(f"  filter: {clean(self.query_text)}", style="bold yellow")
+            text.append(f"  filter: {clean(self.query_text)}", style="bold")
         if self.error_message and self.runs:
-            text.append(f"  ⚠ {self.error_message}", style="red")
+            text.append(f"  ⚠ {self.error_message}", style=fmt.ERROR_STYLE)
         self.query_one("#runs-title", Static).update(text)
 
     def _update_empty(self) -> None:

@@ -11,10 +11,10 @@ from crux_tui.sanitize import clean
 STATES: dict[str, tuple[str, str, str]] = {
     # state: (glyph, label, style) -- glyphs differ so NO_COLOR still tells them apart
     "connecting": ("…", "connecting", "dim"),
-    "live": ("●", "live", "green"),
-    "reconnecting": ("↻", "reconnecting", "yellow"),
-    "polling": ("⟳", "polling", "yellow"),
-    "offline": ("○", "offline", "bold red"),
+    "live": ("●", "live", "crux.status.ok"),
+    "reconnecting": ("↻", "reconnecting", "crux.severity.warn"),
+    "polling": ("⟳", "polling", "crux.severity.warn"),
+    "offline": ("○", "offline", "crux.severity.error"),
 }
 
 

@@ -205,7 +205,7 @@ def artifact_text(artifact: ArtifactSummary) -> Text:
         text.append(" · " + " · ".join(meta), style="dim")
     note = truncation_note(artifact)
     if note:
-        text.append(f" · {note}", style="yellow")
+        text.append(f" · {note}", style=fmt.WARN_STYLE)
     return text
 
 
@@ -216,7 +216,7 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
     text = Text()
     if name.startswith("runtime.convex.boundary."):
         phase = name.rsplit(".", 1)[-1]
-        style = {"failed": "bold red", "completed": "green"}.get(phase, "cyan")
+        style = {"failed": fmt.ERROR_STYLE, "completed": fmt.status_style("ok")}.get(phase, "")
         text.append(f"boundary {clean(phase)}", style=style)
         lease = attrs.get("leaseExpiresAt")
         if lease:
@@ -226,14 +226,14 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
             text.append(f" · lease until {fmt.clock_time(lease)}")
             text.append(
                 " (expired)" if expired else f" ({fmt.relative_time(lease, now)})",
-                style="yellow" if expired else "dim",
+                style=fmt.WARN_STYLE if expired else "dim",
             )
         if attrs.get("status"):
             text.append(" · status ")
             text.append_text(fmt.status_text(str(attrs.get("status"))))
         err = error_fields(attrs.get("error"))
         if err.get("message"):
-            text.append(f" · {_compact(err.get('message'), 120)}", style="red")
+            text.append(f" · {_compact(err.get('message'), 120)}", style=fmt.ERROR_STYLE)
         for key in ("boundaryId", "functionRef", "target"):
             if attrs.get(key):
                 text.append(f" · {key} {_compact(attrs.get(key), 60)}", style="dim")
@@ -245,7 +245,7 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
             text.append(f" {clean(step)}")
         finish = attrs.get("finishReason") or attrs.get("finish_reason")
         if finish:
-            style = "yellow" if finish in ("length", "content-filter", "content_filter") else ""
+            style = fmt.WARN_STYLE if finish in ("length", "content-filter", "content_filter") else ""
             text.append(" · finish ")
             text.append(clean(finish), style=style)
         calls = attrs.get("toolCalls") or attrs.get("tool_calls") or attrs.get("toolNames")
@@ -274,7 +274,7 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
             text.append(f" · {fmt.cost(fmt.total_cost(attrs))}")
         return text
     if name == "operation.deadline":
-        text.append("operation deadline", style="bold yellow")
+        text.append("operation deadline", style=fmt.WARN_STYLE)
         if attrs.get("deadlineAt"):
             text.append(f" · at {fmt.clock_time(attrs.get('deadlineAt'))}")
         if attrs.get("timeoutMs"):
@@ -283,7 +283,7 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
     text.append(clean(name or "event"), style="bold")
     err = error_fields(attrs.get("error")) if "error" in attrs else {}
     if err.get("message"):
-        text.append(f" · {_compact(err.get('message'), 120)}", style="red")
+        text.append(f" · {_compact(err.get('message'), 120)}", style=fmt.ERROR_STYLE)
     elif attrs.get("message"):
         text.append(f" · {_compact(attrs.get('message'), 120)}")
     shown = 0
@@ -360,7 +360,7 @@ def span_reference(target: Subject | None, span_id: str) -> Text:
     text.append(" ")
     if is_infrastructure_primitive(target.primitive):
         word = "schedule" if target.primitive.endswith(".schedule") else "boundary"
-        text.append(f"⚙ {word} ", style="magenta")
+        text.append(f"⚙ {word} ", style="bold")
     text.append(subject_label(target), style="bold")
     return text
 
@@ -400,7 +400,7 @@ def _cause_rows(text: Text, subject: Subject, detail: RunDetail | None) -> None:
         if index == len(rows) - 1:
             reason = cause_reason(target, cause.reason)
             if reason:
-                value.append(f" — {clean(reason)}", style="yellow")
+                value.append(f" — {clean(reason)}", style=fmt.WARN_STYLE)
             value.append(f"  ({CAUSE_KEY}: go there)", style="dim italic")
         _row(text, label, value)
 
@@ -416,8 +416,8 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
         data = item.get("data") if isinstance(item.get("data"), dict) else {}
         if item.get("type") == ERROR_ITEM:
             err = error_fields(data)
-            _row(text, "error", Text(clean(err.get("name") or "Error"), style="bold red"))
-            _row(text, "message", Text(clean(err.get("message") or ""), style="red"))
+            _row(text, "error", Text(clean(err.get("name") or "Error"), style=fmt.ERROR_STYLE))
+            _row(text, "message", Text(clean(err.get("message") or ""), style=fmt.ERROR_STYLE))
             for key in ERROR_DETAIL_KEYS:
                 if key in err:
                     _row(text, key, _compact(err.get(key), 60))
@@ -515,7 +515,7 @@ def render_detail(
                 "note",
                 Text(
                     f"{status}: not running — the backend reconciled it without a terminal record",
-                    style="yellow",
+                    style=fmt.WARN_STYLE,
                 ),
             )
         if reconciled_from:
@@ -523,7 +523,7 @@ def render_detail(
             _row(
                 text,
                 "reconciled",
-                Text(clean(reconciled_from) + (f" — {reason}" if reason else ""), style="yellow"),
+                Text(clean(reconciled_from) + (f" — {reason}" if reason else ""), style=fmt.WARN_STYLE),
             )
             _cause_rows(text, subject, detail)
             for key, value in recon.items():

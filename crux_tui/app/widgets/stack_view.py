@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from crux_tui.app import format as fmt
 from crux_tui.app.stack import Frame, StackLine, parse_stack
 from crux_tui.sanitize import clean
 
@@ -130,7 +131,7 @@ def _line_text(index: int, line: StackLine) -> Text:
     if line.library:
         text.append(line.text, style="dim")
     elif frame is None:
-        text.append(line.text, style="bold red" if index == 0 else "")
+        text.append(line.text, style=fmt.ERROR_STYLE if index == 0 else "")
     else:
         text.append("▸", style="bold")
         text.append(line.text.removeprefix(" "), style="bold")

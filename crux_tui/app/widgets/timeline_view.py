@@ -51,22 +51,6 @@ from crux_tui.timeline import (
 )
 
 BAR_GLYPHS = {"done": "━", "running": "╍", "incomplete": "┅", "stale": "┄", "error": "━"}
-BAR_STYLES = {
-    "done": "green",
-    "running": "blue",
-    "incomplete": "#d7a000",
-    "stale": "#d7a000",
-    "error": "red",
-}
-
-_STYLE_CACHE: dict[str, Style] = {}
-
-
-def _style(spec: str) -> Style:
-    style = _STYLE_CACHE.get(spec)
-    if style is None:
-        style = _STYLE_CACHE[spec] = Style.parse(spec) if spec else Style()
-    return style
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -169,6 +153,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._status_line: str = ""
         self._generation = 0
         self._strip_cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
@@ -533,6 +518,14 @@ class TimelineView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strip_cache.clear()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        """A style by name (``crux.status.error``, see ``app/theme.py``) or definition."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.app.console.get_style(name, default=Style())
+        return style
 
     def on_resize(self) -> None:
         if self._layout is not None:
@@ -598,7 +591,7 @@ class TimelineView(ScrollView, can_focus=True):
         dim = self.get_component_rich_style("timeline-view--dim", partial=True)
         chip_style = self.get_component_rich_style("timeline-view--chip", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("▌" if selected else " ", style=_style("bold") if selected else None)
+        text.append("▌" if selected else " ", style=self._style("bold") if selected else None)
         # indentation, capped so the label stays readable in hostile deep trees
         max_indent = max(0, left_w // 3)
         indent = row.depth * 2
@@ -614,8 +607,8 @@ class TimelineView(ScrollView, can_focus=True):
         glyph, glyph_style = fmt.STATUS_GLYPHS.get(status, fmt.UNKNOWN_STATUS)
         if row.is_error and status not in ("error", "blocked", "cancelled"):
             # an error object on a span whose status is not an error status
-            glyph, glyph_style = "●", "bold red"
-        text.append(glyph, style=_style(glyph_style))
+            glyph, glyph_style = "●", fmt.ERROR_STYLE
+        text.append(glyph, style=self._style(glyph_style))
         text.append(" ")
         chip = row.display_kind[:10]
         if row.is_detail:
@@ -627,7 +620,7 @@ class TimelineView(ScrollView, can_focus=True):
         elif chip:
             text.append(chip, style=chip_style)
             text.append(" ")
-        label_style = _style("italic") if row.is_detail else None
+        label_style = self._style("italic") if row.is_detail else None
         if row.is_match:
             match_style = self.get_component_rich_style("timeline-view--match", partial=True)
             label_style = match_style if label_style is None else label_style + match_style
@@ -642,7 +635,7 @@ class TimelineView(ScrollView, can_focus=True):
         elif row.reparented:
             text.append(" ↰", style=dim)
         if status in ("stale", "incomplete"):
-            text.append(f" {status}", style=_style(fmt.status_style(status)))
+            text.append(f" {status}", style=self._style(fmt.status_style(status)))
         text.truncate(left_w, pad=True)
         text.append(" ")
         text.append(
@@ -673,9 +666,9 @@ class TimelineView(ScrollView, can_focus=True):
         if bar is None:
             return [Segment(" " * bar_w)]
         glyph = BAR_GLYPHS.get(bar.kind, "━")
-        style = _style(BAR_STYLES.get(bar.kind, ""))
-        if row.is_detail or row.infrastructure:
-            style = style + _style("dim")
+        style = self._style(f"crux.bar.{bar.kind}")
+        if (row.is_detail or row.infrastructure) and bar.kind != "error":
+            style = style + self._style("dim")
         tail = bar_w - bar.start - bar.length
         out = []
         if bar.start:

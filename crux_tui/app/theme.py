@@ -1,0 +1,88 @@
+"""The one place statuses, severities and waterfall bars get their look.
+
+Everything else names a style (``crux.status.error``, ``crux.severity.warn``,
+``crux.bar.error``; see :func:`status_style_name` and friends in ``format``) and the app's
+console resolves the name through the Rich theme built here. Colours come from the
+Textual theme's variables (``$error``, ``$success``…), so they follow the theme picked
+in the palette. With ``NO_COLOR`` there is no colour to lean on: error, incomplete and
+stale stand out by reverse, bold and underline (the glyphs still tell every status
+apart), and nothing that matters is dimmer than ``ok``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.theme import Theme
+
+#: name -> (Textual theme variable, attributes) with colour.
+COLOUR: dict[str, tuple[str, str]] = {
+    "status.running": ("primary", "bold"),
+    "status.ok": ("success", ""),
+    "status.success": ("success", ""),
+    "status.error": ("error", "bold"),
+    "status.blocked": ("error", "bold"),
+    "status.cancelled": ("error", ""),
+    "status.suspended": ("secondary", "bold"),
+    "status.incomplete": ("warning", ""),
+    "status.stale": ("warning", ""),
+    "status.skipped": ("foreground", "dim"),
+    "status.unknown": ("foreground", "dim"),
+    "severity.error": ("error", "bold"),
+    "severity.warn": ("warning", ""),
+    "severity.info": ("primary", ""),
+    "bar.done": ("success", ""),
+    "bar.running": ("primary", ""),
+    "bar.incomplete": ("warning", ""),
+    "bar.stale": ("warning", ""),
+    "bar.error": ("error", "bold"),
+}
+
+#: name -> attributes without colour (NO_COLOR): the text keeps the widget's foreground.
+NO_COLOUR: dict[str, str] = {
+    "status.running": "bold",
+    "status.ok": "",
+    "status.success": "",
+    "status.error": "bold reverse",
+    "status.blocked": "bold reverse",
+    "status.cancelled": "bold reverse",
+    "status.suspended": "bold",
+    "status.incomplete": "bold underline",
+    "status.stale": "bold underline",
+    "status.skipped": "",
+    "status.unknown": "",
+    "severity.error": "bold reverse",
+    "severity.warn": "bold underline",
+    "severity.info": "",
+    "bar.done": "",
+    "bar.running": "bold",
+    "bar.incomplete": "bold",
+    "bar.stale": "bold",
+    "bar.error": "bold reverse",
+}
+
+PREFIX = "crux."
+
+
+def crux_styles(variables: Mapping[str, str], no_color: bool) -> dict[str, str]:
+    """``crux.*`` style name -> Rich style definition, from the theme's CSS variables."""
+    if no_color:
+        return {PREFIX + name: attributes or "none" for name, attributes in NO_COLOUR.items()}
+    styles: dict[str, str] = {}
+    for name, (variable, attributes) in COLOUR.items():
+        colour = _rich_colour(variables.get(variable) or variables.get("foreground") or "")
+        styles[PREFIX + name] = " ".join(part for part in (attributes, colour) if part) or "none"
+    return styles
+
+
+def rich_theme(variables: Mapping[str, str], no_color: bool) -> Theme:
+    """The Rich theme the app's console resolves ``crux.*`` names with."""
+    return Theme(crux_styles(variables, no_color), inherit=True)
+
+
+def _rich_colour(value: str) -> str:
+    """A CSS variable's colour as Rich parses it (``#rrggbbaa`` loses its alpha)."""
+    value = value.strip()
+    if value.startswith("#") and len(value) == 9:
+        return value[:7]
+    return value if value.startswith("#") and len(value) == 7 else ""
