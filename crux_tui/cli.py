@@ -213,9 +213,11 @@ def _tui(
     notices: Sequence[str] = (),
     source_roots: Sequence[str] = (),
     live: str = "auto",
+    source: str = "",
 ) -> int:
     run_tui = _optional_import("crux_tui.app.main", "run_tui")
-    return int(run_tui(url, token, notices, source_roots=list(source_roots), live=live) or 0)
+    roots = list(source_roots)
+    return int(run_tui(url, token, notices, source_roots=roots, live=live, source=source) or 0)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -396,7 +398,7 @@ def _view_records(
 ) -> int:
     """Load ``records`` into an embedded backend (a child process) and open the viewer on
     it; when none is accepted, print the problems and fail instead (``source`` names the
-    file in that message)."""
+    file in that message, and the runs list shows it instead of the backend's URL)."""
     from crux_tui.backend.process import BackendProcess, BackendStartError
 
     try:
@@ -416,7 +418,7 @@ def _view_records(
 
             feeders = [LiveRunFeeder(backend.url).start(), LateRootFeeder(backend.url).start()]
         try:
-            code = _tui(backend.url, None, problems, source_roots, transport)
+            code = _tui(backend.url, None, problems, source_roots, transport, source)
         finally:
             for feeder in feeders:
                 feeder.stop()
@@ -442,6 +444,7 @@ def _demo(args: argparse.Namespace) -> int:
         build_demo_records(seed=args.seed),
         [],
         live=True,
+        source="demo",
         source_roots=roots,
         transport=live_transport(args),
     )

@@ -80,8 +80,11 @@ class CruxApp(App[int]):
         notices: Sequence[str] = (),
         source_roots: Sequence[str] = (),
         live: str = "auto",
+        source: str = "",
     ) -> None:
         super().__init__()
+        #: what the runs come from, as the runs list's title says it
+        self.source = clean(source) or clean(url.rstrip("/"))
         self._notices = list(notices)
         #: where the artifact viewer looks for stack frames' files (after the current directory)
         self.source_roots = list(source_roots)

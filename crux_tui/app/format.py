@@ -91,29 +91,33 @@ def plural(value: int, word: str, many: str = "") -> str:
     return f"{count(value)} {word if value == 1 else many or word + 's'}"
 
 
+def value_text(value: Any) -> str:
+    """A scalar from a record as the record spells it (``false``, ``null``, ``3``), cleaned."""
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else ("true" if value else "false")
+    return clean(value)
+
+
 def _number(value: Any) -> float | None:
     return number(value, from_text=True)
 
 
-def duration(ms: Any, *, compact: bool = False) -> str:
-    """``456ms``, ``1.23s``, ``2m 05s``, ``1h 02m``; ``—`` when unknown.
-
-    ``compact`` (timeline rows): ``1.2s``, ``2m05s``, ``1h02m``.
-    """
+def duration(ms: Any) -> str:
+    """``456ms``, ``4.73s``, ``2m 05s``, ``1h 02m``; ``—`` when unknown. The one format of
+    the app (at most 7 cells: it fits the timeline's column too)."""
     value = _number(ms)
     if value is None or value < 0:
         return DASH
-    if value < 1000:
+    if value < 999.5:
         return f"{value:.0f}ms"
-    seconds = value / 1000
-    gap = "" if compact else " "
+    seconds = round(value / 1000, 2)
     if seconds < 60:
-        return f"{seconds:.1f}s" if compact else f"{seconds:.2f}s"
+        return f"{seconds:.2f}s"
     if seconds < 3600:
         minutes, secs = divmod(int(seconds), 60)
-        return f"{minutes}m{gap}{secs:02d}s"
+        return f"{minutes}m {secs:02d}s"
     hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}h{gap}{rest // 60:02d}m"
+    return f"{hours}h {rest // 60:02d}m"
 
 
 #: RFC3339 -> aware UTC datetime, ``None`` when unparseable.

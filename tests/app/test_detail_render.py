@@ -143,3 +143,23 @@ def test_long_lists_are_cut_with_a_count_of_the_rest() -> None:
     assert "… and 150 more (press d to see every folded detail in the timeline)" in text
     assert f"tick-{LIST_LIMIT - 1}" in text and f"tick-{LIST_LIMIT}" not in text
     assert "… and 1 more" in text
+
+
+def test_children_that_overlap_say_so_and_the_root_shows_the_runs_duration() -> None:
+    timing = {
+        "startedAt": "2026-05-16T18:00:00Z",
+        "endedAt": "2026-05-16T18:00:02.580Z",
+        "durationMs": 2580,
+        "selfMs": 0,
+        "childrenMs": 4200,
+    }
+    root = node(id="run:r", spanId="root", status="ok", kind="agent", timing=timing)
+    detail = msgspec.convert(
+        {"run": {"runId": "r", "durationMs": 2590, "startedAt": timing["startedAt"]}, "root": {}},
+        RunDetail,
+    )
+    plain = render_detail(root, detail, NOW).plain
+    assert "duration       2.58s  (run 2.59s)" in plain
+    assert "children total 4.20s  (children overlap: their sum exceeds the duration)" in plain
+    other = node(id="span:x", spanId="x", status="ok", kind="agent", timing=timing)
+    assert "(run " not in render_detail(other, detail, NOW).plain

@@ -10,6 +10,17 @@ def test_durations() -> None:
     assert fmt.duration(3_720_000) == "1h 02m"
     assert fmt.duration(None) == fmt.DASH
     assert fmt.duration("nope") == fmt.DASH
+    # one format everywhere (the timeline's column too), one rounding
+    assert fmt.duration(90_000) == "1m 30s"
+    assert fmt.duration(999.6) == "1.00s" and fmt.duration(4726) == "4.73s"
+
+
+def test_counts_and_plurals() -> None:
+    assert fmt.plural(1, "span") == "1 span"
+    assert fmt.plural(20_002, "span") == "20,002 spans"
+    assert fmt.plural(2, "match", "matches") == "2 matches"
+    assert fmt.value_text(False) == "false" and fmt.value_text(None) == "null"
+    assert fmt.value_text(3) == "3" and fmt.value_text("x") == "x"
 
 
 def test_tokens_and_cost() -> None:

@@ -282,7 +282,7 @@ class ArtifactScreen(CruxScreen):
             text.append(": ")
             text.append(clean(summary.get("message")), style=fmt.ERROR_STYLE)
         extras = [
-            f"{key} {clean(summary[key])}"
+            f"{key} {fmt.value_text(summary[key])}"
             for key in ("category", "code", "statusCode", "retryable", "phase")
             if key in summary
         ]

@@ -113,7 +113,7 @@ def header_text(
     if run.model:
         parts.append(clean(run.model) + (f" ({clean(run.provider)})" if run.provider else ""))
     if run.spanCount:
-        parts.append(f"{run.spanCount} spans")
+        parts.append(fmt.plural(run.spanCount, "span"))
     text.append("  " + " · ".join(parts), style="dim")
     return text
 

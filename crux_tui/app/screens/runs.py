@@ -146,7 +146,7 @@ def run_cells(run: RunSummary, columns: tuple[str, ...]) -> list[Any]:
         "duration": Text(fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)),
         "tokens": Text(fmt.tokens(fmt.total_tokens(run.metrics))),
         "cost": Text(fmt.cost(fmt.total_cost(run.metrics))),
-        "spans": Text(str(run.spanCount)),
+        "spans": Text(fmt.count(run.spanCount)),
         "health": health_text(run),
     }
     return [cells[key] for key in columns]
@@ -398,6 +398,7 @@ class RunsScreen(CruxScreen):
     def _update_title(self) -> None:
         text = Text()
         text.append("Crux runs", style="bold")
+        text.append(f"  {getattr(self.app, 'source', '')}", style="bold")
         shown = len(self.visible_runs())
         total = len(self.runs)
         count = f"{shown}" if shown == total else f"{shown} of {total}"

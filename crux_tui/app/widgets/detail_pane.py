@@ -430,6 +430,17 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
             _row(text, label, _compact(data.get("preview"), 100))
 
 
+def duration_text(subject: Subject, detail: RunDetail | None, duration_ms: Any) -> Text:
+    """A span's duration; for the run's root span, the run's own when it differs (the run
+    starts before and ends after its root span, so the header can say a little more)."""
+    text = Text(fmt.duration(duration_ms))
+    run = detail.run if detail is not None else None
+    is_root = run is not None and subject.id == f"run:{run.runId}"
+    if is_root and run.durationMs and fmt.duration(run.durationMs) != text.plain:
+        text.append(f"  (run {fmt.duration(run.durationMs)})", style="dim")
+    return text
+
+
 def render_detail(
     subject: Subject | None,
     detail: RunDetail | None,
@@ -495,11 +506,14 @@ def render_detail(
     _row(text, "end", fmt.clock_time(ended) if ended else Text("— (no end record)", style="dim"))
     duration_ms = timing.durationMs or subject.durationMs
     if ended or duration_ms:
-        _row(text, "duration", fmt.duration(duration_ms))
+        _row(text, "duration", duration_text(subject, detail, duration_ms))
     if timing.selfMs is not None:
         _row(text, "self", fmt.duration(timing.selfMs))
     if timing.childrenMs is not None:
-        _row(text, "children", fmt.duration(timing.childrenMs))
+        children = Text(fmt.duration(timing.childrenMs))
+        if duration_ms and timing.childrenMs > duration_ms:
+            children.append("  (children overlap: their sum exceeds the duration)", style="dim")
+        _row(text, "children total", children)
     if timing.detailsMs:
         _row(text, "details", fmt.duration(timing.detailsMs))
 

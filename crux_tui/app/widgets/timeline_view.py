@@ -100,6 +100,7 @@ class TimelineView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     TimelineView {
         height: 1fr;
+        overflow-x: hidden;
         background: $surface;
         & > .timeline-view--cursor { background: $boost; }
         &:focus > .timeline-view--cursor { background: $accent 40%; }
@@ -154,6 +155,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._generation = 0
         self._strip_cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._styles: dict[str, Style] = {}
+        #: the cursor is on the last row: keep it there as a live run grows (``G``)
+        self._follow = False
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
@@ -191,8 +194,8 @@ class TimelineView(ScrollView, can_focus=True):
             self._swap(model, layout(model, self._options), self._generation)
             return
         if self._model is None:
-            self._status_line = f"laying out {estimate:,} spans…"
-            self.virtual_size = Size(self.size.width, 1)
+            self._status_line = f"laying out {fmt.plural(estimate, 'span')}…"
+            self.virtual_size = Size(self.scrollable_content_region.width, 1)
             self.refresh()
         self._layout_worker(detail, self._options, self._generation, estimate)
 
@@ -308,14 +311,14 @@ class TimelineView(ScrollView, can_focus=True):
         self.refresh_bindings()  # the member run keys depend on the run
         if lay.options != self._options:  # options changed while the worker ran
             lay = layout(model, self._options)
-        self._install(lay, keep)
+        self._install(lay, keep, follow=True)
 
     def _relayout(self, keep: str | None) -> None:
         if self._model is None:
             return
         self._install(layout(self._model, self._options), keep)
 
-    def _install(self, lay: TimelineLayout, keep: str | None) -> None:
+    def _install(self, lay: TimelineLayout, keep: str | None, follow: bool = False) -> None:
         model = lay.model
         self._layout = lay
         index = None
@@ -331,8 +334,11 @@ class TimelineView(ScrollView, can_focus=True):
                     index = lay.index_of(found.key)
         if index is None:
             index = min(self._cursor, max(0, len(lay) - 1))
-        self.virtual_size = Size(self.size.width, len(lay))
+        if follow and self._follow and len(lay):
+            index = len(lay) - 1  # a live run grew under a cursor that follows its end
+        self.virtual_size = Size(self.scrollable_content_region.width, len(lay))
         self._cursor = index
+        self._follow = bool(len(lay)) and index == len(lay) - 1
         self.refresh()
         self.post_message(self.LayoutChanged(lay.hidden_count, len(lay), lay.match_count))
         self._after_cursor_move(scroll=True, force_message=True)
@@ -356,6 +362,7 @@ class TimelineView(ScrollView, can_focus=True):
         if lay is None or not len(lay):
             return
         index = max(0, min(index, len(lay) - 1))
+        self._follow = index == len(lay) - 1
         old = self._cursor
         if index == old:
             return
@@ -387,8 +394,10 @@ class TimelineView(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
+        """Go to the last row, and stay on the last row as new rows arrive."""
         if self._layout is not None:
             self._set_cursor(len(self._layout) - 1)
+            self._follow = True
 
     # ------------------------------------------------------------------ toggles & expansion
 
@@ -529,10 +538,10 @@ class TimelineView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self._layout is not None:
-            self.virtual_size = Size(self.size.width, len(self._layout))
+            self.virtual_size = Size(self.scrollable_content_region.width, len(self._layout))
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # never under the scrollbar
         base = self.rich_style
         if self._status_line:
             if y == 0:
@@ -639,7 +648,7 @@ class TimelineView(ScrollView, can_focus=True):
         text.truncate(left_w, pad=True)
         text.append(" ")
         text.append(
-            fmt.duration(row.duration_ms, compact=True).rjust(duration_w)[:duration_w], style=dim
+            fmt.duration(row.duration_ms).rjust(duration_w)[:duration_w], style=dim
         )
         segments: list[Segment] = list(text.render(self.app.console))
         if bar_w:
