@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,10 @@ class CruxApp(App[int]):
         source_roots: Sequence[str] = (),
         live: str = "auto",
         source: str = "",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        self._clock = clock
         #: what the runs come from, as the runs list's title says it
         self.source = clean(source) or clean(url.rstrip("/"))
         self._notices = list(notices)
@@ -186,6 +188,10 @@ class CruxApp(App[int]):
                         await result
                 except Exception:  # pragma: no cover - best effort on shutdown
                     pass
+
+    def now(self) -> datetime:
+        """The time relative times are shown against ("6m ago"; a fixed clock in shots)."""
+        return self._clock() if self._clock is not None else datetime.now(UTC)
 
     # ------------------------------------------------------------------ run status
 

@@ -4,6 +4,7 @@ order, live, filterable, paged; deleting an operation behind a confirmation."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -134,7 +135,9 @@ def content_widths(runs: list[RunSummary]) -> dict[str, int]:
     return widths
 
 
-def run_cells(run: RunSummary, columns: tuple[str, ...]) -> list[Any]:
+def run_cells(
+    run: RunSummary, columns: tuple[str, ...], now: datetime | None = None
+) -> list[Any]:
     status = run.status or "unknown"
     cells = {
         "status": Text(fmt.status_glyph(status), style=fmt.status_style(status)),
@@ -142,7 +145,7 @@ def run_cells(run: RunSummary, columns: tuple[str, ...]) -> list[Any]:
         "state": fmt.status_text(status),
         "primitive": Text(clean(run.rootPrimitive), style="dim"),
         "model": Text(clean(run.model)),
-        "started": Text(fmt.relative_time(run.startedAt or run.firstSeenAt)),
+        "started": Text(fmt.relative_time(run.startedAt or run.firstSeenAt, now)),
         "duration": Text(fmt.duration(run.durationMs if run.durationMs or run.endedAt else None)),
         "tokens": Text(fmt.tokens(fmt.total_tokens(run.metrics))),
         "cost": Text(fmt.cost(fmt.total_cost(run.metrics))),
@@ -368,8 +371,9 @@ class RunsScreen(CruxScreen):
         self._setup_columns(self.size.width or self.app.size.width, visible)
         table.clear()
         keys = tuple(column.key for column in self.columns)
+        now = self.app.now() if hasattr(self.app, "now") else None
         for run in visible:
-            table.add_row(*run_cells(run, keys), key=run.runId)
+            table.add_row(*run_cells(run, keys, now), key=run.runId)
         if visible:
             index = 0
             if selected is not None:

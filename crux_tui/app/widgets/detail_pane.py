@@ -757,7 +757,8 @@ class DetailPane(VerticalScroll):
             self.request_artifact(self._artifacts[index])
 
     def _summary(self) -> Text:
-        summary = render_detail(self.subject, self.detail, evidence=self._evidence)
+        now = self.app.now() if hasattr(self.app, "now") else None
+        summary = render_detail(self.subject, self.detail, now, evidence=self._evidence)
         if self.loading and self.subject is not None:
             summary.append(
                 "\nloading attributes, events and artifacts of the run…", style="dim italic"
