@@ -309,6 +309,15 @@ async def test_help_says_how_to_remap_keys(backend_url: str, tmp_path: Path, mon
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         text = screen_text(app)
         assert str(keymap) in text and "App.set_keymap" in text
+        await pilot.press("escape")
+        await post_records(backend_url, simple_run("run_keys", "keys"))
+        screen = await open_run(app, pilot, "run_keys")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="run help")
+        entries = {entry.binding_id: entry.key for entry in app.screen.entries}
+        assert entries["timeline.cursor_down"] == "↓ j"  # one line per binding, all its keys
+        assert entries["timeline.expand_all"] == "+ ]"
+        assert screen is not None
 
 
 def notifications(app) -> str:

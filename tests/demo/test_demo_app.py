@@ -82,6 +82,8 @@ async def test_the_live_run_is_running_in_its_header_root_row_and_the_list(backe
                 seen.append((screen.detail.run.status, screen.timeline.rows[0].status, header))
             assert all(run == root == "running" for run, root, _ in seen), seen
             assert all("◐ running" in header and "✓" not in header for *_, header in seen)
+            root_line = screen.timeline.render_line(0).text
+            assert "···" in root_line and " 0ms" not in root_line  # no duration yet
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="list")
             row = app.screen.visible_runs()[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -33,28 +33,29 @@ def _group_name(node: Any, screen: Screen[Any]) -> str:
 
 
 def collect_bindings(screen: Screen[Any]) -> list[HelpEntry]:
-    """Active bindings of ``screen`` first, then bindings of its other widgets."""
+    """Active bindings of ``screen`` first, then bindings of its other widgets; the keys of
+    one binding are listed together (``↓ j  Down``)."""
     app = screen.app
-    entries: list[HelpEntry] = []
-    seen: set[tuple[int, str]] = set()
+    entries: dict[tuple[int, str], HelpEntry] = {}
 
     def add(node: Any, binding: Binding, enabled: bool) -> None:
         # Only the app's own (id-carrying) bindings: Textual's generic scroll/focus keys
         # are noise here; the palette key is listed in the footnote.
         if not binding.description or not binding.id:
             return
-        marker = (id(node), binding.key)
-        if marker in seen:
+        marker = (id(node), binding.id)
+        key = app.get_key_display(binding)
+        known = entries.get(marker)
+        if known is not None:
+            if key not in known.key.split(" "):
+                entries[marker] = replace(known, key=f"{known.key} {key}")
             return
-        seen.add(marker)
-        entries.append(
-            HelpEntry(
-                group=_group_name(node, screen),
-                key=app.get_key_display(binding),
-                description=binding.description,
-                binding_id=binding.id or "",
-                enabled=enabled,
-            )
+        entries[marker] = HelpEntry(
+            group=_group_name(node, screen),
+            key=key,
+            description=binding.description,
+            binding_id=binding.id or "",
+            enabled=enabled,
         )
 
     for active in screen.active_bindings.values():
@@ -63,7 +64,7 @@ def collect_bindings(screen: Screen[Any]) -> list[HelpEntry]:
     for widget in screen.walk_children(with_self=False):
         for _key, binding in widget._bindings:
             add(widget, binding, True)
-    return entries
+    return list(entries.values())
 
 
 def help_text(entries: list[HelpEntry]) -> Text:

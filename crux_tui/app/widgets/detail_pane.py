@@ -428,6 +428,22 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
         elif item.get("type") == ARTIFACT_ITEM:
             label = "raw error" if kind == "error.raw" else clean(kind or "error")
             _row(text, label, _compact(data.get("preview"), 100))
+#: Statuses a node only shows for itself (nothing to trace back to a descendant).
+OWN_STATUSES = frozenset({"", "ok", "success", "skipped", "running"})
+
+
+def status_origin(node: RunDetailNode) -> RunDetailNode | None:
+    """The deepest descendant a node's status rolled up from (first such path), if any:
+    the suspended flow step of a run presented suspended, the tool that threw."""
+    status = node.status
+    if status in OWN_STATUSES:
+        return None
+    current = node
+    while True:
+        same = next((c for c in items(current.children) if c.status == status), None)
+        if same is None:
+            return current if current is not node else None
+        current = same
 
 
 def duration_text(subject: Subject, detail: RunDetail | None, duration_ms: Any) -> Text:
@@ -520,6 +536,9 @@ def render_detail(
     # Status and error
     _section(text, "status")
     _row(text, "status", fmt.status_text(status))
+    origin = status_origin(subject) if isinstance(subject, RunDetailNode) else None
+    if origin is not None and status_cause(subject) is None:  # else "decided by" says it
+        _row(text, "rolled up from", f"{subject_label(origin)} ({subject_kind(origin)})")
     recon = reconciliation(subject)
     reconciled_from = recon.get("reconciledFrom")
     if status in fmt.RECONCILED_STATUSES or reconciled_from:

@@ -56,6 +56,7 @@ BAR_GLYPHS = {"done": "━", "running": "╍", "incomplete": "┅", "stale": "�
 class TimelineView(ScrollView, can_focus=True):
     """Virtualized folded timeline of one run."""
 
+    HELP_TITLE = "Timeline"
     #: details with more (estimated) spans than this are laid out in a thread worker
     SYNC_SPAN_LIMIT: ClassVar[int] = 3000
 
@@ -587,8 +588,8 @@ class TimelineView(ScrollView, can_focus=True):
             bar_w = width * 2 // 5
         elif width >= 100:
             bar_w = width // 3
-        elif width >= 50:
-            bar_w = max(12, width // 4)
+        elif width >= 50:  # beside the detail pane: labels first
+            bar_w = max(10, width // 5)
         else:
             bar_w = 0
         left = max(1, width - bar_w - duration_w - (2 if bar_w else 1))
@@ -647,9 +648,9 @@ class TimelineView(ScrollView, can_focus=True):
             text.append(f" {status}", style=self._style(fmt.status_style(status)))
         text.truncate(left_w, pad=True)
         text.append(" ")
-        text.append(
-            fmt.duration(row.duration_ms).rjust(duration_w)[:duration_w], style=dim
-        )
+        # a span still running has no duration yet: say so rather than "0ms"
+        took = "···" if row.open_ended and not row.duration_ms else fmt.duration(row.duration_ms)
+        text.append(took.rjust(duration_w)[:duration_w], style=dim)
         segments: list[Segment] = list(text.render(self.app.console))
         if bar_w:
             segments.append(Segment(" "))
