@@ -166,7 +166,12 @@ async def test_search_counts_matches(backend_url: str) -> None:
         await pilot.press("slash")
         await pilot.press(*"searchDocs")
         await wait_for(pilot, lambda: screen.match_count == 1, what="matches")
-        assert "search “searchDocs”: 1 match" in screen_text(app)
+        await pilot.press("enter")  # keep the search, back to the timeline
+        line = screen.query_one("#run-statusline")
+        await wait_for(pilot, lambda: "match 1 of 1 (n/N)" in str(line.content), what="place")
+        await pilot.press("k")
+        await wait_for(pilot, lambda: "searchDocs”: 1 match ·" in str(line.content), what="count")
+        await pilot.press("slash")
         await pilot.press("escape")
         assert screen.search_text == ""
 

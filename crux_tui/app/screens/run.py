@@ -611,6 +611,9 @@ class RunScreen(CruxScreen):
                 text.append(f" {self._download_note}", style="dim")
         if self.search_text:
             matches = fmt.plural(self.match_count, "match", "matches")
+            place = self.timeline.match_position()
+            if place:
+                matches = f"match {place} of {self.match_count} (n/N)"
             text.append(f" · search “{clean(self.search_text)}”: {matches}", style="bold")
         if self.detail is not None and len(items(self.detail.memberRuns)) > 1:
             children = sum(

@@ -159,6 +159,7 @@ class TimelineView(ScrollView, can_focus=True):
         #: the cursor is on the last row: keep it there as a live run grows (``G``)
         self._follow = False
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
+        self._matches: tuple[tuple[int, tuple[bool, bool, bool], str], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -488,6 +489,17 @@ class TimelineView(ScrollView, can_focus=True):
         row = self.selected_row
         place = keys.index(row.key) + 1 if row is not None and row.key in keys else 0
         return place, len(keys)
+
+    def match_position(self) -> int:
+        """1-based place of the cursor row among the search's matches, or 0."""
+        row = self.selected_row
+        if self._model is None or row is None or not self._options.search:
+            return 0
+        key = (id(self._model), self._options.structure_key, self._options.search)
+        if self._matches is None or self._matches[0] != key:
+            self._matches = (key, match_targets(self._model, self._options))
+        keys = self._matches[1]
+        return keys.index(row.key) + 1 if row.key in keys else 0
 
     def _step_error(self, forward: bool) -> None:
         keys = self.error_keys()
