@@ -190,3 +190,21 @@ def screen_text(app: Any) -> str:
     )
     console.print(update)
     return console.export_text(styles=False)
+
+
+async def open_first_run(app: Any, pilot: Any) -> Any:
+    """From the runs list: enter on the first (newest) run; its screen once rows are shown."""
+    from crux_tui.app.screens.run import RunScreen
+    from crux_tui.app.screens.runs import RunsScreen
+
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count,
+        what="a run listed",
+    )
+    await pilot.press("enter")
+    return await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, RunScreen) and app.screen.timeline.rows and app.screen,
+        what="the run open",
+    )

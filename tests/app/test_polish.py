@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.artifact import ArtifactScreen
-from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.screens.runs import RunsScreen
 from crux_tui.demo import LIVE_RUN_ID, LiveRunFeeder
 
-from .helpers import RunRecords, ago, post_records, screen_text, wait_for
+from .helpers import RunRecords, ago, open_first_run, post_records, screen_text, wait_for
 from .test_run_screen import open_run
 
 
@@ -71,17 +70,7 @@ async def test_G_on_a_live_run_follows_new_rows(backend) -> None:
     try:
         app = make_app(backend.url)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(
-                pilot,
-                lambda: isinstance(app.screen, RunsScreen) and app.screen.runs,
-                what="live run listed",
-            )
-            await pilot.press("enter")
-            screen: RunScreen = await wait_for(
-                pilot,
-                lambda: isinstance(app.screen, RunScreen) and app.screen.timeline.rows and app.screen,
-                what="open",
-            )
+            screen = await open_first_run(app, pilot)
             assert screen.run_id == LIVE_RUN_ID
             await pilot.press("G")
             for _ in range(3):  # the run grows; the cursor stays on its last row

@@ -8,7 +8,7 @@ from crux_tui.app.main import make_app
 from crux_tui.app.screens.runs import RunsScreen
 from crux_tui.cli import load_records
 from crux_tui.demo import DEMO_SCENARIOS, LIVE_RUN_ID, LiveRunFeeder, build_demo_records
-from tests.app.helpers import screen_text, wait_for
+from tests.app.helpers import open_first_run, screen_text, wait_for
 
 
 async def test_demo_app_shows_every_scenario_and_the_live_run(backend) -> None:
@@ -54,23 +54,11 @@ async def test_demo_app_shows_every_scenario_and_the_live_run(backend) -> None:
 async def test_the_live_run_is_running_in_its_header_root_row_and_the_list(backend) -> None:
     """Between turns the streaming chat is still running: the SDK keeps its agent open, and
     the next turn's stream is open. Header, root row and runs list say the same."""
-    from crux_tui.app.screens.run import RunScreen
-
     feeder = LiveRunFeeder(backend.url, interval=0.3).start()
     try:
         app = make_app(backend.url)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(
-                pilot,
-                lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count,
-                what="live run listed",
-            )
-            await pilot.press("enter")
-            screen = await wait_for(
-                pilot,
-                lambda: isinstance(app.screen, RunScreen) and app.screen.detail and app.screen,
-                what="live run open",
-            )
+            screen = await open_first_run(app, pilot)
             seen: list[tuple[str, str, str]] = []
             spans = 0
             for _ in range(4):  # four refetches after new turns arrived
