@@ -158,9 +158,9 @@ def test_children_that_overlap_say_so_and_the_root_shows_the_runs_duration() -> 
         {"run": {"runId": "r", "durationMs": 2590, "startedAt": timing["startedAt"]}, "root": {}},
         RunDetail,
     )
-    plain = render_detail(root, detail, NOW).plain
-    assert "duration       2.58s  (run 2.59s)" in plain
-    assert "children total 4.20s  (children overlap: their sum exceeds the duration)" in plain
+    plain = " ".join(render_detail(root, detail, NOW).plain.split())
+    assert "duration 2.58s (run 2.59s)" in plain
+    assert "children total 4.20s (children overlap: their sum exceeds the duration)" in plain
     other = node(id="span:x", spanId="x", status="ok", kind="agent", timing=timing)
     assert "(run " not in render_detail(other, detail, NOW).plain
 
@@ -171,7 +171,7 @@ def test_a_rolled_up_status_says_where_it_comes_from() -> None:
     flow = node(id="span:f", spanId="f", status="suspended", kind="flow", children=[wait])
     chat = node(id="span:c", spanId="c", status="ok", kind="agent")
     root = node(id="run:r", spanId="r", status="suspended", kind="operation", children=[chat, flow])
-    plain = render_detail(root, None, NOW).plain
+    plain = " ".join(render_detail(root, None, NOW).plain.split())
     assert "rolled up from plan-approval (suspension)" in plain
     assert "rolled up from" not in render_detail(wait, None, NOW).plain
     assert "rolled up from" not in render_detail(chat, None, NOW).plain

@@ -37,7 +37,7 @@ async def test_help_key_is_always_visible_and_keys_come_by_importance(
         screen.timeline.select_span(
             next(e.key for e in screen.timeline.model.entries if e.primitive == "tool.call")
         )
-        await pilot.press("a")
+        await pilot.press("a", "1")  # several artifacts: a list first, the stack is number 1
         await wait_for(pilot, lambda: isinstance(app.screen, ArtifactScreen), what="artifact")
         line = footer(app)
         assert "? Keys" in line and line.split()[:2] == ["esc", "Back"], line

@@ -18,11 +18,13 @@ from textual.command import CommandList, CommandPalette
 
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.artifact import ArtifactScreen
+from crux_tui.app.screens.artifact_picker import ArtifactPicker
 from crux_tui.app.screens.help import HelpScreen
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.screens.runs import STATUS_FILTERS, RunsScreen
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.app.widgets.json_tree import JsonTree
+from crux_tui.app.widgets.stack_view import StackView
 
 from .helpers import wait_for
 
@@ -300,8 +302,8 @@ async def run_screen_cases(
         state["seq"] = run._applied_seq
         return lambda: run._applied_seq > state["seq"]
 
-    def artifact_open(state: dict[str, Any]) -> Check:
-        return lambda: isinstance(app.screen, ArtifactScreen)
+    def artifact_list(state: dict[str, Any]) -> Check:
+        return lambda: isinstance(app.screen, ArtifactPicker)  # the tool has several
 
     def searching(state: dict[str, Any]) -> Check:
         field = run.query_one("#run-search")
@@ -346,10 +348,10 @@ async def run_screen_cases(
         Case("Refresh", refreshed),
         Case("Diagnostics", lambda s: lambda: run.query_one(DiagnosticsList).has_focus),
         Case("Timeline", lambda s: lambda: timeline.has_focus),
-        Case("Artifact", artifact_open, setup=to_row(tool.key)),
+        Case("Artifact", artifact_list, setup=to_row(tool.key)),
     ]
     real = {case.name for case in cases if not case.name.startswith("__")}
-    expected = real | done | {"Back", "Quit"}
+    expected = real | done | {"Back", "Quit", "Why"}  # Why: on a reconciled run, below
     assert palette_names(app) == expected, "every palette command of a run needs a case"
     diagnostics = run.query_one(DiagnosticsList)
     for case in cases:
@@ -374,17 +376,51 @@ async def run_screen_cases(
     await wait_for(pilot, lambda: other.query_one(DiagnosticsList).has_focus, what="focused")
     await run_from_palette(app, pilot, "Timeline")
     await wait_for(pilot, lambda: other.timeline.has_focus, what="timeline focused")
+    # the run is incomplete because its generation stalled: Why goes there
+    await pilot.press("g")
+    await run_from_palette(app, pilot, "Why")
+    await wait_for(
+        pilot,
+        lambda: other.timeline.selected_row.status == "incomplete"
+        and other.timeline.selected_row.kind == "generation",
+        what="the stalled generation",
+    )
     await run_from_palette(app, pilot, "Back")
 
 
 async def artifact_screen_cases(app: Any, pilot: Any, run: RunScreen, tmp_path: Path) -> None:
+    await pilot.press("1")  # the stack, first in the list
     viewer = await wait_for(
         pilot, lambda: isinstance(app.screen, ArtifactScreen) and app.screen, what="viewer"
     )
     done = await run_system_cases(app, pilot, tmp_path, ArtifactScreen)
+    stack = viewer.query_one(StackView)
+    stack.focus()
+    await pilot.pause()
+    assert palette_names(app) == done | {
+        "Back",
+        "Copy",
+        "Expand all",
+        "Collapse all",
+        "Open in editor",
+        "Fold library frames",
+        "Down",
+        "Up",
+        "Quit",
+    }
     await run_from_palette(app, pilot, "Copy")
-    await wait_for(pilot, lambda: app.clipboard == viewer.copy_payload(), what="copied")
-    assert palette_names(app) == done | {"Back", "Copy", "Expand all", "Collapse all", "Quit"}
+    await wait_for(pilot, lambda: "at lookupOrder" in (app.clipboard or ""), what="copied")
+    folded = stack.folded
+    await run_from_palette(app, pilot, "Fold library frames")
+    await wait_for(pilot, lambda: stack.folded is not folded, what="library frames folded")
+    start = stack.highlighted or 0
+    await run_from_palette(app, pilot, "Down")
+    await wait_for(pilot, lambda: (stack.highlighted or 0) > start, what="down")
+    await run_from_palette(app, pilot, "Up")
+    await wait_for(pilot, lambda: (stack.highlighted or 0) == start, what="up")
+    seen = len(app._notifications)
+    await run_from_palette(app, pilot, "Open in editor")  # its file is not here: says so
+    await wait_for(pilot, lambda: len(app._notifications) > seen, what="where it looked")
     await run_from_palette(app, pilot, "Back")
     await wait_for(pilot, lambda: app.screen is run, what="back to the run")
     # the JSON artifact of the same span: expand / collapse its tree

@@ -3,6 +3,8 @@ JSON spelling of values, and G following a live run."""
 
 from __future__ import annotations
 
+import pytest
+
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.artifact import ArtifactScreen
 from crux_tui.app.screens.runs import RunsScreen
@@ -85,3 +87,26 @@ async def test_G_on_a_live_run_follows_new_rows(backend) -> None:
             assert screen.timeline.cursor_index == index
     finally:
         feeder.stop()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_demo_timelines_show_whole_labels(demo_url: str, size: tuple[int, int]) -> None:
+    """Every row of every demo run shows its whole label, beside the detail pane too (the
+    bar gives up room first), with c and i on as well."""
+    from crux_tui.demo import DEMO_SCENARIOS
+
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=size) as pilot:
+        for run_id, _, _ in DEMO_SCENARIOS:
+            screen = await open_run(app, pilot, run_id)
+            timeline = screen.timeline
+            await wait_for(pilot, lambda t=timeline: t.rows, what="rows")
+            for keys in ((), ("c",), ("i",)):
+                await pilot.press(*keys)
+                await pilot.pause()
+                for index, row in enumerate(timeline.rows):
+                    line = timeline._render_row(row, timeline.scrollable_content_region.width, False)
+                    assert row.label in line.text, (run_id, keys, row.label, line.text)
+                    assert index < 500
+            await pilot.press("c", "escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs")

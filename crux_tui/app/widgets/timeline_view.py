@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -158,6 +159,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         #: the cursor is on the last row: keep it there as a live run grows (``G``)
         self._follow = False
+        #: cells the widest row's label needs (small layouts only; 0 = not measured)
+        self._label_need = 0
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
         self._matches: tuple[tuple[int, tuple[bool, bool, bool], str], list[str]] | None = None
 
@@ -339,6 +342,7 @@ class TimelineView(ScrollView, can_focus=True):
         if follow and self._follow and len(lay):
             index = len(lay) - 1  # a live run grew under a cursor that follows its end
         self.virtual_size = Size(self.scrollable_content_region.width, len(lay))
+        self._label_need = max(map(label_width, lay), default=0) if len(lay) <= MEASURED_ROWS else 0
         self._cursor = index
         self._follow = bool(len(lay)) and index == len(lay) - 1
         self.refresh()
@@ -580,6 +584,7 @@ class TimelineView(ScrollView, can_focus=True):
             self._generation,
             lay.structure.key,
             self.has_focus,
+            self._label_need,
         )
         strip = self._strip_cache.get(cache_key)
         if strip is None:
@@ -605,6 +610,9 @@ class TimelineView(ScrollView, can_focus=True):
         else:
             bar_w = 0
         left = max(1, width - bar_w - duration_w - (2 if bar_w else 1))
+        if bar_w > MIN_BAR and self._label_need > left:  # whole labels before a wider bar
+            give = min(self._label_need - left, bar_w - MIN_BAR)
+            bar_w, left = bar_w - give, left + give
         return left, duration_w, bar_w
 
     def _render_row(self, row: TimelineRow, width: int, selected: bool) -> Strip:
@@ -632,9 +640,7 @@ class TimelineView(ScrollView, can_focus=True):
             glyph, glyph_style = "●", fmt.ERROR_STYLE
         text.append(glyph, style=self._style(glyph_style))
         text.append(" ")
-        chip = row.display_kind[:10]
-        if row.is_detail:
-            chip = (row.role or "detail")[:10]
+        chip = row_chip(row)
         if row.member_run:  # a child run of the operation, with its own status and duration
             member = self.get_component_rich_style("timeline-view--member", partial=True)
             text.append(f"{MEMBER_RUN_GLYPH} {MEMBER_RUN_WORD}", style=member)
@@ -656,7 +662,7 @@ class TimelineView(ScrollView, can_focus=True):
             text.append(f" ↰ from {row.moved_from}", style=dim)
         elif row.reparented:
             text.append(" ↰", style=dim)
-        if status in ("stale", "incomplete"):
+        if status in ("stale", "incomplete") and row.depth:  # the root's is in the header
             text.append(f" {status}", style=self._style(fmt.status_style(status)))
         text.truncate(left_w, pad=True)
         text.append(" ")
@@ -699,6 +705,38 @@ class TimelineView(ScrollView, can_focus=True):
         if tail > 0:
             out.append(Segment(" " * tail))
         return out
+
+
+#: The waterfall bar never gets narrower than this to make room for labels ...
+MIN_BAR = 8
+#: ... measured on layouts of at most this many rows.
+MEASURED_ROWS = 2000
+
+
+def label_width(row: TimelineRow) -> int:
+    """Cells the left part of ``row`` takes unclipped: cursor, indent, glyphs, chip, label
+    and its markers (as ``TimelineView._render_row`` draws them)."""
+    chip = f"{MEMBER_RUN_GLYPH} {MEMBER_RUN_WORD}" if row.member_run else row_chip(row)
+    width = 1 + row.depth * 2 + 4 + (len(chip) + 1 if chip else 0)
+    width += cell_len(row.label or "—")
+    if row.infrastructure:
+        width += len(" ⚙ infra")
+    elif row.entry.is_detail and not row.is_detail:
+        width += len(" ◦ folded")
+    if row.moved_from:
+        width += len(" ↰ from ") + cell_len(row.moved_from)
+    elif row.reparented:
+        width += 2
+    if row.status in ("stale", "incomplete") and row.depth:
+        width += 1 + len(row.status)
+    return width
+
+
+def row_chip(row: TimelineRow) -> str:
+    """The kind chip before a label; none on the root row (the run: its header says it)."""
+    if not row.depth:
+        return ""
+    return ((row.role or "detail") if row.is_detail else row.display_kind)[:10]
 
 
 def _estimate_spans(detail: RunDetail, limit: int) -> int:
