@@ -418,9 +418,12 @@ async def artifact_screen_cases(app: Any, pilot: Any, run: RunScreen, tmp_path: 
     await wait_for(pilot, lambda: (stack.highlighted or 0) > start, what="down")
     await run_from_palette(app, pilot, "Up")
     await wait_for(pilot, lambda: (stack.highlighted or 0) == start, what="up")
-    seen = len(app._notifications)
     await run_from_palette(app, pilot, "Open in editor")  # its file is not here: says so
-    await wait_for(pilot, lambda: len(app._notifications) > seen, what="where it looked")
+    await wait_for(
+        pilot,
+        lambda: any("orders.ts" in str(n.message) for n in app._notifications),
+        what="where it looked",
+    )
     await run_from_palette(app, pilot, "Back")
     await wait_for(pilot, lambda: app.screen is run, what="back to the run")
     # the JSON artifact of the same span: expand / collapse its tree

@@ -508,7 +508,7 @@ class TimelineView(ScrollView, can_focus=True):
     def _step_error(self, forward: bool) -> None:
         keys = self.error_keys()
         if not keys and self._model is not None:
-            self.notify("No errors in this run", timeout=2)
+            self.notify("No errors in this run", timeout=2, markup=False)
         self._step(keys, forward)
 
     def action_next_error(self) -> None:
