@@ -513,9 +513,10 @@ class TimelineLayout(Sequence[TimelineRow]):
         e = self.model.entries[i]
         has_children = s.n_children[p] > 0
         expanded = has_children and self.options.is_expanded(e.key, e.default_expanded, s.depth[p])
-        moved_from = ""
+        moved_from = ""  # with canonical parents: where the presentation put a moved row
         presented = e.presentation_parent
-        if not e.is_detail and presented >= 0 and s.up[p] >= 0 and s.order[s.up[p]] != presented:
+        up = s.up[p]
+        if s.key[1] and not e.is_detail and presented >= 0 and up >= 0 and s.order[up] != presented:
             moved_from = self.model.entries[presented].label or "—"
         return TimelineRow(
             e,

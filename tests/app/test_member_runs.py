@@ -75,7 +75,7 @@ async def test_a_child_run_is_mounted_under_its_trigger_span(gocrux: GoCrux) -> 
         assert "↳ 2 child runs" in text  # the status line
         # the child's own status and duration on its row
         line = next(ln for ln in text.splitlines() if "↳ run notify:send" in ln)
-        assert "✗" in line and "3.8s" in line
+        assert "✗" in line and "3.80s" in line
 
 
 async def test_member_run_keys_and_the_detail_of_a_member(gocrux: GoCrux) -> None:

@@ -218,6 +218,11 @@ async def runs_screen_cases(app: Any, pilot: Any, runs: RunsScreen, done: set[st
     def copied(state: dict[str, Any]) -> Check:
         return lambda: app.clipboard == runs.selected_run_id()
 
+    def asks_first(state: dict[str, Any]) -> Check:
+        from crux_tui.app.screens.confirm import ConfirmScreen
+
+        return lambda: isinstance(app.screen, ConfirmScreen)  # n cancels, below
+
     async def back_to_list(pilot: Any) -> None:
         await wait_for(pilot, lambda: runs.loaded_once and table.row_count >= 8, what="list")
         table.focus()
@@ -230,17 +235,22 @@ async def runs_screen_cases(app: Any, pilot: Any, runs: RunsScreen, done: set[st
         Case("Last run", cursor_at(lambda: table.row_count - 1), setup=back_to_list),
         Case("First run", cursor_at(lambda: 0)),
         Case("Copy run id", copied),
+        Case("Delete", asks_first),
+        Case("__no__", lambda s: lambda: app.screen is runs, setup=keys("n")),
         Case("Refresh", refreshed),
         Case("Filter", filter_field(True)),
         Case("Clear filter", filter_field(False)),
         Case("Status filter", cycled),
         *[Case(f"Status filter: {label}", status_is(label)) for label, _ in STATUS_FILTERS],
     ]
-    expected = {case.name for case in cases} | done | {"Open run", "Quit"}
+    real = {case.name for case in cases if not case.name.startswith("__")}
+    expected = real | done | {"Open run", "Quit"}
     assert palette_names(app) == expected, "every palette command of the runs list needs a case"
     for case in cases:
         if case.setup is not None:
             await case.setup(pilot)
+        if case.name.startswith("__"):
+            continue
         check = case.effect({})
         await run_from_palette(app, pilot, case.name)
         await wait_for(pilot, check, what=f"effect of {case.name!r}")
@@ -314,6 +324,9 @@ async def run_screen_cases(
         await wait_for(pilot, lambda: timeline.has_focus, what="search closed")
         await to_row(tool.key)(pilot)
 
+    def says(words: str) -> Callable[[dict[str, Any]], Check]:
+        return lambda state: lambda: any(words in str(n.message) for n in app._notifications)
+
     def pane(shown: bool) -> Callable[[dict[str, Any]], Check]:
         return lambda state: lambda: run.detail_pane.display is shown
 
@@ -348,6 +361,7 @@ async def run_screen_cases(
         Case("Refresh", refreshed),
         Case("Diagnostics", lambda s: lambda: run.query_one(DiagnosticsList).has_focus),
         Case("Timeline", lambda s: lambda: timeline.has_focus),
+        Case("Trigger span", says("Select a child run")),  # this run has none
         Case("Artifact", artifact_list, setup=to_row(tool.key)),
     ]
     real = {case.name for case in cases if not case.name.startswith("__")}
