@@ -128,7 +128,9 @@ def scheduled_jobs(rng: random.Random, now: datetime) -> list[RunBuilder]:
         attributes={"phase": "tool.execute", "errorKind": "execute_error"},
     )
     notify.artifact(email, "tool.args", 6, {"to": "ana@example.com", "template": "refund"})
-    notify.artifact(email, "error.stack", 350, NOTIFY_STACK, content_type="text/plain", encoding="text")
+    notify.artifact(
+        email, "error.stack", 350, NOTIFY_STACK, content_type="text/plain", encoding="text"
+    )
     notify.artifact(
         email,
         "error.raw",

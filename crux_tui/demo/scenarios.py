@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crux_tui.demo import operations
+from crux_tui.demo import symptoms as sym
 from crux_tui.demo.builder import Record, RunBuilder
 from crux_tui.demo.turns import MODEL, PROVIDER, ToolPlan, boundary, streamed_turn
 
@@ -442,4 +443,26 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("run_plan_approval", "migration plan (awaiting approval)", "suspended", plan_approval),
     Scenario("run_handoff", "billing escalation (handoff)", "ok", handoff_and_delegate),
     Scenario(operations.OPERATION_ID, operations.NAME, "ok", operations.scheduled_jobs),
+    # one run per "Common Symptoms" row of the Convex guide (crux_tui.symptoms)
+    Scenario("run_weekly_report", "weekly report (child ran on its own)", "ok", sym.weekly_report),
+    Scenario("run_weekly_summarize", sym.SUMMARIZE_FUNCTION, "ok", sym.weekly_summarize),
+    Scenario("run_invoice_exit", "send invoice (worker exited)", "incomplete", sym.worker_exited),
+    Scenario(
+        "run_release_plan",
+        "release plan (generation end late)",
+        "incomplete",
+        sym.plan_generation_late,
+    ),
+    Scenario(
+        "run_classify_hung",
+        "classify ticket (no timeout)",
+        "incomplete",
+        sym.generation_without_timeout,
+    ),
+    Scenario("run_raw_agent", "order status (raw Convex Agent)", "ok", sym.raw_convex_agent),
+    Scenario("run_unnamed_tool", "shipping quote (unnamed tool)", "ok", sym.unnamed_tool),
+    Scenario("run_flow_root", "support chat (flow as root)", "ok", sym.flow_as_root),
+    Scenario(
+        "run_bridge_error", "resume plan (bridge command error)", "error", sym.bridge_command_error
+    ),
 )

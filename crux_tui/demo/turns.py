@@ -21,6 +21,9 @@ class ToolPlan:
     args: dict[str, Any]
     result: Any
     duration_ms: int = 400
+    #: False: a direct Convex Agent tool, neither wrapped nor named, whose span the SDK
+    #: can only label with the call id
+    named: bool = True
 
 
 def streamed_turn(
@@ -107,10 +110,10 @@ def streamed_turn(
     tool_start = end_ms + 15
     tool_span = b.start(
         "tool.call",
-        tool.name,
+        tool.name if tool.named else tool_call_id,
         tool_start,
         agent if streamed else step_span,
-        toolName=tool.name,
+        toolName=tool.name if tool.named else None,
         attributes={"toolCallId": tool_call_id, "phase": "tool.execute"},
     )
     b.artifact(tool_span, "tool.args", tool_start + 1, tool.args)
