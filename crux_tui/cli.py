@@ -1,14 +1,15 @@
 """Command line: ``crux-tui [--url URL] [--token TOKEN]`` and the ``serve``, ``demo``,
-``open`` and ``export`` commands."""
+``open``, ``export`` and ``doctor`` commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -135,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", metavar="RUN_ID", help="run id or operation id")
     export.add_argument("--url", dest="export_url", default=None, help="backend URL")
     export.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+
+    from crux_tui import doctor
+
+    doctor.add_parser(sub)
     return parser
 
 
@@ -148,8 +153,7 @@ def _source_root_option(parser: argparse.ArgumentParser, dest: str = "source_roo
         action="append",
         default=[],
         metavar="DIR",
-        help="where stack frames' files are looked for, after the current directory "
-        "(repeatable)",
+        help="where stack frames' files are looked for, after the current directory (repeatable)",
     )
 
 
@@ -184,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "doctor":
+            from crux_tui import doctor
+
+            return doctor.run(args, backend_url, default_url())
         return _tui(
             backend_url(args.url or default_url()),
             args.token,
@@ -386,19 +394,17 @@ class LoadProgress:
             self.show(f"loading records: {sent:,} of {total:,}")
 
 
-def _view_records(
+@contextlib.contextmanager
+def loaded_backend(
     records: list[Any],
     problems: list[str],
     *,
-    live: bool = False,
     lines: Sequence[int] | None = None,
     source: str = "",
-    source_roots: Sequence[str] = (),
-    transport: str = "auto",
-) -> int:
-    """Load ``records`` into an embedded backend (a child process) and open the viewer on
-    it; when none is accepted, print the problems and fail instead (``source`` names the
-    file in that message, and the runs list shows it instead of the backend's URL)."""
+) -> Iterator[tuple[Any, list[str]]]:
+    """An embedded backend (a child process) holding ``records``: ``(backend, problems)``,
+    the problems found while reading and loading them. When no record is accepted, the
+    problems are printed and a :class:`CliError` says so (``source`` names the file)."""
     from crux_tui.backend.process import BackendProcess, BackendStartError
 
     try:
@@ -412,6 +418,23 @@ def _view_records(
             for problem in problems:
                 say(f"crux-tui: {problem}")
             raise CliError(f"no record of {source or 'the input'} was accepted")
+        yield backend, problems
+
+
+def _view_records(
+    records: list[Any],
+    problems: list[str],
+    *,
+    live: bool = False,
+    lines: Sequence[int] | None = None,
+    source: str = "",
+    source_roots: Sequence[str] = (),
+    transport: str = "auto",
+) -> int:
+    """Load ``records`` into an embedded backend (a child process) and open the viewer on
+    it; when none is accepted, print the problems and fail instead (``source`` names the
+    file in that message, and the runs list shows it instead of the backend's URL)."""
+    with loaded_backend(records, problems, lines=lines, source=source) as (backend, problems):
         feeders: list[Any] = []
         if live:
             from crux_tui.demo import LateRootFeeder, LiveRunFeeder
@@ -450,11 +473,11 @@ def _demo(args: argparse.Namespace) -> int:
     )
 
 
-def _open(args: argparse.Namespace) -> int:
+def read_records_file(path: Path) -> Any:
+    """The records of a JSONL file (``JsonlContents``); a file that cannot be read, or holds
+    no valid record (its problems printed), is a :class:`CliError`."""
     from crux_tui.demo.jsonl import NotARegularFile, read_jsonl_lines
 
-    roots = _roots(args)
-    path = Path(args.file)
     note = LoadProgress()
     try:
         if path.stat().st_size > 16 * 1024 * 1024:  # seconds to read: say so, not nothing
@@ -474,6 +497,13 @@ def _open(args: argparse.Namespace) -> int:
         if not contents.nonblank_lines:
             raise CliError(f"{path} holds no records (it is empty)")
         raise CliError(f"no valid records in {path}")
+    return contents
+
+
+def _open(args: argparse.Namespace) -> int:
+    roots = _roots(args)
+    path = Path(args.file)
+    contents = read_records_file(path)
     return _view_records(
         contents.records,
         list(contents.errors),

@@ -55,7 +55,7 @@ CHILD_ACTION_SEPARATE_RUN = Kind(
     "Child action appears as a separate run",
     "raw ctx.runAction() or an unwrapped target action",
     "Call the child with ctx.crux.runAction(label, fn, args) and export the target action "
-    "from @crux/convex/server, so it joins this run's operation.",
+    "from @crux/convex/server, so the child joins its caller's operation.",
 )
 RUN_STAYS_INCOMPLETE = Kind(
     "run-stays-incomplete",
