@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import msgspec
 
 from crux_tui.contract.models import RunDetail, RunSummary, items
+from crux_tui.contract.vocabulary import SYMPTOM_GLYPH
 from crux_tui.sanitize import inert_json, say
 from crux_tui.symptoms import Symptom, diagnose, facts
 from crux_tui.symptoms.child_action import SKEW_MS
@@ -34,7 +35,6 @@ EXIT_BACKEND = 3
 DEFAULT_LIMIT = 20
 #: A file name, not a run id.
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".json")
-SYMPTOM_MARK = "⚑"
 
 
 class DoctorError(Exception):
@@ -212,7 +212,7 @@ def _possible_callers(
 
 def symptom_lines(symptom: Symptom) -> list[str]:
     """A symptom as the lines ``doctor`` prints (record strings cleaned by ``say``)."""
-    lines = [f"  {SYMPTOM_MARK} {symptom.title} [{symptom.code}]"]
+    lines = [f"  {SYMPTOM_GLYPH} {symptom.title} [{symptom.code}]"]
     if symptom.spanIds:
         lines.append(f"      spans: {', '.join(symptom.spanIds)}")
     lines.append(f"      seen: {symptom.evidence}")

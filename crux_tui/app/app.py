@@ -23,6 +23,7 @@ from crux_tui.contract.models import ObservabilityEvent, RunSummary
 from crux_tui.live.directory import RunDirectory
 from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import ClipKind, clean, clipboard_text
+from crux_tui.symptoms import SymptomBook
 
 #: How the feed's connection states are named in the UI.
 CONNECTION_STATES = ("connecting", "live", "reconnecting", "polling", "offline")
@@ -102,6 +103,8 @@ class CruxApp(App[int]):
         self._feed: Any = None
         #: member run id -> operation id, from the runs pages and RunDetails read
         self.directory = RunDirectory()
+        #: the symptoms of the operations read (runs list marks, run screen, detail pane)
+        self.symptom_book = SymptomBook()
         self.feed_state = "connecting"
         self._unreachable = False
         self.sub_title = clean(self.url)

@@ -228,3 +228,18 @@ ROOT_MISSING = ("⊖", "no root")
 #: Marks a member (child) run of an operation: its row in the timeline, its count in the list.
 MEMBER_RUN_GLYPH = "↳"
 MEMBER_RUN_WORD = "run"
+
+
+# --------------------------------------------------------------------------- symptoms
+
+#: Marks an instrumentation symptom (``crux_tui.symptoms``): in the runs list, the run's
+#: diagnostics, the detail pane and ``doctor``'s output. Unlike every status glyph.
+SYMPTOM_GLYPH = "⚑"
+SYMPTOM_WORD = "symptom"
+
+
+def symptom_count_text(count: int) -> str:
+    """``⚑ symptom`` / ``⚑ 3 symptoms``."""
+    if count == 1:
+        return f"{SYMPTOM_GLYPH} {SYMPTOM_WORD}"
+    return f"{SYMPTOM_GLYPH} {count} {SYMPTOM_WORD}s"

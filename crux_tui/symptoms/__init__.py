@@ -5,6 +5,7 @@ runs around it and, optionally, the clock."""
 
 from __future__ import annotations
 
+from .book import SymptomBook, analyse
 from .catalog import KIND_BY_CODE, KINDS, Kind, Symptom
 from .child_action import RunFacts, facts_of, facts_of_row, separate_child_runs
 from .diagnose import diagnose, facts, local_symptoms, ordered
@@ -15,6 +16,8 @@ __all__ = [
     "Kind",
     "RunFacts",
     "Symptom",
+    "SymptomBook",
+    "analyse",
     "diagnose",
     "facts",
     "facts_of",

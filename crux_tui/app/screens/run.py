@@ -39,8 +39,9 @@ from crux_tui.contract.models import (
     is_settled,
     items,
 )
-from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH
+from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, symptom_count_text
 from crux_tui.sanitize import clean
+from crux_tui.symptoms import Symptom, analyse
 from crux_tui.timeline import operation_id
 from crux_tui.timeline.preview import detail_from_head
 
@@ -202,6 +203,8 @@ class RunScreen(CruxScreen):
         self.deleted = False
         #: the cursor was put on the member run this screen was opened with
         self._landed = False
+        #: the operation's symptoms (``crux_tui.symptoms``), found off the UI thread
+        self.symptoms: list[Symptom] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -377,7 +380,9 @@ class RunScreen(CruxScreen):
         self._land_on_member(detail)
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_diagnostics(detail.diagnostics)
-        diagnostics.display = bool(items(detail.diagnostics))
+        diagnostics.display = diagnostics.has_entries
+        if not partial:
+            self._find_symptoms(detail)
         if is_settled_operation(detail):
             if self._terminal_since is None:
                 self._terminal_since = time.monotonic()
@@ -386,6 +391,46 @@ class RunScreen(CruxScreen):
         self._show_row(self.timeline.selected_row)
         self._update_statusline()
         return True
+
+    def _find_symptoms(self, detail: RunDetail) -> None:
+        self.run_worker(
+            self._analyse(detail),
+            group="run-symptoms",
+            exclusive=True,
+            description="find symptoms",
+            exit_on_error=False,
+        )
+
+    async def _analyse(self, detail: RunDetail) -> None:
+        """The operation's symptoms, found in a thread (a walk of the whole tree), kept in the
+        app's book (the runs list marks the run), and shown."""
+        local, facts = await asyncio.to_thread(analyse, detail)
+        if detail is not self.detail or not self.is_attached:
+            return
+        book = getattr(self.app, "symptom_book", None)
+        if book is None:
+            self.show_symptoms(local)
+            return
+        op = operation_id(detail)
+        book.note(
+            op,
+            detail.run.revision,
+            local,
+            facts,
+            at=time.monotonic(),
+            settled=is_settled_operation(detail),
+        )
+        self.show_symptoms(book.symptoms(op) or [])
+
+    def show_symptoms(self, symptoms: list[Symptom]) -> None:
+        """With the diagnostics (``D``), in the detail pane of the spans they name, and
+        counted on the status line."""
+        self.symptoms = list(symptoms)
+        diagnostics = self.query_one(DiagnosticsList)
+        diagnostics.set_symptoms(self.symptoms)
+        diagnostics.display = diagnostics.has_entries
+        self.detail_pane.set_symptoms(self.symptoms)
+        self._update_statusline()
 
     def _land_on_member(self, detail: RunDetail) -> None:
         """Opened with a member run's id: put the cursor on that run inside its operation."""
@@ -572,6 +617,23 @@ class RunScreen(CruxScreen):
             markup=False,
         )
 
+    @on(DiagnosticsList.SymptomSelected)
+    def _jump_to_symptom(self, event: DiagnosticsList.SymptomSelected) -> None:
+        """Go to the first span the symptom names that this timeline has, revealing it."""
+        for span_id in event.symptom.spanIds:
+            turned = self.timeline.reveal_span(span_id)
+            if turned is None:
+                continue
+            self.timeline.focus()
+            if turned:
+                self.notify(f"Turned {turned} on to show it", timeout=3, markup=False)
+            return
+        self.notify(
+            f"The spans of “{clean(event.symptom.title)}” are in another run",
+            severity="warning",
+            markup=False,
+        )
+
     def go_to_span(self, span_id: str) -> bool:
         """Select ``span_id`` in the timeline, turning infrastructure or details on if they
         hide it; says so, or that the span is not in the timeline."""
@@ -626,9 +688,13 @@ class RunScreen(CruxScreen):
         if errors:
             where = f"error {place} of {errors}" if place else fmt.plural(errors, "error")
             text.append(f" · {where} (e/E)", style="bold")
-        if self.detail is not None and items(self.detail.diagnostics):
-            count = fmt.plural(len(items(self.detail.diagnostics)), "diagnostic")
-            text.append(f" · {count} (D)", style="bold")
+        diagnostics = len(items(self.detail.diagnostics)) if self.detail is not None else 0
+        if self.symptoms:  # D lists them, with the diagnostics
+            text.append(f" · {symptom_count_text(len(self.symptoms))}", style="bold")
+            if not diagnostics:
+                text.append(" (D)", style="bold")
+        if diagnostics:
+            text.append(f" · {fmt.plural(diagnostics, 'diagnostic')} (D)", style="bold")
         if self.parse_problems:
             text.append(f" · ⚠ {parse_problem_label(len(self.parse_problems))}", style="bold")
         if self.deleted and self.detail is not None:
@@ -692,7 +758,7 @@ class RunScreen(CruxScreen):
         if diagnostics.display:
             diagnostics.focus()
         else:
-            self.notify("This run has no diagnostics", timeout=2, markup=False)
+            self.notify("This run has no diagnostics or symptoms", timeout=2, markup=False)
 
     def action_go_to_cause(self) -> None:
         """Go to the span the selected row's reconciled status came from."""

@@ -3,7 +3,9 @@ order, live, filterable, paged; deleting an operation behind a confirmation."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +27,9 @@ from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import RunSummary, is_settled, items
+from crux_tui.contract.vocabulary import symptom_count_text
 from crux_tui.sanitize import clean
+from crux_tui.symptoms import SymptomBook, analyse
 
 PAGE_SIZE = 50
 MAX_REFRESH_LIMIT = 500
@@ -45,6 +49,13 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
 ]
 
 EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
+
+#: The symptom pass reads the RunDetail of at most this many rows (the first shown) ...
+SYMPTOM_PASS_ROWS = 50
+#: ... leaving out bigger runs (their symptoms are found when they are opened) ...
+SYMPTOM_SPAN_LIMIT = 5_000
+#: ... and reading a running operation again at most this often (seconds).
+SYMPTOM_RUNNING_EVERY = 10.0
 
 
 def empty_state_text(url: str) -> Text:
@@ -81,9 +92,10 @@ def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text
     return text
 
 
-def health_text(run: RunSummary) -> Text:
-    """Compact health marks: topology, child runs, failed/suspended children, delivery, gaps,
-    ordering (the status itself is in its own column)."""
+def health_text(run: RunSummary, symptoms: int | None = None) -> Text:
+    """Compact health marks: topology, ``symptoms`` found in the run (``⚑ 2 symptoms``),
+    child runs, failed/suspended children, delivery, gaps, ordering (the status itself is in
+    its own column)."""
     text = Text()
 
     def mark(value: str | Text, style: str = "") -> None:
@@ -97,6 +109,8 @@ def health_text(run: RunSummary) -> Text:
     topology = topology_text(run)  # first: an operation without its root, a conflict
     if topology.plain:
         mark(topology)
+    if symptoms:
+        mark(symptom_count_text(symptoms), "bold")
     children = child_count_text(run)
     if children.plain:
         mark(children)
@@ -124,19 +138,27 @@ def run_matches(run: RunSummary, query: str) -> bool:
     return all(part in haystack for part in needle.split())
 
 
-def content_widths(runs: list[RunSummary]) -> dict[str, int]:
-    """The widest cell of each content-sized column (see ``run_columns.plan_columns``)."""
+def content_widths(
+    runs: list[RunSummary], symptoms: Mapping[str, int | None] | None = None
+) -> dict[str, int]:
+    """The widest cell of each content-sized column (see ``run_columns.plan_columns``);
+    ``symptoms`` is the symptom count shown per run id (the health cell says it)."""
+    counts = symptoms or {}
     widths = {"name": 0, "primitive": 0, "model": 0, "health": 0}
     for run in runs:
         widths["name"] = max(widths["name"], len(clean(run.name or run.runId)))
         widths["primitive"] = max(widths["primitive"], len(clean(run.rootPrimitive)))
         widths["model"] = max(widths["model"], len(clean(run.model)))
-        widths["health"] = max(widths["health"], health_text(run).cell_len)
+        health = health_text(run, counts.get(run.runId))
+        widths["health"] = max(widths["health"], health.cell_len)
     return widths
 
 
 def run_cells(
-    run: RunSummary, columns: tuple[str, ...], now: datetime | None = None
+    run: RunSummary,
+    columns: tuple[str, ...],
+    now: datetime | None = None,
+    symptoms: int | None = None,
 ) -> list[Any]:
     status = run.status or "unknown"
     cells = {
@@ -150,7 +172,7 @@ def run_cells(
         "tokens": Text(fmt.tokens(fmt.total_tokens(run.metrics))),
         "cost": Text(fmt.cost(fmt.total_cost(run.metrics))),
         "spans": Text(fmt.count(run.spanCount)),
-        "health": health_text(run),
+        "health": health_text(run, symptoms),
     }
     return [cells[key] for key in columns]
 
@@ -206,6 +228,8 @@ class RunsScreen(CruxScreen):
         #: A change arrived while another screen was on top (refresh when shown again).
         self._missed_changes = False
         self.columns: tuple[Column, ...] = ()
+        #: run id -> the symptom count its health cell shows
+        self._shown_symptoms: dict[str, int | None] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -223,7 +247,7 @@ class RunsScreen(CruxScreen):
 
     def _setup_columns(self, width: int, runs: list[RunSummary]) -> None:
         """Lay the columns out for ``width`` and the rows shown (the name takes what is left)."""
-        columns = plan_columns(width, content_widths(runs))
+        columns = self._plan_columns(width, runs)
         if columns == self.columns:
             return
         self.columns = columns
@@ -231,6 +255,9 @@ class RunsScreen(CruxScreen):
         table.clear(columns=True)
         for column in columns:
             table.add_column(column.label, key=column.key, width=column.width)
+
+    def _plan_columns(self, width: int, runs: list[RunSummary]) -> tuple[Column, ...]:
+        return plan_columns(width, content_widths(runs, self._shown_symptoms))
 
     def on_resize(self, event: Any) -> None:
         if self.loaded_once:
@@ -306,6 +333,7 @@ class RunsScreen(CruxScreen):
         self.app.mark_reachable()
         self._rebuild_table()
         self._maybe_fill_filtered()
+        self.find_symptoms()
 
     def _show_error(self, error: BaseException) -> None:
         from crux_tui.app.app import describe_error
@@ -348,6 +376,7 @@ class RunsScreen(CruxScreen):
         self.next_cursor = page.nextCursor or None
         self._rebuild_table()
         self._maybe_fill_filtered()
+        self.find_symptoms()
 
     def _note_page(self, revision: int | None) -> None:
         """Tell the app what was read: member runs listed, and the revision of the views."""
@@ -362,18 +391,102 @@ class RunsScreen(CruxScreen):
         if self.query_text and self.next_cursor and len(self.visible_runs()) < PAGE_SIZE // 2:
             self.load_next_page()
 
+    # ------------------------------------------------------------------ symptoms
+
+    @property
+    def symptom_book(self) -> SymptomBook | None:
+        return getattr(self.app, "symptom_book", None)
+
+    def _symptom_count(self, run: RunSummary) -> int | None:
+        book = self.symptom_book
+        return book.count(run.operationId or run.runId) if book is not None else None
+
+    def find_symptoms(self) -> None:
+        """Read the RunDetails of the first rows shown whose symptoms are not known at their
+        revision, off the UI thread, and mark the rows that have some (bounded: see
+        ``SYMPTOM_PASS_ROWS``, ``SYMPTOM_SPAN_LIMIT``, ``SYMPTOM_RUNNING_EVERY``)."""
+        book = self.symptom_book
+        if book is None:
+            return
+        book.note_rows(self.runs)
+        self._show_symptom_marks()
+        now = time.monotonic()
+        todo = [
+            run
+            for run in self.visible_runs()[:SYMPTOM_PASS_ROWS]
+            if run.rootPresent
+            and run.spanCount <= SYMPTOM_SPAN_LIMIT
+            and not book.is_current(
+                run.operationId or run.runId, run.revision, now, every=SYMPTOM_RUNNING_EVERY
+            )
+        ]
+        if todo:
+            self.run_worker(
+                self._symptom_pass(book, todo),
+                group="runs-symptoms",
+                exclusive=True,
+                description="find symptoms",
+                exit_on_error=False,
+            )
+
+    async def _symptom_pass(self, book: SymptomBook, runs: list[RunSummary]) -> None:
+        for run in runs:
+            try:
+                detail = await self.app.client.run_detail(run.runId)
+            except crux_errors.CruxError:
+                continue  # deleted meanwhile, or the backend went away: the list says so
+            local, facts = await asyncio.to_thread(analyse, detail)
+            book.note(
+                run.operationId or run.runId,
+                run.revision,
+                local,
+                facts,
+                at=time.monotonic(),
+                settled=is_settled(detail.run.status) and not detail.run.activeChildCount,
+            )
+            self._show_symptom_marks()
+
+    def _show_symptom_marks(self) -> None:
+        """Show the symptom counts that changed: in their health cells, or by laying the
+        table out again when the health column comes in or needs more room for them."""
+        if not self.is_attached or not self.loaded_once:
+            return
+        visible = self.visible_runs()
+        changed = {
+            run.runId: count
+            for run in visible
+            if self._shown_symptoms.get(run.runId) != (count := self._symptom_count(run))
+        }
+        if not changed:
+            return
+        self._shown_symptoms.update(changed)
+        width = self.size.width or self.app.size.width
+        if self._plan_columns(width, visible) != self.columns:
+            self._rebuild_table()
+            return
+        if not any(column.key == "health" for column in self.columns):
+            return
+        for run in visible:
+            if run.runId in changed:
+                try:
+                    self.table.update_cell(run.runId, "health", health_text(run, changed[run.runId]))
+                except Exception:  # the row left the table meanwhile
+                    continue
+
     # ------------------------------------------------------------------ rendering
 
     def _rebuild_table(self) -> None:
         table = self.table
         selected = self.selected_run_id()
         visible = self.visible_runs()
+        self._shown_symptoms = {run.runId: self._symptom_count(run) for run in visible}
         self._setup_columns(self.size.width or self.app.size.width, visible)
         table.clear()
         keys = tuple(column.key for column in self.columns)
         now = self.app.now() if hasattr(self.app, "now") else None
         for run in visible:
-            table.add_row(*run_cells(run, keys, now), key=run.runId)
+            count = self._shown_symptoms[run.runId]
+            table.add_row(*run_cells(run, keys, now, count), key=run.runId)
         if visible:
             index = 0
             if selected is not None:
@@ -459,7 +572,8 @@ class RunsScreen(CruxScreen):
 
     def on_screen_resume(self) -> None:
         if self.loaded_once:
-            self._rebuild_table()  # a run opened meanwhile may have said more about its status
+            # a run opened meanwhile may have said more about its status, or found symptoms
+            self._rebuild_table()
         if self._missed_changes:
             self._missed_changes = False
             self.request_refresh()

@@ -45,8 +45,9 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.contract.tolerant import dumps
-from crux_tui.contract.vocabulary import is_infrastructure_primitive
+from crux_tui.contract.vocabulary import SYMPTOM_GLYPH, SYMPTOM_WORD, is_infrastructure_primitive
 from crux_tui.sanitize import clean, inert_json
+from crux_tui.symptoms import Symptom
 
 Subject = RunDetailNode | RunDetailDetail
 
@@ -314,6 +315,18 @@ def diagnostic_text(
     return text
 
 
+def symptom_text(symptom: Symptom, *, include_evidence: bool = True) -> Text:
+    """``⚑ symptom  <title> — <what the records show>`` and the fix on its own line."""
+    text = Text()
+    text.append(f"{SYMPTOM_GLYPH} {SYMPTOM_WORD}", style="bold")
+    text.append(f"  {clean(symptom.title)}", style="bold")
+    if include_evidence and symptom.evidence:
+        text.append(f" — {clean(symptom.evidence)}")
+    if symptom.fix:
+        text.append(f"\n      fix: {clean(symptom.fix)}", style="italic")
+    return text
+
+
 def span_json(subject: Subject, *, inert: bool = True) -> str:
     """The subject as pretty JSON, without its subtree (children are separate rows);
     ``inert=False`` leaves unsafe characters raw (the clipboard escapes and reports them)."""
@@ -405,6 +418,20 @@ def _cause_rows(text: Text, subject: Subject, detail: RunDetail | None) -> None:
         _row(text, label, value)
 
 
+def _symptom_rows(text: Text, subject: Subject, symptoms: list[Symptom] | None) -> None:
+    """The symptoms this span is part of (``crux_tui.symptoms``)."""
+    mine = [s for s in symptoms or () if subject.spanId and subject.spanId in s.spanIds]
+    if not mine:
+        return
+    _section(text, f"part of {len(mine)} symptom{'s' if len(mine) != 1 else ''}")
+    for symptom in mine:
+        text.append(f"  {SYMPTOM_GLYPH} {clean(symptom.title)}", style="bold")
+        text.append(f"  [{clean(symptom.code)}]\n", style="dim")
+        _row(text, "seen", clean(symptom.evidence))
+        _row(text, "fix", Text(clean(symptom.fix), style="italic"))
+    text.append("  (D lists the run's symptoms and diagnostics)\n", style="dim italic")
+
+
 def _error_rows(text: Text, evidence: Evidence) -> None:
     """The ERROR block: the span's error, then its stack and raw error (``inspection.errors``,
     or the same items rebuilt from the artifacts)."""
@@ -462,10 +489,12 @@ def render_detail(
     detail: RunDetail | None,
     now: datetime | None = None,
     evidence: Evidence | None = None,
+    symptoms: list[Symptom] | None = None,
 ) -> Text:
     """Everything the pane shows except the artifact list and attribute tree.
 
-    ``evidence`` is :func:`evidence_of` the subject when the caller has it already.
+    ``evidence`` is :func:`evidence_of` the subject when the caller has it already;
+    ``symptoms`` are the run's (those naming the subject's span are shown).
     """
     text = Text()
     if subject is None:
@@ -487,6 +516,7 @@ def render_detail(
     if member is not None and detail is not None:  # a child run of the operation
         text.append("\n")
         text.append_text(member_run_text(member, detail))
+    _symptom_rows(text, subject, symptoms)
 
     # Identity
     _section(text, "identity")
@@ -684,6 +714,8 @@ class DetailPane(VerticalScroll):
         self._evidence = Evidence()
         #: the run's tool requests by call id, for the RunDetail they were gathered from
         self._requests: tuple[RunDetail | None, dict[str, list[ArtifactSummary]]] = (None, {})
+        #: the run's symptoms; the shown span's are listed
+        self.symptoms: list[Symptom] = []
 
     def compose(self) -> ComposeResult:
         yield Static(HangingText(render_detail(None, None)), id="detail-summary", markup=False)
@@ -775,9 +807,17 @@ class DetailPane(VerticalScroll):
         if 0 <= index < len(self._artifacts):
             self.request_artifact(self._artifacts[index])
 
+    def set_symptoms(self, symptoms: list[Symptom]) -> None:
+        """The run's symptoms changed: show the current span's again."""
+        if symptoms != self.symptoms:
+            self.symptoms = list(symptoms)
+            self.query_one("#detail-summary", Static).update(HangingText(self._summary()))
+
     def _summary(self) -> Text:
         now = self.app.now() if hasattr(self.app, "now") else None
-        summary = render_detail(self.subject, self.detail, now, evidence=self._evidence)
+        summary = render_detail(
+            self.subject, self.detail, now, evidence=self._evidence, symptoms=self.symptoms
+        )
         if self.loading and self.subject is not None:
             summary.append(
                 "\nloading attributes, events and artifacts of the run…", style="dim italic"
