@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from crux_tui.demo import operations
 from crux_tui.demo import symptoms as sym
 from crux_tui.demo.builder import Record, RunBuilder
-from crux_tui.demo.turns import MODEL, PROVIDER, ToolPlan, boundary, streamed_turn
+from crux_tui.demo.turns import (
+    MODEL,
+    PROVIDER,
+    ToolPlan,
+    approval_point,
+    boundary,
+    streamed_turn,
+)
 
 STACK = """TypeError: Cannot read properties of undefined (reading 'orders')
     at lookupOrder (convex/tools/orders.ts:42:31)
@@ -353,21 +360,7 @@ def plan_approval(rng: random.Random, now: datetime) -> RunBuilder:
     draft = b.span("flow.step", "draft plan", 12, 900, flow, stepId="draft")
     b.artifact(draft, "output", 890, {"steps": ["export data", "dual write", "cut over"]})
     b.span("flow.step", "estimate cost", 905, 1300, flow, stepId="estimate")
-    susp = b.span(
-        "flow.suspension",
-        "plan-approval",
-        1310,
-        1320,
-        flow,
-        status="suspended",
-        stepId="plan-approval",
-    )
-    b.artifact(
-        susp,
-        "approval.request",
-        1315,
-        {"question": "Approve the 3-step migration plan?", "approvers": ["ops"]},
-    )
+    approval_point(b, flow, 1310, "Approve the 3-step migration plan?", ["ops"])
     b.end(flow, 10, 1325, "suspended")
     agent = b.start("agent.run", "chat agent", 1330, root, agentId="chat")
     t, _ = streamed_turn(

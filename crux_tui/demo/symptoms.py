@@ -8,7 +8,14 @@ import random
 from datetime import datetime, timedelta
 
 from crux_tui.demo.builder import RunBuilder
-from crux_tui.demo.turns import MODEL, PROVIDER, ToolPlan, boundary, streamed_turn
+from crux_tui.demo.turns import (
+    MODEL,
+    PROVIDER,
+    ToolPlan,
+    approval_point,
+    boundary,
+    streamed_turn,
+)
 
 #: The weekly report's child action, which arrives as an operation of its own.
 SUMMARIZE_FUNCTION = "reports:summarize"
@@ -139,21 +146,7 @@ def plan_generation_late(rng: random.Random, now: datetime) -> RunBuilder:
         attributes={"timeoutMs": 20_000},
     )
     b.event(gen, "operation.deadline", 21, {"timeoutMs": 20_000, "deadlineAt": b.at(20_020)})
-    susp = b.span(
-        "flow.suspension",
-        "plan-approval",
-        40,
-        50,
-        flow,
-        status="suspended",
-        stepId="plan-approval",
-    )
-    b.artifact(
-        susp,
-        "approval.request",
-        45,
-        {"question": "Approve the release plan for v2.4?", "approvers": ["release-managers"]},
-    )
+    approval_point(b, flow, 40, "Approve the release plan for v2.4?", ["release-managers"])
     return b
 
 

@@ -225,3 +225,21 @@ def schedule(
     else:
         b.event(span, "runtime.convex.boundary.completed", started + child_ms, {"status": "ok"})
     return span
+
+
+def approval_point(
+    b: RunBuilder, flow: str, at_ms: float, question: str, approvers: list[str]
+) -> str:
+    """A flow suspending at ``plan-approval``: the suspension span (10 ms) and the
+    ``approval.request`` it asks. Returns the span."""
+    span = b.span(
+        "flow.suspension",
+        "plan-approval",
+        at_ms,
+        at_ms + 10,
+        flow,
+        status="suspended",
+        stepId="plan-approval",
+    )
+    b.artifact(span, "approval.request", at_ms + 5, {"question": question, "approvers": approvers})
+    return span

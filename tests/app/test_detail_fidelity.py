@@ -211,9 +211,11 @@ async def test_diagnostic_without_spans_goes_to_the_span_that_caused_it(backend_
         codes = [d.code for d in diagnostics.diagnostics]
         assert codes[0] == "descendant-operation-deadline-exceeded"
         assert not diagnostics.diagnostics[0].spanIds
+        # the stalled generation is a symptom too, listed above the diagnostics
+        await wait_for(pilot, lambda: diagnostics.symptoms, what="the symptom")
         await pilot.press("D")
         await wait_for(pilot, lambda: diagnostics.has_focus, what="diagnostics focused")
-        await pilot.press("enter")
+        await pilot.press(*["down"] * len(diagnostics.symptoms), "enter")
         await wait_for(
             pilot,
             lambda: screen.detail_pane.subject.spanId == "run_dl_gen",
@@ -234,9 +236,11 @@ async def test_diagnostic_about_the_whole_run_says_so(backend_url: str) -> None:
         screen = await open_run(app, pilot, "run_quiet")
         diagnostics = screen.query_one(DiagnosticsList)
         assert diagnostics.diagnostics[0].code == "stale-boundary"
+        # the run left incomplete is a symptom too, listed above the diagnostics
+        await wait_for(pilot, lambda: diagnostics.symptoms, what="the symptom")
         await pilot.press("D")
         await wait_for(pilot, lambda: diagnostics.has_focus, what="diagnostics focused")
-        await pilot.press("enter")
+        await pilot.press(*["down"] * len(diagnostics.symptoms), "enter")
         await wait_for(
             pilot,
             lambda: notified(app, "stale-boundary is about the run as a whole: run has no end"),

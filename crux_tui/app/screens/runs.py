@@ -54,8 +54,11 @@ EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
 SYMPTOM_PASS_ROWS = 50
 #: ... leaving out bigger runs (their symptoms are found when they are opened) ...
 SYMPTOM_SPAN_LIMIT = 5_000
-#: ... and reading a running operation again at most this often (seconds).
+#: ... and reading a running operation again at most this often (seconds). The pass starts
+#: this long after a list read, and only while the list is shown: a run opened at once gets
+#: the backend to itself.
 SYMPTOM_RUNNING_EVERY = 10.0
+SYMPTOM_PASS_DELAY = 1.5
 
 
 def empty_state_text(url: str) -> Text:
@@ -230,6 +233,7 @@ class RunsScreen(CruxScreen):
         self.columns: tuple[Column, ...] = ()
         #: run id -> the symptom count its health cell shows
         self._shown_symptoms: dict[str, int | None] = {}
+        self._symptom_timer: Any = None
 
     # ------------------------------------------------------------------ layout
 
@@ -402,14 +406,22 @@ class RunsScreen(CruxScreen):
         return book.count(run.operationId or run.runId) if book is not None else None
 
     def find_symptoms(self) -> None:
-        """Read the RunDetails of the first rows shown whose symptoms are not known at their
-        revision, off the UI thread, and mark the rows that have some (bounded: see
+        """Mark the rows whose symptoms are known, and soon read the RunDetails of the first
+        rows shown whose symptoms are not known at their revision (bounded: see
         ``SYMPTOM_PASS_ROWS``, ``SYMPTOM_SPAN_LIMIT``, ``SYMPTOM_RUNNING_EVERY``)."""
         book = self.symptom_book
         if book is None:
             return
         book.note_rows(self.runs)
         self._show_symptom_marks()
+        if self._symptom_timer is None:
+            self._symptom_timer = self.set_timer(SYMPTOM_PASS_DELAY, self._start_symptom_pass)
+
+    def _start_symptom_pass(self) -> None:
+        self._symptom_timer = None
+        book = self.symptom_book
+        if book is None or not self.is_active:
+            return  # under a run screen: resumed, the list asks again
         now = time.monotonic()
         todo = [
             run
@@ -570,10 +582,14 @@ class RunsScreen(CruxScreen):
         else:
             self._missed_changes = True
 
+    def on_screen_suspend(self) -> None:
+        self.workers.cancel_group(self, "runs-symptoms")  # the opened run comes first
+
     def on_screen_resume(self) -> None:
         if self.loaded_once:
             # a run opened meanwhile may have said more about its status, or found symptoms
             self._rebuild_table()
+            self.find_symptoms()  # and the pass goes on where it was cut
         if self._missed_changes:
             self._missed_changes = False
             self.request_refresh()

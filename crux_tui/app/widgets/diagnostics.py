@@ -53,6 +53,8 @@ class DiagnosticsList(OptionList):
         super().__init__(id=id, classes=classes)
         self._diagnostics: list[Diagnostic] = []
         self._symptoms: list[Symptom] = []
+        #: the entries the options show, in order
+        self._shown: list[Symptom | Diagnostic] = []
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -78,16 +80,28 @@ class DiagnosticsList(OptionList):
             self.set_class(bool(symptoms), "-symptoms")
             self._rebuild()
 
+    def _entries(self) -> list[Symptom | Diagnostic]:
+        return [*self._symptoms, *self._diagnostics]
+
     def _rebuild(self) -> None:
-        highlighted = self.highlighted
+        """Options from the entries. While the list has focus the highlighted entry stays
+        highlighted where it moved (symptoms arriving above it do not change what Enter
+        selects); otherwise the first entry is."""
+        highlighted = self.highlighted if self.has_focus else None
+        before = self._shown
+        kept = (
+            before[highlighted] if highlighted is not None and highlighted < len(before) else None
+        )
+        self._shown = self._entries()
         self.clear_options()
         self.add_options(
             [Option(symptom_text(s), id=f"symptom-{i}") for i, s in enumerate(self._symptoms)]
             + [Option(diagnostic_text(d), id=f"diag-{i}") for i, d in enumerate(self._diagnostics)]
         )
-        count = len(self._symptoms) + len(self._diagnostics)
+        count = len(self._shown)
         if count:
-            self.highlighted = min(highlighted or 0, count - 1)
+            index = next((i for i, e in enumerate(self._shown) if e is kept), None)
+            self.highlighted = index if index is not None else min(highlighted or 0, count - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
