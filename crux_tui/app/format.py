@@ -51,6 +51,8 @@ SEVERITY_GLYPHS = {"error": "✗", "warn": "▲", "warning": "▲", "info": "i"}
 WARN_STYLE = SEVERITY_STYLES["warn"]
 #: an error's name and message
 ERROR_STYLE = STATUS_GLYPHS["error"][1]
+#: an instrumentation symptom's mark (``⚑``: runs list, status line, D list, detail pane)
+SYMPTOM_STYLE = "crux.symptom"
 
 #: statuses that mean "no terminal record arrived; the backend reconciled it" -- never "running".
 RECONCILED_STATUSES = frozenset({"incomplete", "stale"})

@@ -1,7 +1,7 @@
 """The one place statuses, severities and waterfall bars get their look.
 
 Everything else names a style (``crux.status.error``, ``crux.severity.warn``,
-``crux.bar.error``; see :func:`status_style_name` and friends in ``format``) and the app's
+``crux.bar.error``, ``crux.symptom``; see :func:`status_style_name` and friends in ``format``) and the app's
 console resolves the name through the Rich theme built here. Colours come from the
 Textual theme's variables (``$error``, ``$success``…), so they follow the theme picked
 in the palette. With ``NO_COLOR`` there is no colour to lean on: error, incomplete and
@@ -36,6 +36,7 @@ COLOUR: dict[str, tuple[str, str]] = {
     "bar.incomplete": ("warning", ""),
     "bar.stale": ("warning", ""),
     "bar.error": ("error", "bold"),
+    "symptom": ("warning", "bold"),
 }
 
 #: name -> attributes without colour (NO_COLOR): the text keeps the widget's foreground.
@@ -59,6 +60,7 @@ NO_COLOUR: dict[str, str] = {
     "bar.incomplete": "bold",
     "bar.stale": "bold",
     "bar.error": "bold reverse",
+    "symptom": "bold underline",
 }
 
 PREFIX = "crux."

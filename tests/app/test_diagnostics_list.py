@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from crux_tui.app.theme import rich_theme
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.contract.models import Diagnostic
 from crux_tui.symptoms import Symptom
@@ -18,6 +19,10 @@ class ListApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield DiagnosticsList()
+
+    def on_mount(self) -> None:
+        # the crux.* named styles the entries use, defined as CruxApp defines them
+        self.console.push_theme(rich_theme(self.get_css_variables(), self.no_color))
 
     def on_diagnostics_list_jump_requested(self, event: DiagnosticsList.JumpRequested) -> None:
         self.selected.append(event.diagnostic)

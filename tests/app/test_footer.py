@@ -41,3 +41,28 @@ async def test_help_key_is_always_visible_and_keys_come_by_importance(
         await wait_for(pilot, lambda: isinstance(app.screen, ArtifactScreen), what="artifact")
         line = footer(app)
         assert "? Keys" in line and line.split()[:2] == ["esc", "Back"], line
+
+
+async def test_d_moves_up_the_footer_on_a_run_with_symptoms_or_diagnostics(
+    demo_url: str,
+) -> None:
+    """At 80 columns D is cut from the footer of a run with nothing to list; on one whose D
+    list has a symptom or a diagnostic it comes right after search."""
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.table.row_count
+        )
+        screen = await open_run(app, pilot, "run_tool_error")
+        await wait_for(pilot, lambda: screen.timeline.rows, what="rows")
+        await wait_for(pilot, lambda: "Infra" in footer(app), what="the run's footer")
+        assert "Diagnostics" not in footer(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), what="back")
+        screen = await open_run(app, pilot, "run_unnamed_tool")  # a symptom, no diagnostic
+        await wait_for(pilot, lambda: screen.symptoms, what="symptoms")
+        await wait_for(
+            pilot,
+            lambda: footer(app).split()[:6] == ["esc", "Back", "/", "Search", "D", "Diagnostics"],
+            what="D right after search",
+        )

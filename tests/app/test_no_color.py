@@ -73,3 +73,40 @@ async def test_without_colour_problems_stand_out(demo_url: str, no_color: None) 
         assert not ok_bar.reverse
         header = style_of(app, "order lookup (tool threw)", "error")
         assert stands_out(header)
+
+
+@pytest.mark.parametrize("without_colour", [False, True], ids=["colour", "no-color"])
+async def test_symptom_marks_are_a_named_style(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, without_colour: bool
+) -> None:
+    """``⚑ symptom`` (runs list, status line) is ``crux.symptom``: the theme's warning colour
+    and bold, or bold underline without colour; never dimmed."""
+    if without_colour:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    app = make_app(demo_url, poll_interval=0.2)
+    assert app.no_color is without_colour
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunsScreen)
+            and "⚑" in app.screen.table.get_cell("run_unnamed_tool", "health").plain,
+            what="the symptom mark",
+        )
+        warning = app.get_css_variables()["warning"][:7].lower()
+        for style in (
+            style_of(app, "shipping quote", "⚑"),
+            await status_line_mark(app, pilot),
+        ):
+            assert style.bold and not style.dim, style
+            if without_colour:
+                assert style.underline, style
+            else:
+                assert style.color is not None and style.color.triplet.hex == warning, style
+
+
+async def status_line_mark(app: Any, pilot: Any) -> Style:
+    screen = await open_run(app, pilot, "run_unnamed_tool")
+    await wait_for(pilot, lambda: screen.symptoms, what="symptoms")
+    return style_of(app, "rows ·", "⚑")

@@ -6,7 +6,7 @@ import pytest
 
 from crux_tui.app.main import make_app
 from crux_tui.app.run_columns import CELL_PADDING, NAME_MIN, SCROLLBAR, plan_columns
-from crux_tui.app.screens.runs import RunsScreen
+from crux_tui.app.screens.runs import RunsScreen, content_widths
 from crux_tui.demo import DEMO_SCENARIOS
 
 from .helpers import screen_text, wait_for
@@ -51,3 +51,23 @@ async def test_demo_run_names_are_whole(demo_url: str, size: tuple[int, int]) ->
         text = screen_text(app)
         for _, name, _ in DEMO_SCENARIOS:
             assert name in text, name
+
+
+async def test_the_health_column_makes_room_for_symptom_marks(demo_url: str) -> None:
+    """The health column is measured with the symptom counts: once the list's pass marks a
+    run, the column is laid out again so that ``⚑ symptom`` shows whole."""
+    app = make_app(demo_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunsScreen)
+            and app.symptom_book.count("run_unnamed_tool")
+            and app.screen,
+            what="symptoms found",
+        )
+        health = next(column for column in runs.columns if column.key == "health")
+        assert health.width >= len("⚑ symptom")
+        line = next(line for line in screen_text(app).splitlines() if "shipping quote" in line)
+        assert line.rstrip().endswith("⚑ symptom"), line
+        widths = content_widths(runs.visible_runs(), {"run_unnamed_tool": 12})
+        assert widths["health"] >= len("⚑ 12 symptoms")

@@ -155,3 +155,25 @@ async def test_symptoms_come_before_the_diagnostics(backend: EmbeddedBackend) ->
         first = listing.diagnostics[0]
         if first.spanIds:
             assert screen.timeline.selected_row.span_id in first.spanIds
+
+
+async def test_d_shows_a_symptom_whole_on_a_small_terminal(backend: EmbeddedBackend) -> None:
+    """At 80x24 a symptom's title and evidence wrap over several lines: the focused list
+    grows so that its fix is on screen too, and shrinks back when the timeline has focus."""
+    await load_demo(backend)
+    app = make_app(backend.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(app, pilot, "run_unnamed_tool")
+        await wait_for(pilot, lambda: screen.symptoms, what="symptoms")
+        kind = KIND_BY_CODE["tool-label-call-id"]
+        await pilot.press("D")
+        listing = screen.query_one(DiagnosticsList)
+        await wait_for(pilot, lambda: listing.has_focus, what="the list focused")
+        await pilot.pause()
+        text = screen_text(app)
+        assert kind.title in text and "fix: " + kind.fix[:30] in text, text
+        grown = listing.outer_size.height
+        await pilot.press("escape")  # back to the timeline
+        await wait_for(pilot, lambda: screen.timeline.has_focus, what="timeline focused")
+        await pilot.pause()
+        assert listing.outer_size.height < grown

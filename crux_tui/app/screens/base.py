@@ -18,11 +18,17 @@ class CruxScreen(Screen[Any]):
     """
 
     HELP_TITLE = "Screen"
+    #: footer keys (binding ids), most important first (see ``CruxFooter``)
+    FOOTER_ORDER: tuple[str, ...] = ()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         handler = getattr(self.app, "handle_worker_state", None)
         if handler is not None:
             handler(event)
+
+    def footer_order(self) -> tuple[str, ...]:
+        """The footer's keys, most important first, for what the screen shows now."""
+        return self.FOOTER_ORDER
 
     def on_live_event(self, message: LiveEvent) -> None:  # pragma: no cover - default
         """Screens that care about live invalidations override this."""

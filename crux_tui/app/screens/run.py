@@ -205,6 +205,8 @@ class RunScreen(CruxScreen):
         self._landed = False
         #: the operation's symptoms (``crux_tui.symptoms``), found off the UI thread
         self.symptoms: list[Symptom] = []
+        #: the D list has entries (symptoms or diagnostics): D moves up the footer
+        self._listed_problems = False
 
     # ------------------------------------------------------------------ layout
 
@@ -380,7 +382,7 @@ class RunScreen(CruxScreen):
         self._land_on_member(detail)
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_diagnostics(detail.diagnostics)
-        diagnostics.display = diagnostics.has_entries
+        self._show_diagnostics_list(diagnostics)
         if not partial:
             self._find_symptoms(detail)
         if is_settled_operation(detail):
@@ -428,9 +430,23 @@ class RunScreen(CruxScreen):
         self.symptoms = list(symptoms)
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_symptoms(self.symptoms)
-        diagnostics.display = diagnostics.has_entries
+        self._show_diagnostics_list(diagnostics)
         self.detail_pane.set_symptoms(self.symptoms)
         self._update_statusline()
+
+    def _show_diagnostics_list(self, diagnostics: DiagnosticsList) -> None:
+        """The ``D`` list is shown while it has entries, and ``D`` moves up the footer."""
+        diagnostics.display = diagnostics.has_entries
+        if diagnostics.has_entries != self._listed_problems:
+            self._listed_problems = diagnostics.has_entries
+            self.refresh_bindings()  # the footer orders its keys again
+
+    def footer_order(self) -> tuple[str, ...]:
+        """``D`` comes right after search on a run with symptoms or diagnostics."""
+        if not self._listed_problems:
+            return self.FOOTER_ORDER
+        first = ("run.back", "run.search", "run.diagnostics")
+        return (*first, *(key for key in self.FOOTER_ORDER if key not in first))
 
     def _land_on_member(self, detail: RunDetail) -> None:
         """Opened with a member run's id: put the cursor on that run inside its operation."""
@@ -690,7 +706,8 @@ class RunScreen(CruxScreen):
             text.append(f" · {where} (e/E)", style="bold")
         diagnostics = len(items(self.detail.diagnostics)) if self.detail is not None else 0
         if self.symptoms:  # D lists them, with the diagnostics
-            text.append(f" · {symptom_count_text(len(self.symptoms))}", style="bold")
+            text.append(" · ")
+            text.append(symptom_count_text(len(self.symptoms)), style=fmt.SYMPTOM_STYLE)
             if not diagnostics:
                 text.append(" (D)", style="bold")
         if diagnostics:

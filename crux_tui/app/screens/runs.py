@@ -113,7 +113,7 @@ def health_text(run: RunSummary, symptoms: int | None = None) -> Text:
     if topology.plain:
         mark(topology)
     if symptoms:
-        mark(symptom_count_text(symptoms), "bold")
+        mark(symptom_count_text(symptoms), fmt.SYMPTOM_STYLE)
     children = child_count_text(run)
     if children.plain:
         mark(children)
@@ -417,13 +417,13 @@ class RunsScreen(CruxScreen):
         if self._symptom_timer is None:
             self._symptom_timer = self.set_timer(SYMPTOM_PASS_DELAY, self._start_symptom_pass)
 
-    def _start_symptom_pass(self) -> None:
-        self._symptom_timer = None
+    def symptoms_to_find(self) -> list[RunSummary]:
+        """The rows the symptom pass would read now (none: every row it covers is marked)."""
         book = self.symptom_book
-        if book is None or not self.is_active:
-            return  # under a run screen: resumed, the list asks again
+        if book is None:
+            return []
         now = time.monotonic()
-        todo = [
+        return [
             run
             for run in self.visible_runs()[:SYMPTOM_PASS_ROWS]
             if run.rootPresent
@@ -432,6 +432,13 @@ class RunsScreen(CruxScreen):
                 run.operationId or run.runId, run.revision, now, every=SYMPTOM_RUNNING_EVERY
             )
         ]
+
+    def _start_symptom_pass(self) -> None:
+        self._symptom_timer = None
+        book = self.symptom_book
+        if book is None or not self.is_active:
+            return  # under a run screen: resumed, the list asks again
+        todo = self.symptoms_to_find()
         if todo:
             self.run_worker(
                 self._symptom_pass(book, todo),

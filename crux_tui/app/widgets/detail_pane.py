@@ -318,7 +318,7 @@ def diagnostic_text(
 def symptom_text(symptom: Symptom, *, include_evidence: bool = True) -> Text:
     """``⚑ symptom  <title> — <what the records show>`` and the fix on its own line."""
     text = Text()
-    text.append(f"{SYMPTOM_GLYPH} {SYMPTOM_WORD}", style="bold")
+    text.append(f"{SYMPTOM_GLYPH} {SYMPTOM_WORD}", style=fmt.SYMPTOM_STYLE)
     text.append(f"  {clean(symptom.title)}", style="bold")
     if include_evidence and symptom.evidence:
         text.append(f" — {clean(symptom.evidence)}")
@@ -425,7 +425,8 @@ def _symptom_rows(text: Text, subject: Subject, symptoms: list[Symptom] | None) 
         return
     _section(text, f"part of {len(mine)} symptom{'s' if len(mine) != 1 else ''}")
     for symptom in mine:
-        text.append(f"  {SYMPTOM_GLYPH} {clean(symptom.title)}", style="bold")
+        text.append(f"  {SYMPTOM_GLYPH}", style=fmt.SYMPTOM_STYLE)
+        text.append(f" {clean(symptom.title)}", style="bold")
         text.append(f"  [{clean(symptom.code)}]\n", style="dim")
         _row(text, "seen", clean(symptom.evidence))
         _row(text, "fix", Text(clean(symptom.fix), style="italic"))

@@ -18,7 +18,6 @@ class DiagnosticsList(OptionList):
 
     DEFAULT_CSS = """
     DiagnosticsList { height: auto; max-height: 6; border: none; padding: 0; }
-    DiagnosticsList.-symptoms { max-height: 12; }
     """
 
     class JumpRequested(Message):

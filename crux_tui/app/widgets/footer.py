@@ -1,10 +1,10 @@
 """The footer: the screen's most important keys first, ``?`` always in sight.
 
 Textual's footer lists the shown bindings in the order the focus chain yields them and
-clips what does not fit. This one orders them by the screen's ``FOOTER_ORDER`` (binding
-ids, most important first; the rest keep their order after them), keeps ``?`` (the help
-that lists every key) docked on the right next to the palette key, and goes compact on
-narrow terminals.
+clips what does not fit. This one orders them by the screen's ``footer_order()`` (binding
+ids, most important first: ``FOOTER_ORDER``, or what the screen shows makes important; the
+rest keep their order after them), keeps ``?`` (the help that lists every key) docked on the
+right next to the palette key, and goes compact on narrow terminals.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ class CruxFooter(Footer):
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
             if binding.show and binding.action not in seen:
                 seen[binding.action] = (binding, enabled, tooltip)
-        order = {bid: i for i, bid in enumerate(getattr(self.screen, "FOOTER_ORDER", ()))}
+        footer_order = getattr(self.screen, "footer_order", None)
+        ids = footer_order() if footer_order is not None else ()
+        order = {bid: i for i, bid in enumerate(ids)}
         return sorted(seen.values(), key=lambda item: order.get(item[0].id, len(order)))
 
     def compose(self) -> ComposeResult:
