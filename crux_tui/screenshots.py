@@ -132,6 +132,8 @@ async def runs_list(pilot: Any) -> None:
         return LIVE_RUN_ID in shown and all(shown.get(k) == v for k, v in expected.items())
 
     await until(pilot, listed, "the demo runs")
+    # the health column marks the runs with symptoms once the list's pass has read them
+    await until(pilot, lambda: not _runs_screen(app).symptoms_to_find(), "the symptom marks")
 
 
 async def open_run(pilot: Any, run_id: str) -> Any:
@@ -249,6 +251,7 @@ TOUR: tuple[TourState, ...] = (
     TourState("search", opened("run_chat_support", "slash", *"step", "enter", "n")),
     TourState("incomplete", incomplete, "Incomplete generation and its diagnostic"),
     TourState("diagnostics", keys(incomplete, "D")),
+    TourState("symptoms", opened("run_unnamed_tool", "D")),
     TourState("suspended", opened("run_plan_approval")),
     TourState("live", opened(LIVE_RUN_ID, "G")),
     TourState("help", help_keys),
@@ -263,10 +266,10 @@ async def drive(pilot: Any, state: str) -> None:
     await until(pilot, lambda: app.connection_state == "live", "the live stream")
     await STATES[state].steps(pilot)
     await pilot.pause()
-    busy = ("run-detail", "runs-refresh", "run-head", "timeline-layout")
+    busy = ("run-detail", "runs-refresh", "run-head", "timeline-layout", "run-symptoms")
     await until(
         pilot,
-        lambda: not any(w.is_running and w.group in busy for w in app.workers),
+        lambda: not any(not w.is_finished and w.group in busy for w in app.workers),
         "loads to finish",
     )
     app.clear_notifications()
