@@ -25,9 +25,6 @@ from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import ClipKind, clean, clipboard_text
 from crux_tui.symptoms import SymptomBook
 
-#: How the feed's connection states are named in the UI.
-CONNECTION_STATES = ("connecting", "live", "reconnecting", "polling", "offline")
-
 START_HINT = "start one with `crux-tui serve` or `crux dev`"
 
 

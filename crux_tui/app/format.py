@@ -1,4 +1,5 @@
-"""Pure formatting helpers for the TUI: durations, times, tokens, cost and statuses.
+"""Pure formatting helpers for the TUI: durations, times, tokens, cost and statuses (their
+glyphs and sets are :mod:`crux_tui.contract.statuses`, their styles ``app/theme.py``).
 
 Nothing here imports Textual; every function is a total function of its input and is
 safe to call with ``None``/garbage (the backend may omit fields).
@@ -12,31 +13,22 @@ from typing import Any
 from rich.text import Text
 
 from crux_tui import values
-from crux_tui.contract.models import TERMINAL_STATUSES
+from crux_tui.contract.statuses import (
+    ERROR,
+    SEVERITY_GLYPHS,
+    SEVERITY_INFO,
+    STATUS_GLYPHS,
+    UNKNOWN_GLYPH,
+)
 from crux_tui.sanitize import clean
 from crux_tui.timestamps import parse_datetime
 from crux_tui.values import number
 
 DASH = "—"
 
-#: status -> glyph. Glyphs differ per status so NO_COLOR still tells them apart.
-GLYPHS: dict[str, str] = {
-    "running": "◐",
-    "ok": "✓",
-    "success": "✓",
-    "error": "✗",
-    "blocked": "■",
-    "cancelled": "⊘",
-    "suspended": "‖",
-    "incomplete": "◌",
-    "stale": "◇",
-    "skipped": "»",
-}
-UNKNOWN_GLYPH = "·"
-
 #: status -> (glyph, style name). The styles are named; ``app/theme.py`` defines them.
-STATUS_GLYPHS: dict[str, tuple[str, str]] = {
-    status: (glyph, f"crux.status.{status}") for status, glyph in GLYPHS.items()
+STATUS_MARKS: dict[str, tuple[str, str]] = {
+    status: (glyph, f"crux.status.{status}") for status, glyph in STATUS_GLYPHS.items()
 }
 UNKNOWN_STATUS = (UNKNOWN_GLYPH, "crux.status.unknown")
 
@@ -46,30 +38,26 @@ SEVERITY_STYLES = {
     "warning": "crux.severity.warn",
     "info": "crux.severity.info",
 }
-SEVERITY_GLYPHS = {"error": "✗", "warn": "▲", "warning": "▲", "info": "i"}
 #: a problem worth attention (a reconciled status, a note, a degraded delivery)
 WARN_STYLE = SEVERITY_STYLES["warn"]
 #: an error's name and message
-ERROR_STYLE = STATUS_GLYPHS["error"][1]
+ERROR_STYLE = STATUS_MARKS[ERROR][1]
 #: an instrumentation symptom's mark (``⚑``: runs list, status line, D list, detail pane)
 SYMPTOM_STYLE = "crux.symptom"
 
-#: statuses that mean "no terminal record arrived; the backend reconciled it" -- never "running".
-RECONCILED_STATUSES = frozenset({"incomplete", "stale"})
-
 
 def status_glyph(status: str | None) -> str:
-    return STATUS_GLYPHS.get((status or "").lower(), UNKNOWN_STATUS)[0]
+    return STATUS_MARKS.get((status or "").lower(), UNKNOWN_STATUS)[0]
 
 
 def status_style(status: str | None) -> str:
-    return STATUS_GLYPHS.get((status or "").lower(), UNKNOWN_STATUS)[1]
+    return STATUS_MARKS.get((status or "").lower(), UNKNOWN_STATUS)[1]
 
 
 def status_text(status: str | None, *, with_label: bool = True) -> Text:
     """Glyph (and label) for a status, styled; the glyph alone is enough without colour."""
     value = clean(status or "unknown")
-    glyph, style = STATUS_GLYPHS.get(value.lower(), UNKNOWN_STATUS)
+    glyph, style = STATUS_MARKS.get(value.lower(), UNKNOWN_STATUS)
     text = Text(glyph, style=style)
     if with_label:
         text.append(" ")
@@ -78,8 +66,8 @@ def status_text(status: str | None, *, with_label: bool = True) -> Text:
 
 
 def severity_text(severity: str | None) -> Text:
-    value = clean(severity or "info").lower()
-    glyph = SEVERITY_GLYPHS.get(value, "·")
+    value = clean(severity or SEVERITY_INFO).lower()
+    glyph = SEVERITY_GLYPHS.get(value, UNKNOWN_GLYPH)
     return Text(f"{glyph} {value}", style=SEVERITY_STYLES.get(value, ""))
 
 
@@ -215,7 +203,3 @@ def total_tokens(metrics: dict[str, Any] | None) -> float | None:
 def total_cost(metrics: dict[str, Any] | None) -> float | None:
     return metric(metrics, "costUsd", "cost", "totalCost")
 
-
-def is_terminal(status: str | None) -> bool:
-    """Terminal per the contract; ``stale`` is not terminal (records may still arrive)."""
-    return (status or "").lower() in TERMINAL_STATUSES

@@ -14,17 +14,22 @@ from crux_tui.contract.models import (
     RunSummary,
     items,
 )
-from crux_tui.contract.vocabulary import (
-    MEMBER_RUN_GLYPH,
+from crux_tui.contract.statuses import (
+    CONFLICTED,
+    HEALTHY,
+    INCOMPLETE,
+    OK,
     ROOT_MISSING,
+    RUNNING,
     TOPOLOGY_HEALTH,
 )
+from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH
 from crux_tui.sanitize import clean
 
 TOPOLOGY_STYLES = {
-    "healthy": fmt.status_style("ok"),
-    "incomplete": fmt.WARN_STYLE,
-    "conflicted": fmt.ERROR_STYLE,
+    HEALTHY: fmt.status_style(OK),
+    INCOMPLETE: fmt.WARN_STYLE,
+    CONFLICTED: fmt.ERROR_STYLE,
 }
 
 
@@ -35,7 +40,7 @@ def topology_text(run: RunSummary, *, healthy: bool = False) -> Text:
         glyph, word = ROOT_MISSING
         return Text(f"{glyph} {word}", style=fmt.WARN_STYLE)
     health = (run.topologyHealth or "").lower()
-    if not health or (health == "healthy" and not healthy):
+    if not health or (health == HEALTHY and not healthy):
         return Text()
     glyph, word = TOPOLOGY_HEALTH.get(health, ("?", clean(health)))
     return Text(f"{glyph} {word}", style=TOPOLOGY_STYLES.get(health, fmt.WARN_STYLE))
@@ -49,7 +54,7 @@ def child_count_text(run: RunSummary) -> Text:
     if run.activeChildCount:
         text.append(" " if text.plain else "")
         text.append(
-            f"{fmt.status_glyph('running')}{run.activeChildCount}", style=fmt.status_style("running")
+            f"{fmt.status_glyph(RUNNING)}{run.activeChildCount}", style=fmt.status_style(RUNNING)
         )
     return text
 

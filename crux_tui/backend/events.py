@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from crux_tui.contract.models import ObservabilityEvent
+from crux_tui.contract.statuses import LIFECYCLE_ERROR_STATUSES, SEVERITY_ERROR, SEVERITY_WARN
 
 DEFAULT_RING_SIZE = 4096
 
@@ -71,7 +72,7 @@ def lifecycle_event(
         timestamp=stamp,
         kind="observability.lifecycle",
         action="reconciled",
-        severity="error" if status in ("error", "cancelled") else "warn",
+        severity=SEVERITY_ERROR if status in LIFECYCLE_ERROR_STATUSES else SEVERITY_WARN,
         refId=run_id,
         payload={"runId": run_id, "status": status, "reason": reason, "revision": revision},
     )

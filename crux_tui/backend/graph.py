@@ -20,6 +20,7 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     SpanSummary,
 )
+from crux_tui.contract.statuses import RUNNING
 
 #: Span events kept out of ``Graph.events`` (served lazily by the span events route).
 LAZY_EVENT_NAMES = frozenset({"token.chunk"})
@@ -52,7 +53,7 @@ def _span_from(w: WireRecord, trace: str) -> SpanSummary:
         family=w.family or "",
         primitive=w.primitive or "",
         name=w.name or "",
-        status=w.status or "running",
+        status=w.status or RUNNING,
         startedAt=w.startedAt or "",
         model=w.model or "",
         provider=w.provider or "",

@@ -18,6 +18,7 @@ from crux_tui.backend.events import EventBus, lifecycle_event
 from crux_tui.backend.store import Store, StoreError
 from crux_tui.backend.timeutil import sort_key
 from crux_tui.contract.models import ObservabilityEvent, items
+from crux_tui.contract.statuses import RUNNING
 
 FRESHNESS = timedelta(seconds=60)
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def reconcile_once(
             if member is None:
                 continue
             status = member_status(member)
-            if status == "running":
+            if status == RUNNING:
                 if settled is not None and not activity_key:
                     settled[run_id] = revision
                 continue

@@ -16,15 +16,16 @@ import msgspec
 from crux_tui.backend.rollup import ADDITIVE_METRICS
 from crux_tui.backend.timeutil import sort_key
 from crux_tui.contract.models import DeliveryHealth, RunSummary
+from crux_tui.contract.statuses import (
+    FAILED_CHILD_STATUSES,
+    INCOMPLETE,
+    OPEN_OPERATION_STATUSES,
+    RUNNING,
+    SUSPENDED,
+)
 
 #: Name and status of an operation whose root run has not arrived (B.5).
 INCOMPLETE_OPERATION = "Incomplete operation"
-INCOMPLETE = "incomplete"
-#: Effective statuses that count a child as failed (B.2; C.2 adds ``failed``).
-FAILED_CHILD_STATUSES = frozenset(
-    {"error", "blocked", "cancelled", "conflicted", "incomplete", "failed"}
-)
-_OPEN_STATUSES = frozenset({"", "running", "incomplete", "conflicted"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +49,9 @@ def child_counts(operation_id: str, members: Iterable[tuple[str, str]]) -> dict[
         if run_id == operation_id:
             continue
         counts["childRunCount"] += 1
-        if status == "running":
+        if status == RUNNING:
             counts["activeChildCount"] += 1
-        elif status == "suspended":
+        elif status == SUSPENDED:
             counts["suspendedChildCount"] += 1
         elif status in FAILED_CHILD_STATUSES:
             counts["failedChildCount"] += 1
@@ -103,7 +104,7 @@ def operation_row(
     row.orderingConfidence = (
         "partial" if any(s.orderingConfidence == "partial" for s in summaries) else "causal"
     )
-    running = [m for m in ordered if m.status == "running" and m.summary.activeSegmentId]
+    running = [m for m in ordered if m.status == RUNNING and m.summary.activeSegmentId]
     row.activeSegmentId = running[0].summary.activeSegmentId if len(running) == 1 else ""
     row.lastActivityAt = max(
         (s.lastActivityAt for s in summaries), key=sort_key, default=row.lastActivityAt
@@ -135,7 +136,7 @@ def _delivery_health(row: RunSummary, summaries: Sequence[RunSummary]) -> Delive
         return DeliveryHealth(
             status="degraded", rejected=sum(h.rejected for h in degraded), lastKnownAt=last
         )
-    settled = bool(row.endedAt) and row.status not in _OPEN_STATUSES and row.rootPresent
+    settled = bool(row.endedAt) and row.status not in OPEN_OPERATION_STATUSES and row.rootPresent
     if settled and row.orderingConfidence == "causal" and not row.gapCount:
         return DeliveryHealth(status="healthy", lastKnownAt=last)
     return DeliveryHealth(status="unknown", lastKnownAt=last)

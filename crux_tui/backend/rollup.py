@@ -12,6 +12,7 @@ from typing import Any
 from crux_tui.backend.timeutil import millis_between, sort_key
 from crux_tui.backend.wire import WireRecord
 from crux_tui.contract.models import DeliveryHealth, RunSummary
+from crux_tui.contract.statuses import RUNNING
 from crux_tui.contract.vocabulary import DEPLOYMENT_SCHEMA_VERSION, OPERATION_SCHEMA_VERSION
 
 ADDITIVE_METRICS = (
@@ -154,7 +155,7 @@ class RunState:
             self.root_primitive = w.rootPrimitive or self.root_primitive
             self.started_at = w.startedAt or self.started_at
             if not self.status:
-                self.status = w.status or "running"
+                self.status = w.status or RUNNING
             if w.attributes:
                 self.attributes = {**(self.attributes or {}), **w.attributes}
             if w.traceId:
@@ -239,7 +240,7 @@ class RunState:
 
     @property
     def stored_status(self) -> str:
-        return self.status or "running"
+        return self.status or RUNNING
 
     @property
     def start(self) -> str:
@@ -288,7 +289,7 @@ class RunState:
             artifactCount=self.artifact_count,
             edgeCount=self.edge_count,
             segmentCount=len(self.segments),
-            activeSegmentId=live[0] if len(live) == 1 and self.stored_status == "running" else "",
+            activeSegmentId=live[0] if len(live) == 1 and self.stored_status == RUNNING else "",
             orderingConfidence="partial" if partial else "causal",
             gapCount=gaps,
             lastActivityAt=self.last_activity,

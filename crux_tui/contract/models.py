@@ -16,19 +16,6 @@ T = TypeVar("T")
 
 JSONObject = dict[str, Any]
 
-#: Statuses after which a run or span will not change by itself.
-TERMINAL_STATUSES = frozenset(
-    {"ok", "success", "error", "cancelled", "suspended", "incomplete", "skipped", "blocked"}
-)
-#: Statuses after which a run is not polled every second: it ended, or the backend
-#: reconciled it (no terminal record will come by itself), or its topology conflicts.
-SETTLED_STATUSES = TERMINAL_STATUSES | {"stale", "conflicted"}
-
-
-def is_settled(status: str | None) -> bool:
-    """See :data:`SETTLED_STATUSES`."""
-    return (status or "").lower() in SETTLED_STATUSES
-
 
 def items(value: list[T] | None) -> list[T]:
     """Return ``value`` or an empty list when the backend sent ``null``."""

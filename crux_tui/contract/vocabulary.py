@@ -1,7 +1,8 @@
 """Closed vocabularies of canonical records, per schema version.
 
 Schema v2 is ``crux-api.md`` section 4.3; v4 and v5 add and drop names (``crux-v5.md``
-section A.4). :data:`TAXONOMY` says which names a record of each version may use.
+section A.4). :data:`TAXONOMY` says which names a record of each version may use. The
+status vocabulary (names, sets, ranks, severities, glyphs) is :mod:`crux_tui.contract.statuses`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ DEPLOYMENT_SCHEMA_VERSION = 3
 RECORD_TYPES = frozenset(
     {"run:start", "run:end", "span:start", "span:end", "span", "span:event", "edge", "artifact"}
 )
-
-RUN_STATUSES = frozenset({"running", "ok", "error", "blocked", "cancelled", "suspended"})
-SPAN_STATUSES = RUN_STATUSES | {"skipped"}
 
 V2_ARTIFACT_KINDS = frozenset(
     [
@@ -216,18 +214,28 @@ LABEL_FIELDS = (
 
 # --------------------------------------------------------------------------- operations (v5)
 
-#: ``topologyHealth`` of an operation (crux-v5.md B.4) -> (glyph, word). The glyphs differ
-#: from every status glyph, so the health reads without colour.
-TOPOLOGY_HEALTH: dict[str, tuple[str, str]] = {
-    "healthy": ("⊕", "healthy"),
-    "incomplete": ("⊖", "incomplete"),
-    "conflicted": ("⊗", "conflicted"),
-}
-#: An operation whose root run has not arrived ("Incomplete operation", B.5).
-ROOT_MISSING = ("⊖", "no root")
 #: Marks a member (child) run of an operation: its row in the timeline, its count in the list.
 MEMBER_RUN_GLYPH = "↳"
 MEMBER_RUN_WORD = "run"
+#: Counts an operation's failed child runs in the runs list (``!1``).
+FAILED_CHILDREN_GLYPH = "!"
+#: An operation whose delivery lost records (``⇣2``: two rejected).
+DEGRADED_DELIVERY_GLYPH = "⇣"
+
+
+# --------------------------------------------------------------------------- timeline marks
+
+#: An infrastructure span brought back as a row (the ``i`` toggle), and the infrastructure
+#: span a status was decided by.
+INFRASTRUCTURE_GLYPH = "⚙"
+INFRASTRUCTURE_MARK = f"{INFRASTRUCTURE_GLYPH} infra"
+#: A folded span shown because it holds rows (canonical parents, ``c``).
+FOLDED_MARK = "◦ folded"
+#: A row placed away from its canonical parent (``↰``; ``↰ from <label>`` with ``c``).
+MOVED_GLYPH = "↰"
+MOVED_FROM = f"{MOVED_GLYPH} from"
+#: A span carrying an error object although its status is not an error status.
+ERROR_OBJECT_GLYPH = "●"
 
 
 # --------------------------------------------------------------------------- symptoms

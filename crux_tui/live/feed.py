@@ -34,14 +34,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI, WebSocketException
 
 from crux_tui.contract.models import ObservabilityEvent, RunsDelta, items
+from crux_tui.contract.statuses import CONNECTING, LIVE, OFFLINE, POLLING, RECONNECTING
 from crux_tui.live.throttle import TOKEN_INTERVAL, TokenThrottle
 from crux_tui.live.websocket import WS_PATH, decode_message, ws_url
-
-CONNECTING = "connecting"
-LIVE = "live"
-RECONNECTING = "reconnecting"
-POLLING = "polling"
-OFFLINE = "offline"
 
 AUTO = "auto"
 SSE = "sse"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crux_tui.contract.models import RunDetail, RunSummary, items
+from crux_tui.contract.statuses import STALE
 from crux_tui.timestamps import epoch_ms
 
 from .catalog import CHILD_ACTION_SEPARATE_RUN, Symptom
@@ -106,7 +107,7 @@ def facts_of(detail: RunDetail) -> RunFacts:
         function = function_of(s)
         if started is None or not function:
             continue
-        ended = epoch_ms(s.endedAt) if s.endedAt and s.status != "stale" else None
+        ended = epoch_ms(s.endedAt) if s.endedAt and s.status != STALE else None
         boundaries.append(
             Boundary(
                 op,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crux_tui.contract.models import items
+from crux_tui.contract.statuses import RUNNING, STALE
 
 from .catalog import GENERATION_PAST_TIMEOUT, Symptom
 from .generations import suspended_flow
@@ -36,7 +37,7 @@ DEADLINE_PASSED_FIX = (
 
 def _found_stale(subject: object) -> bool:
     codes = {d.code for d in items(getattr(subject, "diagnostics", None))}
-    return getattr(subject, "status", "") == "stale" or "missing-span-end" in codes
+    return getattr(subject, "status", "") == STALE or "missing-span-end" in codes
 
 
 def generations_past_timeout(tree: Tree, now: datetime | None = None) -> list[Symptom]:
@@ -64,7 +65,7 @@ def generations_past_timeout(tree: Tree, now: datetime | None = None) -> list[Sy
             )
         elif (
             now_ms is not None
-            and s.status == "running"
+            and s.status == RUNNING
             and not s.endedAt
             and (deadline := deadline_ms(s)) is not None
             and deadline <= now_ms

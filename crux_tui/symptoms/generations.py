@@ -4,6 +4,8 @@ timeout*). Shared by the two rules."""
 
 from __future__ import annotations
 
+from crux_tui.contract.statuses import SUSPENDED
+
 from .tree import Item
 
 
@@ -15,8 +17,8 @@ def suspended_flow(item: Item) -> Item | None:
             return None
         if ancestor.primitive != "flow.run":
             continue
-        if ancestor.subject.status == "suspended" or any(
-            c.primitive == "flow.suspension" and c.subject.status == "suspended"
+        if ancestor.subject.status == SUSPENDED or any(
+            c.primitive == "flow.suspension" and c.subject.status == SUSPENDED
             for c in ancestor.children
         ):
             return ancestor

@@ -8,6 +8,7 @@ this rule stays quiet."""
 from __future__ import annotations
 
 from crux_tui.contract.models import RunDetail
+from crux_tui.contract.statuses import RECONCILED_STATUSES
 
 from .catalog import RUN_STAYS_INCOMPLETE, Symptom
 from .tree import (
@@ -35,7 +36,7 @@ def _open_leaves(spans: list[Item]) -> list[Item]:
 def incomplete_runs(detail: RunDetail, tree: Tree) -> list[Symptom]:
     found: list[Symptom] = []
     for run in member_runs(detail):
-        if run.status not in ("incomplete", "stale") or not run.rootPresent:
+        if run.status not in RECONCILED_STATUSES or not run.rootPresent:
             continue
         if reconciled_from(run) in DEADLINE_CAUSES:
             continue

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crux_tui.contract.models import RunDetail, RunDetailDetail, RunDetailNode, RunSummary, items
+from crux_tui.contract.statuses import NO_END_STATUSES
 from crux_tui.timestamps import epoch_ms
 
 Subject = RunDetailNode | RunDetailDetail
@@ -154,7 +155,7 @@ def lacks_end(subject: Any) -> bool:
     how = reconciled_from(subject)
     if how in ("freshness", "runtime.convex.boundary.lease"):
         return True
-    return subject.status in ("running", "stale") and not subject.endedAt
+    return subject.status in NO_END_STATUSES and not subject.endedAt
 
 
 def has_deadline(subject: Subject) -> bool:

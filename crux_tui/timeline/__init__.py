@@ -1,6 +1,6 @@
 """Pure timeline logic: RunDetail + toggle state -> visible rows (no Textual imports)."""
 
-from crux_tui.timeline.axis import Bar, bar_geometry, bar_kind, ruler_ticks, run_window
+from crux_tui.timeline.axis import Bar, bar_geometry, ruler_ticks, run_window
 from crux_tui.timeline.layout import (
     EXPAND_ALL_ROWS,
     Reveal,
@@ -33,7 +33,6 @@ from crux_tui.timeline.model import (
     build_model,
     operation_id,
     parse_ms,
-    severity_of,
 )
 
 __all__ = [
@@ -47,7 +46,6 @@ __all__ = [
     "TimelineOptions",
     "TimelineRow",
     "bar_geometry",
-    "bar_kind",
     "build_model",
     "build_rows",
     "collapse_all",
@@ -68,7 +66,6 @@ __all__ = [
     "ruler_ticks",
     "run_window",
     "search_matches",
-    "severity_of",
     "step_target",
     "structure",
     "tree_position",

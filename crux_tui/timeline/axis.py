@@ -1,19 +1,13 @@
-"""The run's time axis: window, bar geometry and ruler ticks. Pure."""
+"""The run's time axis: window, bar geometry and ruler ticks. Pure. (Which bar a status
+gets, and its glyph, is :mod:`crux_tui.contract.statuses`.)"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from crux_tui.contract.models import RunDetail
+from crux_tui.contract.statuses import bar_kind
 from crux_tui.timeline.model import TimelineModel, build_model
-
-#: bar kinds, used by the widget to pick glyphs/styles
-BAR_DONE = "done"
-BAR_RUNNING = "running"
-BAR_INCOMPLETE = "incomplete"
-BAR_STALE = "stale"
-BAR_ERROR = "error"
-BAR_UNKNOWN = "unknown"
 
 
 class Bar(NamedTuple):
@@ -26,18 +20,6 @@ def run_window(detail: RunDetail | TimelineModel) -> tuple[float, float]:
     """``(start_ms, end_ms)`` epoch milliseconds covering the run and all its spans."""
     model = detail if isinstance(detail, TimelineModel) else build_model(detail)
     return model.window_start_ms, model.window_end_ms
-
-
-def bar_kind(status: str, open_ended: bool) -> str:
-    if status == "stale":
-        return BAR_STALE
-    if status == "incomplete":
-        return BAR_INCOMPLETE
-    if status in ("error", "blocked", "cancelled"):
-        return BAR_ERROR
-    if open_ended or status == "running":
-        return BAR_RUNNING
-    return BAR_DONE
 
 
 def bar_geometry(

@@ -26,34 +26,12 @@ from crux_tui.contract.models import (
     RunDetailNode,
     items,
 )
+from crux_tui.contract.statuses import ERROR_STATUSES, RUNNING, severity_of
 from crux_tui.contract.vocabulary import LABEL_FIELDS, is_infrastructure_primitive
 from crux_tui.perf import mark_bulk, no_gc
 from crux_tui.sanitize import clean
 from crux_tui.timestamps import epoch_ms
 from crux_tui.values import metric, number
-
-#: Statuses that count as errors for navigation and colouring.
-ERROR_STATUSES = frozenset({"error", "blocked", "cancelled"})
-
-_SEVERITY_BY_STATUS = {
-    "ok": "ok",
-    "success": "ok",
-    "skipped": "ok",
-    "error": "error",
-    "cancelled": "error",
-    "blocked": "error",
-    "warn": "warn",
-    "warning": "warn",
-    "stale": "warn",
-    "incomplete": "warn",
-    "suspended": "warn",
-}
-
-
-def severity_of(status: str) -> str:
-    """Contract ``display.severity`` rule (crux-api.md 5.2)."""
-    return _SEVERITY_BY_STATUS.get(status, "info")
-
 
 # --------------------------------------------------------------------------- time
 
@@ -273,7 +251,7 @@ def _new_entry(
         if end_ms is not None:
             duration = max(0.0, end_ms - e.start_ms)
     e.duration_ms = max(0.0, duration)
-    e.open_ended = status == "running" and not ended
+    e.open_ended = status == RUNNING and not ended
     e.start_offset_ms = None
     if metrics:
         e.tokens = _tokens(metrics)

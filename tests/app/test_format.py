@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from crux_tui.app import format as fmt
+from crux_tui.contract.statuses import is_terminal_status
 
 
 def test_durations() -> None:
@@ -62,6 +63,6 @@ def test_status_glyphs_distinct_without_colour() -> None:
     glyphs = [fmt.status_glyph(s) for s in statuses]
     assert len(set(glyphs)) == len(glyphs)
     assert fmt.status_text("stale").plain == "◇ stale"
-    assert not fmt.is_terminal("running")
-    assert not fmt.is_terminal("stale")
-    assert fmt.is_terminal("incomplete")
+    assert not is_terminal_status("running")
+    assert not is_terminal_status("stale")
+    assert is_terminal_status("incomplete")

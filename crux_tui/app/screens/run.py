@@ -36,9 +36,9 @@ from crux_tui.contract.models import (
     RunDetailHead,
     RunDetailNode,
     RunSummary,
-    is_settled,
     items,
 )
+from crux_tui.contract.statuses import is_settled
 from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, symptom_count_text
 from crux_tui.sanitize import clean
 from crux_tui.symptoms import Symptom, analyse

@@ -26,8 +26,13 @@ from crux_tui.app.screens.base import CruxScreen
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.contract import errors as crux_errors
-from crux_tui.contract.models import RunSummary, is_settled, items
-from crux_tui.contract.vocabulary import symptom_count_text
+from crux_tui.contract.models import RunSummary, items
+from crux_tui.contract.statuses import SUSPENDED, is_settled
+from crux_tui.contract.vocabulary import (
+    DEGRADED_DELIVERY_GLYPH,
+    FAILED_CHILDREN_GLYPH,
+    symptom_count_text,
+)
 from crux_tui.sanitize import clean
 from crux_tui.symptoms import SymptomBook, analyse
 
@@ -118,12 +123,13 @@ def health_text(run: RunSummary, symptoms: int | None = None) -> Text:
     if children.plain:
         mark(children)
     if run.failedChildCount:
-        mark(f"!{run.failedChildCount}", fmt.ERROR_STYLE)
+        mark(f"{FAILED_CHILDREN_GLYPH}{run.failedChildCount}", fmt.ERROR_STYLE)
     if run.suspendedChildCount:
-        mark(f"‖{run.suspendedChildCount}", fmt.status_style("suspended"))
+        mark(f"{fmt.status_glyph(SUSPENDED)}{run.suspendedChildCount}", fmt.status_style(SUSPENDED))
     health = run.deliveryHealth
     if health is not None and health.status == "degraded":
-        mark("⇣" + (str(health.rejected) if health.rejected else ""), fmt.WARN_STYLE)
+        rejected = str(health.rejected) if health.rejected else ""
+        mark(f"{DEGRADED_DELIVERY_GLYPH}{rejected}", fmt.WARN_STYLE)
     if run.gapCount:
         mark(f"gap{run.gapCount}", fmt.WARN_STYLE)
     if run.orderingConfidence == "partial" and not run.gapCount:

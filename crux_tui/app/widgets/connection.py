@@ -6,22 +6,30 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from crux_tui.contract.statuses import (
+    CONNECTING,
+    CONNECTION_STATES,
+    LIVE,
+    OFFLINE,
+    POLLING,
+    RECONNECTING,
+)
 from crux_tui.sanitize import clean
 
-STATES: dict[str, tuple[str, str, str]] = {
-    # state: (glyph, label, style) -- glyphs differ so NO_COLOR still tells them apart
-    "connecting": ("…", "connecting", "dim"),
-    "live": ("●", "live", "crux.status.ok"),
-    "reconnecting": ("↻", "reconnecting", "crux.severity.warn"),
-    "polling": ("⟳", "polling", "crux.severity.warn"),
-    "offline": ("○", "offline", "crux.severity.error"),
+#: connection state -> style (glyphs and words: ``CONNECTION_STATES``)
+STYLES: dict[str, str] = {
+    CONNECTING: "dim",
+    LIVE: "crux.status.ok",
+    RECONNECTING: "crux.severity.warn",
+    POLLING: "crux.severity.warn",
+    OFFLINE: "crux.severity.error",
 }
 
 
 def connection_text(state: str, detail: str = "", transport: str = "") -> Text:
-    glyph, label, style = STATES.get(state, ("?", clean(state), "dim"))
-    text = Text(f"{glyph} {label}", style=style)
-    if transport and state != "polling":  # "polling" says it already
+    glyph, label = CONNECTION_STATES.get(state, ("?", clean(state)))
+    text = Text(f"{glyph} {label}", style=STYLES.get(state, "dim"))
+    if transport and state != POLLING:  # "polling" says it already
         text.append(f" · {clean(transport)}", style="dim")
     if detail:
         text.append(f"  {clean(detail)}", style="dim")

@@ -44,8 +44,14 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     items,
 )
+from crux_tui.contract.statuses import OWN_STATUSES, RECONCILED_STATUSES
 from crux_tui.contract.tolerant import dumps
-from crux_tui.contract.vocabulary import SYMPTOM_GLYPH, SYMPTOM_WORD, is_infrastructure_primitive
+from crux_tui.contract.vocabulary import (
+    INFRASTRUCTURE_GLYPH,
+    SYMPTOM_GLYPH,
+    SYMPTOM_WORD,
+    is_infrastructure_primitive,
+)
 from crux_tui.sanitize import clean, inert_json
 from crux_tui.symptoms import Symptom
 
@@ -373,7 +379,7 @@ def span_reference(target: Subject | None, span_id: str) -> Text:
     text.append(" ")
     if is_infrastructure_primitive(target.primitive):
         word = "schedule" if target.primitive.endswith(".schedule") else "boundary"
-        text.append(f"⚙ {word} ", style="bold")
+        text.append(f"{INFRASTRUCTURE_GLYPH} {word} ", style="bold")
     text.append(subject_label(target), style="bold")
     return text
 
@@ -456,10 +462,6 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
         elif item.get("type") == ARTIFACT_ITEM:
             label = "raw error" if kind == "error.raw" else clean(kind or "error")
             _row(text, label, _compact(data.get("preview"), 100))
-#: Statuses a node only shows for itself (nothing to trace back to a descendant).
-OWN_STATUSES = frozenset({"", "ok", "success", "skipped", "running"})
-
-
 def status_origin(node: RunDetailNode) -> RunDetailNode | None:
     """The deepest descendant a node's status rolled up from (first such path), if any:
     the suspended flow step of a run presented suspended, the tool that threw."""
@@ -572,8 +574,8 @@ def render_detail(
         _row(text, "rolled up from", f"{subject_label(origin)} ({subject_kind(origin)})")
     recon = reconciliation(subject)
     reconciled_from = recon.get("reconciledFrom")
-    if status in fmt.RECONCILED_STATUSES or reconciled_from:
-        if status in fmt.RECONCILED_STATUSES:
+    if status in RECONCILED_STATUSES or reconciled_from:
+        if status in RECONCILED_STATUSES:
             _row(
                 text,
                 "note",

@@ -29,7 +29,22 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from crux_tui.app import format as fmt
 from crux_tui.contract.models import RunDetail, items
-from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, MEMBER_RUN_WORD
+from crux_tui.contract.statuses import (
+    BAR_DONE,
+    BAR_ERROR,
+    BAR_GLYPHS,
+    ERROR_STATUSES,
+    RECONCILED_STATUSES,
+)
+from crux_tui.contract.vocabulary import (
+    ERROR_OBJECT_GLYPH,
+    FOLDED_MARK,
+    INFRASTRUCTURE_MARK,
+    MEMBER_RUN_GLYPH,
+    MEMBER_RUN_WORD,
+    MOVED_FROM,
+    MOVED_GLYPH,
+)
 from crux_tui.timeline import (
     TimelineLayout,
     TimelineModel,
@@ -50,8 +65,6 @@ from crux_tui.timeline import (
     step_target,
     structure,
 )
-
-BAR_GLYPHS = {"done": "━", "running": "╍", "incomplete": "┅", "stale": "┄", "error": "━"}
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -634,10 +647,10 @@ class TimelineView(ScrollView, can_focus=True):
         else:
             text.append("  ")
         status = row.status
-        glyph, glyph_style = fmt.STATUS_GLYPHS.get(status, fmt.UNKNOWN_STATUS)
-        if row.is_error and status not in ("error", "blocked", "cancelled"):
+        glyph, glyph_style = fmt.STATUS_MARKS.get(status, fmt.UNKNOWN_STATUS)
+        if row.is_error and status not in ERROR_STATUSES:
             # an error object on a span whose status is not an error status
-            glyph, glyph_style = "●", fmt.ERROR_STYLE
+            glyph, glyph_style = ERROR_OBJECT_GLYPH, fmt.ERROR_STYLE
         text.append(glyph, style=self._style(glyph_style))
         text.append(" ")
         chip = row_chip(row)
@@ -655,14 +668,14 @@ class TimelineView(ScrollView, can_focus=True):
         text.append(row.label or "—", style=label_style)
         if row.infrastructure:
             infra = self.get_component_rich_style("timeline-view--infra", partial=True)
-            text.append(" ⚙ infra", style=infra)
+            text.append(f" {INFRASTRUCTURE_MARK}", style=infra)
         elif row.entry.is_detail and not row.is_detail:  # a folded span holding rows (c)
-            text.append(" ◦ folded", style=dim)
+            text.append(f" {FOLDED_MARK}", style=dim)
         if row.moved_from:
-            text.append(f" ↰ from {row.moved_from}", style=dim)
+            text.append(f" {MOVED_FROM} {row.moved_from}", style=dim)
         elif row.reparented:
-            text.append(" ↰", style=dim)
-        if status in ("stale", "incomplete") and row.depth:  # the root's is in the header
+            text.append(f" {MOVED_GLYPH}", style=dim)
+        if status in RECONCILED_STATUSES and row.depth:  # the root's is in the header
             text.append(f" {status}", style=self._style(fmt.status_style(status)))
         text.truncate(left_w, pad=True)
         text.append(" ")
@@ -693,9 +706,9 @@ class TimelineView(ScrollView, can_focus=True):
         )
         if bar is None:
             return [Segment(" " * bar_w)]
-        glyph = BAR_GLYPHS.get(bar.kind, "━")
+        glyph = BAR_GLYPHS.get(bar.kind, BAR_GLYPHS[BAR_DONE])
         style = self._style(f"crux.bar.{bar.kind}")
-        if (row.is_detail or row.infrastructure) and bar.kind != "error":
+        if (row.is_detail or row.infrastructure) and bar.kind != BAR_ERROR:
             style = style + self._style("dim")
         tail = bar_w - bar.start - bar.length
         out = []
@@ -720,14 +733,14 @@ def label_width(row: TimelineRow) -> int:
     width = 1 + row.depth * 2 + 4 + (len(chip) + 1 if chip else 0)
     width += cell_len(row.label or "—")
     if row.infrastructure:
-        width += len(" ⚙ infra")
+        width += 1 + len(INFRASTRUCTURE_MARK)
     elif row.entry.is_detail and not row.is_detail:
-        width += len(" ◦ folded")
+        width += 1 + len(FOLDED_MARK)
     if row.moved_from:
-        width += len(" ↰ from ") + cell_len(row.moved_from)
+        width += 2 + len(MOVED_FROM) + cell_len(row.moved_from)
     elif row.reparented:
-        width += 2
-    if row.status in ("stale", "incomplete") and row.depth:
+        width += 1 + len(MOVED_GLYPH)
+    if row.status in RECONCILED_STATUSES and row.depth:
         width += 1 + len(row.status)
     return width
 

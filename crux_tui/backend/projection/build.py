@@ -24,6 +24,7 @@ from crux_tui.contract.models import (
     SpanSummary,
     Timing,
 )
+from crux_tui.contract.statuses import RUNNING, severity_of
 from crux_tui.perf import no_gc
 
 from . import display as disp
@@ -310,7 +311,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
     for node, _depth in reversed(order):
         kids = node.children or []
         node.status = roll_up(node.status, [k.status for k in kids], node.primitive)
-        node.display.severity = disp.severity(node.status)
+        node.display.severity = severity_of(node.status)
         children_m = met.combined(*(totals[k.id] for k in kids))
         own_m = {} if node.virtual else own_metrics[node.spanId]
         totals[node.id] = met.roll_up_node(
@@ -329,7 +330,7 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
 
     # One status per run: the run and its root row agree (see unified_run_status)
     run.status = root.status = unified_run_status(run.status, root.status)
-    root.display.severity = disp.severity(root.status)
+    root.display.severity = severity_of(root.status)
 
     rows = rows_of(order)
 
@@ -365,8 +366,8 @@ def _project(graph: Graph, now: datetime) -> RunDetail:
 def presented_status(detail: RunDetail | MemberRun) -> str:
     """A run's presented status (§7): the run's, or its root node's when the run still says
     running but its tree has settled."""
-    status = detail.run.status or "running"
-    if status == "running" and detail.root.status not in ("", "running"):
+    status = detail.run.status or RUNNING
+    if status == RUNNING and detail.root.status not in ("", RUNNING):
         return detail.root.status
     return status
 

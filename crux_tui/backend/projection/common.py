@@ -6,6 +6,7 @@ from typing import Any
 
 from crux_tui.contract.inspection import tool_call_id as tool_call_id  # one rule, shared
 from crux_tui.contract.models import SpanSummary
+from crux_tui.contract.statuses import RUNNING
 
 _EMPTY: dict[str, Any] = {}
 
@@ -39,11 +40,13 @@ def number(value: Any) -> float | None:
 
 
 def is_open(span: Any) -> bool:
-    return not span.endedAt and span.status == "running"
+    """Open (presentation.md §0): no end and still running."""
+    return not span.endedAt and span.status == RUNNING
 
 
 def is_terminal(span: Any) -> bool:
-    return bool(span.endedAt) and span.status not in ("", "running")
+    """Terminal (presentation.md §0): an end and a status other than running."""
+    return bool(span.endedAt) and span.status not in ("", RUNNING)
 
 
 def reconciled_from(obj: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crux_tui.contract.models import Diagnostic, RunSummary
+from crux_tui.contract.statuses import INCOMPLETE, NO_END_STATUSES, RUNNING
 
 from . import times
 from .common import reconciled_from
@@ -89,7 +90,7 @@ def run_diagnostics_at(run: RunSummary, now_ns: int) -> list[Diagnostic]:
     if reconciled_from(run) == "descendant.operation.deadline":
         return [make(RUN_DESCENDANT_DEADLINE)]
     if (
-        run.status in ("running", "incomplete")
+        run.status in (RUNNING, INCOMPLETE)
         and not run.endedAt
         and times.is_stale(run.lastActivityAt or run.startedAt, now_ns)
     ):
@@ -107,7 +108,7 @@ def span_diagnostics_at(span: Any, now_ns: int) -> list[Diagnostic]:
     if source == "runtime.convex.boundary.lease":
         return [make(LEASE_EXPIRED, [span.spanId])]
     if (
-        span.status in ("running", "stale")
+        span.status in NO_END_STATUSES
         and not span.endedAt
         and times.is_stale(span.startedAt, now_ns)
     ):
@@ -134,7 +135,7 @@ def run_detail_diagnostics_at(idx: GraphIndex, now_ns: int) -> list[Diagnostic]:
         out.append(make(DUPLICATE_SPAN, [sid]))
     for span in idx.spans:
         if (
-            span.status in ("running", "stale")
+            span.status in NO_END_STATUSES
             and not span.endedAt
             and times.is_stale(run.lastActivityAt or span.startedAt, now_ns)
         ):

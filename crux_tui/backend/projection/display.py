@@ -1,10 +1,12 @@
-"""Display class (§3.3), node kind / label / severity / detail role (§4)."""
+"""Display class (§3.3), node kind / label / detail role (§4); severity is
+:func:`crux_tui.contract.statuses.severity_of`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from crux_tui.contract.models import SpanSummary
+from crux_tui.contract.statuses import OK, QUIET_STATUSES
 from crux_tui.contract.vocabulary import LABEL_FIELDS
 
 from .common import attrs, number, presentation, text
@@ -120,7 +122,7 @@ def _classify(span: SpanSummary, anc_retr_mem: bool, anc_retr: bool, gen_first: 
         return "detail"
     if primitive == "flow.suspension":
         return "primary"
-    if primitive == "retrieval.stage" and span.status == "ok":
+    if primitive == "retrieval.stage" and span.status == OK:
         return "detail"
     if family in ("embedding", "memory") and (anc_retr_mem or gen_first):
         return "detail"
@@ -129,7 +131,7 @@ def _classify(span: SpanSummary, anc_retr_mem: bool, anc_retr: bool, gen_first: 
     if (
         family in GOVERNANCE
         and primitive != "constraint.retry"
-        and span.status in ("ok", "skipped")
+        and span.status in QUIET_STATUSES
         and not any(_truthy(attrs(span).get(flag)) for flag in GOVERNANCE_FLAGS)
     ):
         return "detail"
@@ -186,13 +188,3 @@ def label(span: SpanSummary) -> str:
         if value:
             return value
     return ""
-
-
-def severity(status: str) -> str:
-    if status in ("ok", "success", "skipped"):
-        return "ok"
-    if status in ("error", "cancelled", "blocked"):
-        return "error"
-    if status in ("warn", "warning", "stale", "incomplete", "suspended"):
-        return "warn"
-    return "info"

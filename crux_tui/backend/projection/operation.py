@@ -45,9 +45,9 @@ from crux_tui.contract.models import (
     RunDetailNode,
     RunSummary,
 )
+from crux_tui.contract.statuses import INCOMPLETE, severity_of
 from crux_tui.perf import no_gc
 
-from . import display as disp
 from . import metrics as met
 from .build import presented_status, project_run_detail
 from .flatten import rows_of, span_index_of, walk
@@ -183,10 +183,10 @@ def _incomplete_document(op_id: str, children: list[tuple[MemberGraph, RunDetail
         runId=op_id,
         family="run",
         name=label,
-        status="incomplete",
+        status=INCOMPLETE,
         startedAt=started,
         kind="run",
-        display=NodeDisplay(kind="run", label=label, severity=disp.severity("incomplete")),
+        display=NodeDisplay(kind="run", label=label, severity=severity_of(INCOMPLETE)),
         source=NodeSource(placementReason="primary"),
         details=[],
         children=[],
@@ -198,7 +198,7 @@ def _incomplete_document(op_id: str, children: list[tuple[MemberGraph, RunDetail
         rootRunId=op_id,
         rootPresent=False,
         name=label,
-        status="incomplete",
+        status=INCOMPLETE,
         startedAt=started,
     )
     return RunDetail(run=run, root=root, rows=[], spanIndex={}, facets={}, diagnostics=[])

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from crux_tui.contract.models import SpanEventSummary, SpanSummary
+from crux_tui.contract.statuses import ACK_STATUSES, INCOMPLETE, STALE, TERMINAL_CHILDREN_RANK
 
 from . import times
 from .common import (
@@ -41,18 +42,8 @@ from .common import (
 )
 from .index import GraphIndex
 
-ACK_STATUSES = frozenset({"ok", "error", "cancelled", "suspended", "skipped"})
 COMPLETION_EVENTS = frozenset({"usage.observed", "generation.finished", "tool.result"})
 COMPLETION_ARTIFACTS = frozenset({"output", "tool.result"})
-R6_RANK = {
-    "ok": 0,
-    "skipped": 1,
-    "cancelled": 2,
-    "suspended": 3,
-    "incomplete": 4,
-    "stale": 5,
-    "error": 6,
-}
 
 
 def _close(span: Any, ended: str, status: str, diag: dict[str, Any]) -> None:
@@ -136,7 +127,7 @@ def r2_boundary_lease(idx: GraphIndex, now_ns: int) -> None:
         _close(
             span,
             times.format_ns(*parsed),
-            "stale",
+            STALE,
             {
                 "reconciledFrom": "runtime.convex.boundary.lease",
                 "boundaryEvent": event,
@@ -211,7 +202,7 @@ def r4_operation_deadlines(idx: GraphIndex, now_ns: int) -> None:
         diag: dict[str, Any] = {"reconciledFrom": "operation.deadline", "deadlineAt": deadline}
         if timeout is not None:
             diag["timeoutMs"] = timeout
-        _close(span, times.format_ns(*parsed), "incomplete", diag)
+        _close(span, times.format_ns(*parsed), INCOMPLETE, diag)
 
 
 # R5 ---------------------------------------------------------------------------------------
@@ -219,7 +210,7 @@ def r5_propagate_incomplete(idx: GraphIndex) -> None:
     causes = [
         s
         for s in idx.spans
-        if s.status == "incomplete" and s.endedAt and reconciled_from(s) == "operation.deadline"
+        if s.status == INCOMPLETE and s.endedAt and reconciled_from(s) == "operation.deadline"
     ]
     if not causes:
         return
@@ -236,7 +227,7 @@ def r5_propagate_incomplete(idx: GraphIndex) -> None:
                 _close(
                     anc,
                     cause.endedAt,
-                    "incomplete",
+                    INCOMPLETE,
                     {
                         "reconciledFrom": "descendant.operation.deadline",
                         "causeSpanId": cause.spanId,
@@ -246,7 +237,7 @@ def r5_propagate_incomplete(idx: GraphIndex) -> None:
     if is_open(run):
         latest = causes[0]
         run.endedAt = latest.endedAt
-        run.status = "incomplete"
+        run.status = INCOMPLETE
         run.durationMs = times.duration_ms(run.startedAt, run.endedAt)
         merge_diagnostics(
             run,
@@ -261,7 +252,8 @@ def _latest_end(spans: list[Any]) -> str:
 
 def _decider(spans: list[Any]) -> Any:
     """The span whose status is the aggregate: highest R6 rank, the first one on ties."""
-    return max(spans, key=lambda s: R6_RANK.get(s.status, 0))  # max keeps the first maximum
+    # max keeps the first maximum
+    return max(spans, key=lambda s: TERMINAL_CHILDREN_RANK.get(s.status, 0))
 
 
 def decided_by(spans: list[Any]) -> tuple[str, dict[str, Any]]:
@@ -273,7 +265,7 @@ def decided_by(spans: list[Any]) -> tuple[str, dict[str, Any]]:
     status was reconciled, when it was. (An addition of ours: Go records ``reconciledFrom``.)
     """
     child = _decider(spans)
-    if not R6_RANK.get(child.status, 0):  # every child ok: nothing decided it
+    if not TERMINAL_CHILDREN_RANK.get(child.status, 0):  # every child ok: nothing decided it
         return child.status, {"reconciledFrom": "terminal.children"}
     diag: dict[str, Any] = {"reconciledFrom": "terminal.children", "decidedBy": child.spanId}
     inner = sub(attrs(child), "diagnostics")
@@ -340,13 +332,13 @@ def r7_freshness(idx: GraphIndex, now_ns: int) -> None:
         and is_open(run)
         and times.is_stale(run.lastActivityAt or run.startedAt, now_ns)
     ):
-        run.status = "incomplete"
+        run.status = INCOMPLETE
         run.durationMs = times.elapsed_ms(run.startedAt, now_ns)
         merge_diagnostics(run, {"reconciledFrom": "freshness", "staleAfterMs": 60_000})
     for span in idx.spans:
         if span.spanId in protected or not is_open(span):
             continue
         if times.is_stale(run.lastActivityAt or span.startedAt, now_ns):
-            span.status = "stale"
+            span.status = STALE
             span.durationMs = times.elapsed_ms(span.startedAt, now_ns)
             merge_diagnostics(span, {"reconciledFrom": "freshness", "staleAfterMs": 60_000})

@@ -1,30 +1,25 @@
-"""Status roll-up precedence (§4): error > blocked > suspended > cancelled > stale > incomplete >
-running > ok/success/skipped > anything else."""
+"""Status roll-up (§4) and the one status of a run; ranks and sets are
+:mod:`crux_tui.contract.statuses`."""
 
 from __future__ import annotations
 
-PRECEDENCE = {
-    "error": 0,
-    "blocked": 1,
-    "suspended": 2,
-    "cancelled": 3,
-    "stale": 4,
-    "incomplete": 5,
-    "running": 6,
-    "ok": 7,
-    "success": 7,
-    "skipped": 7,
-}
-OTHER = 8
+from crux_tui.contract.statuses import (
+    ENDED_STATUSES,
+    OTHER_RANK,
+    ROLL_UP_RANK,
+    ROLLED_UP_RUN_STATUSES,
+    SUSPENDED,
+)
 
 
 def rank(status: str) -> int:
-    return PRECEDENCE.get(status, OTHER)
+    """§4 precedence of a status (lower wins)."""
+    return ROLL_UP_RANK.get(status, OTHER_RANK)
 
 
 def roll_up(own: str, children: list[str], primitive: str = "") -> str:
     """Highest-precedence status of a node and its (already rolled-up) children."""
-    if primitive == "flow.suspension" and own == "suspended":
+    if primitive == "flow.suspension" and own == SUSPENDED:
         return own
     best = own
     best_rank = rank(own)
@@ -33,12 +28,6 @@ def roll_up(own: str, children: list[str], primitive: str = "") -> str:
         if r < best_rank:
             best, best_rank = status, r
     return best
-
-
-#: A run that ended with one of these is presented with what its tree rolled up ...
-ENDED_STATUSES = frozenset({"ok", "success", "skipped", "error", "blocked", "cancelled", "suspended"})
-#: ... when it is one of these (a span failed, or a flow waits, inside the run).
-ROLLED_UP_RUN_STATUSES = frozenset({"error", "blocked", "cancelled", "suspended"})
 
 
 def unified_run_status(run_status: str, root_status: str) -> str:

@@ -11,11 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from crux_tui.contract.models import Diagnostic
-
-HEALTHY = "healthy"
-INCOMPLETE = "incomplete"
-CONFLICTED = "conflicted"
-_RANK = {HEALTHY: 0, INCOMPLETE: 1, CONFLICTED: 2}
+from crux_tui.contract.statuses import CONFLICTED, HEALTHY, INCOMPLETE, TOPOLOGY_RANK
 
 FIX = "Inspect immutable run:start operationId, parentRunId, triggeredBySpanId, and traceId fields."
 
@@ -53,7 +49,7 @@ def operation_topology(
 
     def worse(level: str) -> None:
         nonlocal health
-        if _RANK[level] > _RANK[health]:
+        if TOPOLOGY_RANK[level] > TOPOLOGY_RANK[health]:
             health = level
 
     if not root_present:
