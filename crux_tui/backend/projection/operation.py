@@ -36,6 +36,7 @@ from crux_tui.backend.operations import INCOMPLETE_OPERATION, child_counts, sum_
 from crux_tui.backend.timeutil import sort_key
 from crux_tui.contract.models import (
     DetailCounts,
+    Diagnostic,
     Graph,
     MemberRun,
     MetricBuckets,
@@ -107,43 +108,29 @@ def project_operation_detail(operation: OperationGraph, now: datetime) -> RunDet
         return _project(operation, now)
 
 
+Projected = list[tuple[MemberGraph, RunDetail]]
+
+
 def _project(operation: OperationGraph, now: datetime) -> RunDetail:
     op_id = operation.operation_id
-    projected = [(m, project_run_detail(m.graph, now)) for m in operation.members]
+    # 1. every member, per run
+    projected: Projected = [(m, project_run_detail(m.graph, now)) for m in operation.members]
+    _attach_definition_refs(projected)
+    member_runs = _member_runs(op_id, projected)  # before mounting moves their roots
     root_pair = next(((m, d) for m, d in projected if m.run_id == op_id), None)
     children = [(m, d) for m, d in projected if m.run_id != op_id]
-    _attach_definition_refs(projected)
-
-    member_runs = [
-        MemberRun(
-            run=msgspec.structs.replace(d.run),
-            parentRunId=m.parent_run_id if m.run_id != op_id else "",
-            triggeredBySpanId=m.triggered_by_span_id if m.run_id != op_id else "",
-            root=_shallow(d.root),
-            diagnostics=list(d.diagnostics or ()),
-        )
-        for m, d in projected
-    ]
+    # 2. the document
     doc = root_pair[1] if root_pair is not None else _incomplete_document(op_id, children)
+    # 3-4. child runs mounted, the tree flattened again, metrics rolled up again
     if children:
         _mount(op_id, doc, root_pair, children)
         order = walk(doc.root)
         _recompute_metrics(order, {m.run_id: d.run.metrics for m, d in projected})
         doc.rows = rows_of(order)
         doc.spanIndex = span_index_of(order)
-
+    # 5. operation-wide figures, topology, member runs, definitions
     root_present = root_pair is not None and root_pair[0].has_start
-    spans = {m.run_id: {s.spanId for s in m.graph.spans or ()} for m in operation.members}
-    health, topology_diagnostics = operation_topology(
-        op_id,
-        root_present,
-        [
-            MemberLink(m.run_id, m.parent_run_id, m.triggered_by_span_id, m.graph.run.traceId)
-            for m in operation.members
-        ],
-        lambda run, span: span in spans.get(run, ()),
-        operation.foreign_runs.get,
-    )
+    health, topology_diagnostics = _topology(operation, root_present)
     _aggregate(doc, op_id, [d for _, d in projected], root_pair is not None)
     run = doc.run
     run.topologyHealth = health
@@ -155,6 +142,35 @@ def _project(operation: OperationGraph, now: datetime) -> RunDetail:
     doc.definitionRefs = _unique_refs(m.definition_refs for m in operation.members)
     doc.manifest = {**UNSPECIFIED_MANIFEST, "definitions": []}
     return doc
+
+
+def _member_runs(op_id: str, projected: Projected) -> list[MemberRun]:
+    """``memberRuns``: each member's run, links, shallow root and diagnostics (C.3)."""
+    return [
+        MemberRun(
+            run=msgspec.structs.replace(d.run),
+            parentRunId=m.parent_run_id if m.run_id != op_id else "",
+            triggeredBySpanId=m.triggered_by_span_id if m.run_id != op_id else "",
+            root=_shallow(d.root),
+            diagnostics=list(d.diagnostics or ()),
+        )
+        for m, d in projected
+    ]
+
+
+def _topology(operation: OperationGraph, root_present: bool) -> tuple[str, list[Diagnostic]]:
+    """The operation's topology health and diagnostics (B.4, C.6) from its members' links."""
+    spans = {m.run_id: {s.spanId for s in m.graph.spans or ()} for m in operation.members}
+    return operation_topology(
+        operation.operation_id,
+        root_present,
+        [
+            MemberLink(m.run_id, m.parent_run_id, m.triggered_by_span_id, m.graph.run.traceId)
+            for m in operation.members
+        ],
+        lambda run, span: span in spans.get(run, ()),
+        operation.foreign_runs.get,
+    )
 
 
 def _shallow(node: RunDetailNode) -> RunDetailNode:
@@ -172,7 +188,7 @@ def _shallow(node: RunDetailNode) -> RunDetailNode:
     )
 
 
-def _incomplete_document(op_id: str, children: list[tuple[MemberGraph, RunDetail]]) -> RunDetail:
+def _incomplete_document(op_id: str, children: Projected) -> RunDetail:
     """The synthetic document of an operation whose root run has not arrived (C.1)."""
     starts = [d.run.startedAt for _, d in children if d.run.startedAt]
     started = min(starts, key=sort_key, default="")
@@ -218,7 +234,7 @@ def _mount(
     op_id: str,
     doc: RunDetail,
     root_pair: tuple[MemberGraph, RunDetail] | None,
-    children: list[tuple[MemberGraph, RunDetail]],
+    children: Projected,
 ) -> None:
     """Append each child's root node under its trigger span in its parent run (C.4)."""
     members = [*([root_pair] if root_pair else []), *children]
@@ -303,7 +319,7 @@ def _aggregate(doc: RunDetail, op_id: str, details: list[RunDetail], has_root: b
         doc.facets = facets
 
 
-def _attach_definition_refs(projected: list[tuple[MemberGraph, RunDetail]]) -> None:
+def _attach_definition_refs(projected: Projected) -> None:
     """``definitionRefs`` of the exact span on its node or detail (C.5)."""
     for member, detail in projected:
         refs = member.span_refs
