@@ -7,10 +7,11 @@ run. The same code rebuilds a state from stored records after a restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from crux_tui.backend.timeutil import millis_between, sort_key
-from crux_tui.backend.wire import WireRecord
+from crux_tui.backend.wire import PROJECTED_TYPES, WireRecord, decode_payloads
 from crux_tui.contract.models import DeliveryHealth, RunSummary
 from crux_tui.contract.statuses import RUNNING
 from crux_tui.contract.vocabulary import DEPLOYMENT_SCHEMA_VERSION, OPERATION_SCHEMA_VERSION
@@ -335,3 +336,19 @@ def delivery_health(
     total = dropped + rejected
     status = "degraded" if total or last_error else "healthy"
     return DeliveryHealth(status=status, rejected=total, lastKnownAt=now)
+
+
+def rebuild_state(
+    run_id: str, operation_id: str, records: Iterable[tuple[str, str, int, str]]
+) -> RunState:
+    """A run's state from its stored records (``(type, segmentId, segmentSeq, payload)``
+    in arrival order), as ingest would have rolled them up."""
+    rows = list(records)
+    projected = [payload for rtype, _, _, payload in rows if rtype in PROJECTED_TYPES]
+    wires = iter(decode_payloads(projected))
+    state = RunState(run_id, operation_id)
+    for rtype, segment_id, segment_seq, _ in rows:
+        state.apply_raw(segment_id, segment_seq)
+        if rtype in PROJECTED_TYPES:
+            state.apply(next(wires))
+    return state

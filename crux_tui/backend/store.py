@@ -31,7 +31,8 @@ from typing import Any
 
 import msgspec
 
-from crux_tui.backend.graph import assemble_graph, decode_payloads, event_summary
+from crux_tui.backend.assembly.graph import assemble_graph, event_summary
+from crux_tui.backend.assembly.members import member_graph
 from crux_tui.backend.ingest import (
     OPERATION_DELETED,
     OPERATION_IDENTITY_CONFLICT,
@@ -40,11 +41,11 @@ from crux_tui.backend.ingest import (
     without_unapplied_privacy,
 )
 from crux_tui.backend.operations import StoredMember, operation_row
-from crux_tui.backend.projection.operation import MemberGraph, OperationGraph
+from crux_tui.backend.projection.operation import OperationGraph
 from crux_tui.backend.projection.topology import MemberLink, operation_topology
-from crux_tui.backend.rollup import RunState, delivery_health, operation_id_of
+from crux_tui.backend.rollup import RunState, delivery_health, operation_id_of, rebuild_state
 from crux_tui.backend.timeutil import format_ts, sort_key
-from crux_tui.backend.wire import PROJECTED_TYPES, WireRecord
+from crux_tui.backend.wire import PROJECTED_TYPES, WireRecord, decode_payloads, earliest_key
 from crux_tui.backend.wire_cache import WireCache
 from crux_tui.contract.models import (
     Graph,
@@ -225,23 +226,6 @@ def _same_record(stored: str, record: dict[str, Any]) -> bool:
         return msgspec.json.decode(stored) == record
     except msgspec.DecodeError:
         return False
-
-
-def _earliest_key(wire: WireRecord) -> str:
-    """The earliest timestamp a record carries, as a sort key ("" when none)."""
-    keys = [
-        sort_key(v)
-        for v in (
-            wire.startedAt,
-            wire.timestamp,
-            wire.createdAt,
-            wire.suspendedAt,
-            wire.resumedAt,
-            wire.endedAt,
-        )
-        if v
-    ]
-    return min((k for k in keys if k), default="")
 
 
 def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
@@ -586,7 +570,7 @@ class Store:
                         event_name, event_id = wire.name, wire.eventId
                         event_key = sort_key(wire.timestamp)
                     if p.operation not in known:  # a new operation: when was it first seen?
-                        key = _earliest_key(wire)
+                        key = earliest_key(wire)
                         if key and key < earliest.get(p.operation, "\uffff"):
                             earliest[p.operation] = key
                 trace = rec.get("traceId")
@@ -806,7 +790,7 @@ class Store:
             " ORDER BY seq",
             (run_id,),
         ).fetchall()
-        state = _build_state(run_id, operation_id, rows)
+        state = rebuild_state(run_id, operation_id, rows)
         self._states[run_id] = state
         while len(self._states) > STATE_CACHE_SIZE:
             self._states.popitem(last=False)
@@ -1000,26 +984,13 @@ class Store:
             summary = _SUMMARY_DECODER.decode(summary_json)
             if run_id == operation:
                 summary.traceAliasConflict = bool(row.traceAliasConflict)
-            wires = self._wires_of(run_id)
-            run_refs: tuple[dict[str, Any], ...] = ()
-            span_refs: dict[str, list[dict[str, Any]]] = {}
-            for w in wires:
-                refs = w.definitionRefs
-                if refs is None or not isinstance(refs, list):
-                    continue
-                refs = [r for r in refs if isinstance(r, dict)]
-                if w.type == "run:start" and not run_refs:
-                    run_refs = tuple(refs)
-                elif w.type in ("span:start", "span") and w.spanId and refs:
-                    span_refs.setdefault(w.spanId, refs)
             members.append(
-                MemberGraph(
-                    graph=assemble_graph(summary, wires),
+                member_graph(
+                    summary,
+                    self._wires_of(run_id),
                     parent_run_id=parent,
                     triggered_by_span_id=trigger,
                     has_start=bool(has_start),
-                    definition_refs=run_refs,
-                    span_refs=span_refs,
                 )
             )
         inside = {m.run_id for m in members}
@@ -1224,14 +1195,3 @@ class Store:
 
 
 _RECORD_ID_MESSAGE = "recordId was already used for a record with different content"
-
-
-def _build_state(run_id: str, operation_id: str, rows: list[tuple[Any, ...]]) -> RunState:
-    state = RunState(run_id, operation_id)
-    projected = [r[3] for r in rows if r[0] in PROJECTED_TYPES]
-    wires = iter(decode_payloads(projected))
-    for rtype, segment_id, segment_seq, _ in rows:
-        state.apply_raw(segment_id, segment_seq)
-        if rtype in PROJECTED_TYPES:
-            state.apply(next(wires))
-    return state

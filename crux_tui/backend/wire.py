@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from crux_tui.backend.timeutil import sort_key
+
 #: Record types the store projects into the canonical graph / run summary.
 PROJECTED_TYPES = frozenset(
     {
@@ -129,3 +131,25 @@ class WireRecord(msgspec.Struct, kw_only=True):
 
 
 WIRE_LIST_DECODER = msgspec.json.Decoder(list[WireRecord])
+
+
+def decode_payloads(payloads: list[str]) -> list[WireRecord]:
+    """Stored record payloads (JSON text) decoded in one call, in order."""
+    return WIRE_LIST_DECODER.decode("[" + ",".join(payloads) + "]") if payloads else []
+
+
+def earliest_key(wire: WireRecord) -> str:
+    """The earliest timestamp a record carries, as a sort key ("" when none)."""
+    keys = [
+        sort_key(v)
+        for v in (
+            wire.startedAt,
+            wire.timestamp,
+            wire.createdAt,
+            wire.suspendedAt,
+            wire.resumedAt,
+            wire.endedAt,
+        )
+        if v
+    ]
+    return min((k for k in keys if k), default="")

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from records import RunBuilder
 
-from crux_tui.backend.graph import assemble_graph
+from crux_tui.backend.assembly.graph import assemble_graph
 from crux_tui.backend.ingest import validate_record
 from crux_tui.backend.projection import project_run_detail
 from crux_tui.contract.models import RunSummary

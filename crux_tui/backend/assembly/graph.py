@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crux_tui.backend.timeutil import millis_between
-from crux_tui.backend.wire import WIRE_LIST_DECODER, WireRecord
+from crux_tui.backend.wire import WireRecord
 from crux_tui.contract.models import (
     ArtifactSummary,
     EdgeEndpoint,
@@ -24,11 +24,6 @@ from crux_tui.contract.statuses import RUNNING
 
 #: Span events kept out of ``Graph.events`` (served lazily by the span events route).
 LAZY_EVENT_NAMES = frozenset({"token.chunk"})
-
-
-def decode_payloads(payloads: list[str]) -> list[WireRecord]:
-    """Stored record payloads (JSON text) decoded in one call, in order."""
-    return WIRE_LIST_DECODER.decode("[" + ",".join(payloads) + "]") if payloads else []
 
 
 def event_summary(w: WireRecord, trace: str) -> SpanEventSummary:
