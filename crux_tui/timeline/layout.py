@@ -2,13 +2,16 @@
 
 Two stages, both O(n) and iterative:
 
-1. :func:`structure` -- which spans are rows and who their parent is, for one
-   combination of (infrastructure, canonical parents, details). Cached on the model,
-   so toggling back and forth is free after the first time.
+1. :func:`structure` -- which spans are rows (:func:`_row_kinds`) and who their parent
+   is, for one combination of (infrastructure, canonical parents, details): by canonical
+   parent (:func:`_canonical_children`) or as the backend presented them
+   (:func:`_presented_children`), then laid out in preorder (:func:`_preorder`). Cached on
+   the model, so toggling back and forth is free after the first time.
 2. :func:`layout` -- the rows visible under the expansion state and search of a
    :class:`TimelineOptions`. It only walks the preorder array and skips collapsed
    subtrees, and returns a lazy :class:`TimelineLayout` sequence that creates
-   :class:`TimelineRow` objects on access (a 100k-row layout costs one int list).
+   :class:`TimelineRow` objects on access (a 100k-row layout costs one int list); a row
+   holds where it sits and reads the rest through from its model entry.
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ class Structure:
     n_children: list[int]
     #: parent preorder position per preorder position (-1 for the root)
     up: list[int]
-    #: per preorder position: 0 structural row, 1 inline detail row
+    #: per preorder position: STRUCTURAL_ROW or INLINE_DETAIL_ROW
     row_kind: list[int]
     #: preorder position per entry index; -1 if the entry is not a row
     pos: list[int]
@@ -177,107 +180,149 @@ def structure(model: TimelineModel, options: TimelineOptions) -> Structure:
     return built
 
 
+#: What an entry is in one structure (``Structure.row_kind`` holds the last two).
+NOT_A_ROW = 0
+#: a row of the tree: a node, or a folded span brought back (infrastructure with ``i``,
+#: a span holding rows with ``c``)
+STRUCTURAL_ROW = 1
+#: a folded detail shown inline under its owner (``d``)
+INLINE_DETAIL_ROW = 2
+
+
 def _build_structure(
     model: TimelineModel, infra: bool, canonical: bool, details: bool
 ) -> Structure:
-    entries = model.entries
-    n = len(entries)
-    root = model.root
-    # 0 = not a row, 1 = structural row (node / promoted infra), 2 = inline detail row
-    kind = [0] * n
-    for e in entries:
+    kind = _row_kinds(model, infra, canonical, details)
+    if canonical:
+        children = _canonical_children(model, kind)
+    else:
+        children = _presented_children(model, kind, infra, details)
+    return _preorder(model, kind, children, (infra, canonical, details))
+
+
+def _row_kinds(model: TimelineModel, infra: bool, canonical: bool, details: bool) -> list[int]:
+    """Per entry: not a row, a structural row or an inline detail row, under the toggles."""
+    kind = [NOT_A_ROW] * len(model.entries)
+    for e in model.entries:
         if not e.is_detail or (infra and e.infrastructure):
-            kind[e.index] = 1
+            kind[e.index] = STRUCTURAL_ROW
         elif details:
-            kind[e.index] = 2
+            kind[e.index] = INLINE_DETAIL_ROW
     if canonical:
         _promote_canonical_holders(model, kind)
-    is_struct = [k == 1 for k in kind]
+    return kind
+
+
+def _canonical_children(model: TimelineModel, kind: list[int]) -> dict[int, list[int]]:
+    """Canonical parents (``c``): each row under its nearest canonical ancestor that is a
+    row (else its owner, else the root), siblings in (startedAt, spanId) order."""
+    entries, root = model.entries, model.root
+    parent = [-1] * len(entries)
+    memo: dict[int, int] = {}
+    is_row = [k != NOT_A_ROW for k in kind]
+    for e in entries:
+        i = e.index
+        if not is_row[i] or i == root:
+            continue
+        p = _nearest_row(model, i, is_row, memo)
+        if p == -1:
+            p = e.owner if e.owner != -1 and is_row[e.owner] else root
+        parent[i] = p
+    rows = [i for i in range(len(entries)) if is_row[i]]
+    _break_cycles(parent, rows, root)
+    children: dict[int, list[int]] = {}
+    for i in model.rank:  # (startedAt, spanId) order
+        if is_row[i] and i != root:
+            children.setdefault(parent[i], []).append(i)
+    return children
+
+
+def _presented_children(
+    model: TimelineModel, kind: list[int], infra: bool, details: bool
+) -> dict[int, list[int]]:
+    """The backend's presentation: inline details first under their owner, then nodes
+    under their presentation parent in backend order. Rows that sit elsewhere (*moved*:
+    a promoted infrastructure span, a member run under the row showing the span that
+    started it, a node under an infrastructure span brought back) join their parent's
+    children by start time."""
+    entries, root = model.entries, model.root
+    n = len(entries)
+    structural, inline = STRUCTURAL_ROW, INLINE_DETAIL_ROW
+    is_struct = [k == structural for k in kind]
     parent = [-1] * n
     memo: dict[int, int] = {}
-    children: dict[int, list[int]] = {}
-
-    if canonical:
-        is_row = [k != 0 for k in kind]
-        for e in entries:
-            i = e.index
-            if kind[i] == 0 or i == root:
-                continue
-            p = _nearest_row(model, i, is_row, memo)
-            if p == -1:
-                p = e.owner if e.owner != -1 and kind[e.owner] else root
-            parent[i] = p
-        rows = [i for i in range(n) if kind[i]]
+    moved: set[int] = set()
+    for e in entries:
+        i = e.index
+        if i == root or kind[i] == NOT_A_ROW:
+            continue
+        if kind[i] == inline:
+            parent[i] = e.owner
+            continue
+        if e.is_detail:  # promoted infrastructure span
+            p = _nearest_row(model, i, is_struct, memo)
+            parent[i] = p if p != -1 else e.owner
+            moved.add(i)
+            continue
+        parent[i] = e.presentation_parent
+        if e.member_run:
+            # under the row that shows the span that started it (hoisted like any
+            # folded span when that span is hidden), wherever the backend mounted it
+            p = _nearest_row(model, i, is_struct, memo)
+            if p != -1 and p != e.presentation_parent:
+                parent[i] = p
+                moved.add(i)
+        elif infra:
+            p = _nearest_row(model, i, is_struct, memo)
+            if p != -1 and p != e.presentation_parent and entries[p].is_detail:
+                parent[i] = p
+                moved.add(i)
+    if moved:
+        rows = [i for i in range(n) if kind[i] != NOT_A_ROW]
         _break_cycles(parent, rows, root)
-        for i in model.rank:  # (startedAt, spanId) order
-            if kind[i] and i != root:
-                children.setdefault(parent[i], []).append(i)
-    else:
-        extras: set[int] = set()
-        for e in entries:
-            i = e.index
-            if i == root or kind[i] == 0:
-                continue
-            if kind[i] == 2:
-                parent[i] = e.owner
-                continue
-            if e.is_detail:  # promoted infrastructure span
-                p = _nearest_row(model, i, is_struct, memo)
-                parent[i] = p if p != -1 else e.owner
-                extras.add(i)
-                continue
-            parent[i] = e.presentation_parent
-            if e.member_run:
-                # under the row that shows the span that started it (hoisted like any
-                # folded span when that span is hidden), wherever the backend mounted it
-                p = _nearest_row(model, i, is_struct, memo)
-                if p != -1 and p != e.presentation_parent:
-                    parent[i] = p
-                    extras.add(i)
-            elif infra:
-                p = _nearest_row(model, i, is_struct, memo)
-                if p != -1 and p != e.presentation_parent and entries[p].is_detail:
-                    parent[i] = p
-                    extras.add(i)
-        if extras:
-            rows = [i for i in range(n) if kind[i]]
-            _break_cycles(parent, rows, root)
-            for i in rows:  # cycle breaking may move a node away from its presentation parent
-                if (
-                    kind[i] == 1
-                    and not entries[i].is_detail
-                    and parent[i] != entries[i].presentation_parent
-                ):
-                    extras.add(i)
-        # inline details first, then presentation children in backend order
-        if details:
-            for owner, dets in model.details.items():
-                inline = [d for d in dets if kind[d] == 2]
-                if inline:
-                    children[owner] = inline
-        for p, kids in model.children.items():
-            stay = [c for c in kids if c not in extras] if extras else kids
-            if stay:
-                existing = children.get(p)
-                children[p] = existing + stay if existing else list(stay)
-        if extras:
-            by_parent: dict[int, list[int]] = {}
-            for i in model.rank:
-                if i in extras:
-                    by_parent.setdefault(parent[i], []).append(i)
-            for p, moved in by_parent.items():
-                base = children.get(p, [])
-                children[p] = _merge_by_start(entries, base, moved, kind)
+        for i in rows:  # cycle breaking may move a node away from its presentation parent
+            if (
+                kind[i] == structural
+                and not entries[i].is_detail
+                and parent[i] != entries[i].presentation_parent
+            ):
+                moved.add(i)
+    children: dict[int, list[int]] = {}
+    if details:
+        for owner, dets in model.details.items():
+            shown = [d for d in dets if kind[d] == inline]
+            if shown:
+                children[owner] = shown
+    for p, kids in model.children.items():
+        stay = [c for c in kids if c not in moved] if moved else kids
+        if stay:
+            existing = children.get(p)
+            children[p] = existing + stay if existing else list(stay)
+    if moved:
+        by_parent: dict[int, list[int]] = {}
+        for i in model.rank:
+            if i in moved:
+                by_parent.setdefault(parent[i], []).append(i)
+        for p, later in by_parent.items():
+            children[p] = _merge_by_start(entries, children.get(p, []), later, kind)
+    return children
 
-    # preorder with explicit stack
+
+def _preorder(
+    model: TimelineModel,
+    kind: list[int],
+    children: dict[int, list[int]],
+    key: tuple[bool, bool, bool],
+) -> Structure:
+    """The rows in preorder from the root (explicit stack), with subtree ends."""
     order: list[int] = []
     depth: list[int] = []
     n_children: list[int] = []
     row_kind: list[int] = []
     end: list[int] = []
     up: list[int] = []
-    pos = [-1] * n
-    stack: list[tuple[int, int, int]] = [(root, 0, -1)]
+    pos = [-1] * len(model.entries)
+    stack: list[tuple[int, int, int]] = [(model.root, 0, -1)]
     # post-processing of subtree ends: remember open positions
     open_pos: list[int] = []
     open_depth: list[int] = []
@@ -291,7 +336,7 @@ def _build_structure(
         order.append(i)
         depth.append(d)
         up.append(parent_pos)
-        row_kind.append(1 if kind[i] == 2 else 0)
+        row_kind.append(kind[i])
         end.append(p + 1)
         kids = children.get(i)
         if kids:
@@ -313,8 +358,8 @@ def _build_structure(
     s.up = up
     s.row_kind = row_kind
     s.pos = pos
-    s.hidden_count = n - total
-    s.key = (infra, canonical, details)
+    s.hidden_count = len(model.entries) - total
+    s.key = key
     return s
 
 
@@ -324,11 +369,11 @@ def _promote_canonical_holders(model: TimelineModel, kind: list[int]) -> None:
     folded unless the infrastructure toggle shows them."""
     entries = model.entries
     for e in entries:
-        if kind[e.index] != 1:
+        if kind[e.index] != STRUCTURAL_ROW:
             continue
         cur = e.canonical_parent
-        while cur != -1 and kind[cur] == 0 and not entries[cur].infrastructure:
-            kind[cur] = 1
+        while cur != -1 and kind[cur] == NOT_A_ROW and not entries[cur].infrastructure:
+            kind[cur] = STRUCTURAL_ROW
             cur = entries[cur].canonical_parent
 
 
@@ -341,7 +386,7 @@ def _merge_by_start(
     """
     out: list[int] = []
     i = 0
-    while i < len(base) and kind[base[i]] == 2:
+    while i < len(base) and kind[base[i]] == INLINE_DETAIL_ROW:
         out.append(base[i])
         i += 1
     inf = float("inf")
@@ -364,70 +409,29 @@ def _merge_by_start(
 
 
 class TimelineRow:
-    """One visible line of the timeline. Static span data comes from the model entry."""
+    """One visible line of the timeline: where it sits (depth, expansion, inline, match, moved)
+    and, read through from its model entry, what it shows (see :class:`SpanEntry`)."""
 
     __slots__ = (
-        "cost",
         "depth",
-        "display_kind",
-        "duration_ms",
         "entry",
         "expanded",
         "has_children",
-        "infrastructure",
         "is_detail",
-        "is_error",
         "is_match",
-        "key",
-        "kind",
-        "label",
-        "member_run",
-        "model",
         "moved_from",
-        "node_id",
-        "open_ended",
-        "placement_reason",
-        "reparented",
-        "role",
-        "severity",
-        "source",
-        "span_id",
-        "start_offset_ms",
-        "status",
-        "tokens",
     )
 
-    key: str
-    span_id: str
-    node_id: str
+    entry: SpanEntry
     depth: int
-    label: str
-    kind: str
-    display_kind: str
-    status: str
-    severity: str
-    start_offset_ms: float | None
-    duration_ms: float
-    open_ended: bool
     has_children: bool
     expanded: bool
+    #: shown inline as a detail row (the ``d`` toggle), not as a node
     is_detail: bool
-    infrastructure: bool
-    reparented: bool
-    is_error: bool
     is_match: bool
-    tokens: float | None
-    cost: float | None
-    model: str
-    role: str
-    placement_reason: str
     #: label of the presentation parent, when this row sits elsewhere (canonical parents,
     #: or under an infrastructure span brought back); "" when it sits where presented
     moved_from: str
-    source: RunDetailNode | RunDetailDetail
-    entry: SpanEntry
-    #: the run id when this row is a member run of the operation, else ""
-    member_run: str
 
     def __init__(
         self,
@@ -440,33 +444,98 @@ class TimelineRow:
         moved_from: str = "",
     ) -> None:
         self.entry = e
-        self.moved_from = moved_from
-        self.key = e.key
-        self.span_id = e.span_id
-        self.node_id = e.node_id
         self.depth = depth
-        self.label = e.label
-        self.kind = "detail" if inline else e.kind
-        self.display_kind = e.display_kind
-        self.status = e.status
-        self.severity = e.severity
-        self.start_offset_ms = e.start_offset_ms
-        self.duration_ms = e.duration_ms
-        self.open_ended = e.open_ended
         self.has_children = has_children
         self.expanded = expanded and has_children
         self.is_detail = inline
-        self.infrastructure = e.infrastructure
-        self.reparented = e.reparented
-        self.is_error = e.is_error
         self.is_match = match
-        self.tokens = e.tokens
-        self.cost = e.cost
-        self.model = e.model
-        self.role = e.role
-        self.placement_reason = e.placement_reason
-        self.source = e.source
-        self.member_run = e.member_run
+        self.moved_from = moved_from
+
+    @property
+    def kind(self) -> str:
+        return "detail" if self.is_detail else self.entry.kind
+
+    @property
+    def key(self) -> str:
+        """Row key: span id, else node/detail id (unique)."""
+        return self.entry.key
+
+    @property
+    def span_id(self) -> str:
+        return self.entry.span_id
+
+    @property
+    def node_id(self) -> str:
+        return self.entry.node_id
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
+
+    @property
+    def display_kind(self) -> str:
+        return self.entry.display_kind
+
+    @property
+    def status(self) -> str:
+        return self.entry.status
+
+    @property
+    def severity(self) -> str:
+        return self.entry.severity
+
+    @property
+    def start_offset_ms(self) -> float | None:
+        return self.entry.start_offset_ms
+
+    @property
+    def duration_ms(self) -> float:
+        return self.entry.duration_ms
+
+    @property
+    def open_ended(self) -> bool:
+        return self.entry.open_ended
+
+    @property
+    def infrastructure(self) -> bool:
+        return self.entry.infrastructure
+
+    @property
+    def reparented(self) -> bool:
+        return self.entry.reparented
+
+    @property
+    def is_error(self) -> bool:
+        return self.entry.is_error
+
+    @property
+    def tokens(self) -> float | None:
+        return self.entry.tokens
+
+    @property
+    def cost(self) -> float | None:
+        return self.entry.cost
+
+    @property
+    def model(self) -> str:
+        return self.entry.model
+
+    @property
+    def role(self) -> str:
+        return self.entry.role
+
+    @property
+    def placement_reason(self) -> str:
+        return self.entry.placement_reason
+
+    @property
+    def source(self) -> RunDetailNode | RunDetailDetail:
+        return self.entry.source
+
+    @property
+    def member_run(self) -> str:
+        """The run id when this row is a member run of the operation, else ""."""
+        return self.entry.member_run
 
     def __repr__(self) -> str:
         return f"TimelineRow({self.key!r}, depth={self.depth}, label={self.label!r})"
@@ -523,7 +592,7 @@ class TimelineLayout(Sequence[TimelineRow]):
             s.depth[p],
             has_children,
             expanded,
-            s.row_kind[p] == 1,
+            s.row_kind[p] == INLINE_DETAIL_ROW,
             i in self._matches,
             moved_from,
         )

@@ -409,6 +409,8 @@ def _trigger_entry(model: TimelineModel, e: SpanEntry) -> int:
     if parent_run and found_run and found_run != parent_run:
         return e.presentation_parent  # a span of that id, but not the parent run's
     return index
+
+
 ERROR_ARTIFACTS = ("error.stack", "error.raw")
 _NO_KEYS: frozenset[str] = frozenset()
 
