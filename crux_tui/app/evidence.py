@@ -76,7 +76,7 @@ def evidence_of(
         return Evidence()
     own = items(subject.artifacts)
     if has_inspection(subject):
-        inspection = subject.inspection
+        inspection = subject.inspection or {}
         sections = {name: section_items(inspection, name) for name in inspection}
         sections = {name: found for name, found in sections.items() if found}
         from_inspection = True
@@ -103,7 +103,9 @@ def _artifacts(
         for item in sections[name]:
             if item.get("type") != ARTIFACT_ITEM:
                 continue
-            artifact = by_id.get(item.get("id")) or artifact_of_item(item, span_id)
+            item_id = item.get("id")
+            known = by_id.get(item_id) if isinstance(item_id, str) else None
+            artifact = known or artifact_of_item(item, span_id)
             if artifact is None or (artifact.artifactId and artifact.artifactId in seen):
                 continue
             seen.add(artifact.artifactId)

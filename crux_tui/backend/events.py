@@ -178,18 +178,18 @@ class EventBus:
             while True:
                 try:
                     if keepalive is None:
-                        item = await sub.queue.get()
+                        queued = await sub.queue.get()
                     else:
-                        item = await asyncio.wait_for(sub.queue.get(), keepalive)
+                        queued = await asyncio.wait_for(sub.queue.get(), keepalive)
                 except TimeoutError:
                     yield None
                     continue
-                if item is None:
+                if queued is None:
                     return
-                if item[0] <= last and backlog:
+                if queued[0] <= last and backlog:
                     continue
-                last = max(last, item[0])
-                yield item
+                last = max(last, queued[0])
+                yield queued
         finally:
             with self._lock:
                 self._subs.discard(sub)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import msgspec
@@ -302,7 +302,7 @@ class CruxClient:
         """``GET /runs/{runId}/spans/{spanId}/events`` (``null`` reads as empty)."""
         result = await self._get(
             f"{API}/runs/{_quote(run_id)}/spans/{_quote(span_id)}/events",
-            list[SpanEventSummary] | None,
+            cast("type[list[SpanEventSummary] | None]", list[SpanEventSummary] | None),
             name=name,
             after=after,
             limit=limit,

@@ -215,7 +215,8 @@ def coerce(value: Any, kind: type[T]) -> tuple[T, list[str]]:
     except _Unfit as exc:
         raise msgspec.ValidationError(f"expected {expected}, got {type(value).__name__}") from exc
     if _is_struct(kind) and isinstance(value, dict) and problems:
-        known = [f.encode_name for f in msgspec.structs.fields(kind) if f.encode_name in value]
+        fields = msgspec.structs.fields(typing.cast("type[msgspec.Struct]", kind))
+        known = [f.encode_name for f in fields if f.encode_name in value]
         if known and all(name in problems for name in known):
             raise msgspec.ValidationError(f"no field of the body fits {expected}")
     return typing.cast(T, result), problems

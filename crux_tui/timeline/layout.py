@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple, overload
+from typing import Literal, NamedTuple, cast, overload
 
 from crux_tui.contract.models import RunDetail, RunDetailDetail, RunDetailNode
 from crux_tui.perf import no_gc
@@ -173,7 +173,7 @@ def structure(model: TimelineModel, options: TimelineOptions) -> Structure:
     key = options.structure_key
     cached = model.structures.get(key)
     if cached is not None:
-        return cached
+        return cast(Structure, cached)
     with no_gc():
         built = _build_structure(model, *key)
     model.structures[key] = built

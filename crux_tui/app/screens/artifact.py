@@ -445,7 +445,9 @@ class ArtifactScreen(CruxScreen):
 def run_editor(argv: list[str], *, interactive: bool) -> str:
     """Run the editor to its end; "" when it went well, else what went wrong (one line).
     Not ``interactive``: no terminal is handed over (standard streams closed)."""
-    quiet = {} if interactive else {"stdin": DEVNULL, "stdout": DEVNULL, "stderr": DEVNULL}
+    quiet: dict[str, Any] = (
+        {} if interactive else {"stdin": DEVNULL, "stdout": DEVNULL, "stderr": DEVNULL}
+    )
     try:
         code = subprocess.run(argv, check=False, **quiet).returncode
     except OSError as error:

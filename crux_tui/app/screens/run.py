@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from rich.text import Text
@@ -560,7 +560,7 @@ class RunScreen(CruxScreen):
         if isinstance(source, RunDetailNode | msgspec.Struct) and hasattr(source, "spanId"):
             # Prefer the freshest object for this id (the row may predate a refetch).
             fresh = self.subjects.get(getattr(source, "id", "") or "")
-            return fresh or source
+            return fresh or cast(Subject, source)
         for key in (
             getattr(row, "node_id", ""),
             getattr(row, "key", ""),

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -744,7 +745,7 @@ class RunsScreen(CruxScreen):
             PaletteCommand(
                 f"Status filter: {label}",
                 "Show only runs with this status",
-                lambda index=index: self._set_status(index),
+                partial(self._set_status, index),
             )
             for index, (label, _) in enumerate(STATUS_FILTERS)
         ]

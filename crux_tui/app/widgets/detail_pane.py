@@ -447,7 +447,8 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
     _section(text, "error")
     for item in evidence.errors:
         kind = item.get("kind") if isinstance(item.get("kind"), str) else ""
-        data = item.get("data") if isinstance(item.get("data"), dict) else {}
+        raw = item.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if item.get("type") == ERROR_ITEM:
             err = error_fields(data)
             _row(text, "error", Text(clean(err.get("name") or "Error"), style=fmt.ERROR_STYLE))
@@ -482,7 +483,7 @@ def duration_text(subject: Subject, detail: RunDetail | None, duration_ms: Any) 
     text = Text(fmt.duration(duration_ms))
     run = detail.run if detail is not None else None
     is_root = run is not None and subject.id == f"run:{run.runId}"
-    if is_root and run.durationMs and fmt.duration(run.durationMs) != text.plain:
+    if is_root and run is not None and run.durationMs and fmt.duration(run.durationMs) != text.plain:
         text.append(f"  (run {fmt.duration(run.durationMs)})", style="dim")
     return text
 

@@ -384,7 +384,7 @@ def _make_detail(p: Projection, d: str, owner: RunDetailNode) -> RunDetailDetail
     reason = p.reasons.get(d, "chronology")
     did = f"detail:{d}"
     p.span_index[d] = Placement(
-        placement="detail", ownerNodeId=owner.id, path=[*owner.path, did], reason=reason
+        placement="detail", ownerNodeId=owner.id, path=[*(owner.path or ()), did], reason=reason
     )
     made = RunDetailDetail(
         **_span_kwargs(span),

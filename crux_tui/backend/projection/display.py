@@ -184,7 +184,7 @@ def label(span: SpanSummary) -> str:
     if hint and not (hint == span.model and span.family != "generation"):
         return hint
     for name in LABEL_FIELDS:
-        value = getattr(span, name)
+        value: str = getattr(span, name)
         if value:
             return value
     return ""

@@ -21,7 +21,7 @@ def walk(root: RunDetailNode) -> Order:
         order.append((node, depth))
         for child in node.children or ():
             child.parentId = node.id
-            child.path = [*node.path, child.id]
+            child.path = [*(node.path or ()), child.id]
         stack.extend((c, depth + 1) for c in reversed(node.children or ()))
     return order
 

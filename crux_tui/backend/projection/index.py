@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -46,7 +47,10 @@ def _clean_common(obj: Any) -> None:
         obj.durationMs = 0
 
 
-def _list(value: Any, cls: type) -> list:
+T = TypeVar("T")
+
+
+def _list(value: Any, cls: type[T]) -> list[T]:
     if not isinstance(value, list):
         return []
     return [v for v in value if isinstance(v, cls)]
@@ -144,7 +148,7 @@ class GraphIndex:
                 stack.extend(reversed(kids))
         return out
 
-    def ancestors(self, sid: str):
+    def ancestors(self, sid: str) -> Iterator[str]:
         """Yield effective ancestors, nearest first (terminates: the parent relation is a forest)."""
         cur = self.parent.get(sid, "")
         while cur:

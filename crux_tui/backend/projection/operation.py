@@ -311,10 +311,10 @@ def _aggregate(doc: RunDetail, op_id: str, details: list[RunDetail], has_root: b
             counts.detail += c.detail
             counts.metadata += c.metadata
             counts.attachedDetails += c.attachedDetails
-            for key, bucket in (d.facets or {}).items():
-                into = facets.setdefault(key, {})
-                for value, n in bucket.items():
-                    into[value] = into.get(value, 0) + n
+            for facet, bucket in (d.facets or {}).items():
+                into = facets.setdefault(facet, {})
+                for word, n in bucket.items():
+                    into[word] = into.get(word, 0) + n
         doc.counts = counts
         doc.facets = facets
 

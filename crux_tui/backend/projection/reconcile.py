@@ -247,7 +247,8 @@ def r5_propagate_incomplete(idx: GraphIndex) -> None:
 
 # R6 ---------------------------------------------------------------------------------------
 def _latest_end(spans: list[Any]) -> str:
-    return max((s.endedAt for s in spans), key=times.sort_key_latest)
+    latest: str = max((s.endedAt for s in spans), key=times.sort_key_latest)
+    return latest
 
 
 def _decider(spans: list[Any]) -> Any:
