@@ -22,10 +22,10 @@ from crux_tui.app.main import make_app
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.widgets.timeline_view import TimelineView
 from crux_tui.backend.process import BackendProcess
-from crux_tui.cli import load_records
 from crux_tui.contract.models import RunDetail, items
 from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.demo import scaled_run_records
+from crux_tui.loading import load_records
 
 SIZE = (120, 40)
 
@@ -330,7 +330,7 @@ async def tree_reference(size: int, body: bytes) -> list[Result]:
 
 _LOAD = """
 import sys
-from crux_tui.cli import load_records
+from crux_tui.loading import load_records
 from crux_tui.demo import scaled_run_records
 problems = load_records(sys.argv[1], scaled_run_records(int(sys.argv[2])))
 assert not problems, problems[:3]

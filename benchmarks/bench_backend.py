@@ -13,9 +13,9 @@ from crux_tui.backend.details import encode_run_detail
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.backend.projection.operation import project_operation_detail
 from crux_tui.backend.store import Store
-from crux_tui.cli import batches
 from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.demo import scaled_run_records
+from crux_tui.loading import batches
 
 
 def ingest(size: int, repeat: int) -> list[Result]:

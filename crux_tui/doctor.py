@@ -21,6 +21,7 @@ import msgspec
 
 from crux_tui.contract.models import RunDetail, RunSummary, items
 from crux_tui.contract.vocabulary import SYMPTOM_GLYPH
+from crux_tui.loading import CliError, loaded_backend, read_records_file
 from crux_tui.sanitize import inert_json, say
 from crux_tui.symptoms import Symptom, diagnose, facts
 from crux_tui.symptoms.child_action import SKEW_MS
@@ -104,8 +105,6 @@ def is_file_target(target: str) -> bool:
 
 def run(args: argparse.Namespace, url_of: Any, default_url: str) -> int:
     """Run ``doctor``; ``url_of(raw)`` checks a backend URL (``cli.backend_url``)."""
-    from crux_tui.cli import CliError
-
     try:
         if args.limit is not None and args.limit < 1:
             raise DoctorError(f"--limit must be 1 or more (got {args.limit})", EXIT_USAGE)
@@ -136,8 +135,6 @@ def run(args: argparse.Namespace, url_of: Any, default_url: str) -> int:
 
 def _check_file(path: Path) -> tuple[list[RunReport], list[str]]:
     """Load a JSONL file into an embedded backend, as ``open`` does, and check every run."""
-    from crux_tui.cli import CliError, loaded_backend, read_records_file
-
     try:
         contents = read_records_file(path)
     except CliError as exc:

@@ -27,8 +27,8 @@ from typing import Any
 
 from crux_tui.app.main import make_app
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import load_records
 from crux_tui.demo import DEMO_SCENARIOS, LIVE_RUN_ID, build_demo_records, live_run_records
+from crux_tui.loading import load_records
 
 #: The pinned clock of the tour: the backend projects at it, the app says "6m ago" from it.
 TOUR_NOW = datetime(2026, 5, 16, 18, 0, 0, tzinfo=UTC)

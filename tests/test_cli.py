@@ -17,7 +17,8 @@ from records import RunBuilder, batch, simple_run
 from websockets.sync.client import connect
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import batches, main
+from crux_tui.cli import main
+from crux_tui.loading import batches
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -142,7 +143,7 @@ def test_batches_respect_limits() -> None:
 
 
 def test_load_records_posts_batches_and_reports_problems(backend: EmbeddedBackend) -> None:
-    from crux_tui.cli import load_records
+    from crux_tui.loading import load_records
 
     records = [simple_run(f"r{i}") for i in range(6)]
     flat = [r for run in records for r in run]
@@ -156,8 +157,8 @@ def test_load_records_posts_batches_and_reports_problems(backend: EmbeddedBacken
 
 def test_export_round_trips_through_open(make_backend: Any, tmp_path: Path) -> None:
     """`export` writes what `open` reads: the same run, presented the same way."""
-    from crux_tui.cli import load_records
     from crux_tui.demo import build_demo_records, read_jsonl
+    from crux_tui.loading import load_records
 
     source = make_backend()
     assert load_records(source.url, build_demo_records()) == []
@@ -181,8 +182,8 @@ def test_export_writes_the_whole_operation_each_record_in_its_version(
 ) -> None:
     """An operation whose member runs were written by SDKs of different versions exports
     every member, each record as stored, and opens again as the same operation."""
-    from crux_tui.cli import load_records
     from crux_tui.demo import read_jsonl
+    from crux_tui.loading import load_records
     from tests.backend.operation_records import OP, child_records, root_records
 
     legacy = RunBuilder("run_legacy", schema_version=2)  # an unrelated v2 run
@@ -219,8 +220,8 @@ def test_export_writes_the_whole_operation_each_record_in_its_version(
 
 def test_open_reads_a_v2_file(tmp_path: Path, backend: EmbeddedBackend) -> None:
     """Files exported before v5 (schema v2 records, one per line or in batches) still load."""
-    from crux_tui.cli import load_records
     from crux_tui.demo import read_jsonl
+    from crux_tui.loading import load_records
 
     run = simple_run("run_exported_v2")
     path = tmp_path / "old.jsonl"
@@ -239,7 +240,7 @@ def test_loading_a_big_file_says_how_far_it_got() -> None:
     for small loads or when standard error is not a terminal."""
     import io
 
-    from crux_tui.cli import LoadProgress
+    from crux_tui.loading import LoadProgress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

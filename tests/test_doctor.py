@@ -18,11 +18,12 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import load_records, main
+from crux_tui.cli import main
 from crux_tui.demo import build_demo_records, write_jsonl
 from crux_tui.demo import scenarios as demo
 from crux_tui.demo import symptoms as sym
 from crux_tui.doctor import EXIT_BACKEND, EXIT_CLEAN, EXIT_SYMPTOMS, EXIT_USAGE
+from crux_tui.loading import load_records
 from crux_tui.symptoms import KINDS
 
 

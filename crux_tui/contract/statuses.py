@@ -1,9 +1,9 @@
 """The status vocabulary: names, the sets and ranks rules use, severities, glyphs and words.
 
 One place for every rule about a run's or span's ``status`` string (and the live
-connection's state), shared by the embedded
-backend (ingest, projection, list rows), the pure timeline and the app. Styles and colours
-are not here: ``crux_tui/app/theme.py`` gives each status and severity its look.
+connection's state), shared by the embedded backend (projection, list rows, events), the
+symptoms, the pure timeline and the app. Styles and colours are not here:
+``crux_tui/app/theme.py`` gives each status and severity its look.
 """
 
 from __future__ import annotations

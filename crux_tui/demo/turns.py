@@ -104,7 +104,7 @@ def streamed_turn(
     b.end(step_span, step_start, end_ms - 2, metrics=metrics, attributes={"finishReason": finish})
     if stream:
         b.end(stream, at_ms, end_ms)
-    if not tool:
+    if not tool or tool_call_id is None:
         return end_ms, None
     # the agent loop executes the tool after the step that requested it
     tool_start = end_ms + 15

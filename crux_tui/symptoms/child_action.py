@@ -183,7 +183,7 @@ def separate_child_runs(facts: RunFacts, around: Iterable[RunFacts]) -> list[Sym
     # the child's side: its root
     for r in facts.roots:
         for o in others:
-            b = next(
+            host = next(
                 (
                     b
                     for b in o.boundaries
@@ -193,12 +193,12 @@ def separate_child_runs(facts: RunFacts, around: Iterable[RunFacts]) -> list[Sym
                 ),
                 None,
             )
-            if b is None:
+            if host is None:
                 continue
             evidence = (
                 f"this run's root is the Convex action {short(r.function)}, with no parent run; "
-                f"it started at {clock_ms(r.started_ms)}, inside boundary “{short(b.label)}” of "
-                f"run {short(b.run_id)} for the same function"
+                f"it started at {clock_ms(r.started_ms)}, inside boundary “{short(host.label)}” "
+                f"of run {short(host.run_id)} for the same function"
             )
             found.append(kind.found([r.span_id], evidence, r.run_id))
             break

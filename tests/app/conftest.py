@@ -19,8 +19,8 @@ def backend_url() -> Iterator[str]:
 @pytest.fixture
 def demo_url(backend_url: str) -> str:
     """A backend holding the demo scenarios (without the live run)."""
-    from crux_tui.cli import load_records
     from crux_tui.demo import build_demo_records
+    from crux_tui.loading import load_records
 
     assert load_records(backend_url, build_demo_records()) == []
     return backend_url

@@ -13,8 +13,8 @@ from crux_tui.app.screens.runs import RunsScreen
 from crux_tui.app.widgets.detail_pane import DetailPane
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import load_records
 from crux_tui.demo import build_demo_records
+from crux_tui.loading import load_records
 from crux_tui.symptoms import KIND_BY_CODE
 
 from .helpers import screen_text, wait_for

@@ -6,8 +6,8 @@ import asyncio
 
 from crux_tui.app.main import make_app
 from crux_tui.app.screens.runs import RunsScreen
-from crux_tui.cli import load_records
 from crux_tui.demo import DEMO_SCENARIOS, LIVE_RUN_ID, LiveRunFeeder, build_demo_records
+from crux_tui.loading import load_records
 from tests.app.helpers import open_first_run, screen_text, wait_for
 
 

@@ -321,8 +321,8 @@ async def held_back_big_run(
     ``drop_first_tail`` the first response dies instead of sending its tail."""
     from starlette.responses import StreamingResponse
 
-    from crux_tui.cli import batches
     from crux_tui.demo import scaled_run_records
+    from crux_tui.loading import batches
 
     records = scaled_run_records(1000)
     real = make_backend(lifecycle_interval=None)

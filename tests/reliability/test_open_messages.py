@@ -16,8 +16,9 @@ import pytest
 from records import RunBuilder, simple_run
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import load_records_report, main
+from crux_tui.cli import main
 from crux_tui.demo.jsonl import MAX_LINE_BYTES, read_jsonl_lines
+from crux_tui.loading import load_records_report
 from tests.reliability.terminal import finish, read_until, spawn
 
 #: A record id that would set the clipboard, the window title and the colours.

@@ -9,7 +9,6 @@ import pytest
 
 from crux_tui.backend.projection import project_run_detail
 from crux_tui.backend.store import Store
-from crux_tui.cli import batches
 from crux_tui.contract.models import (
     RunDetail,
     RunDetailHead,
@@ -19,6 +18,7 @@ from crux_tui.contract.models import (
     items,
 )
 from crux_tui.demo import build_demo_records, scaled_run_records
+from crux_tui.loading import batches
 from crux_tui.timeline import TimelineOptions, build_model, layout
 from crux_tui.timeline.preview import detail_from_head
 
