@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,39 +14,22 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from crux_tui.app.keymap import load_keymap
 from crux_tui.app.messages import ConnectionChanged, LiveEvent
-from crux_tui.contract import errors as crux_errors
+from crux_tui.contract.errors import describe_error
 from crux_tui.contract.models import ObservabilityEvent, RunSummary
+from crux_tui.contract.ports import BackendClient, EventFeed
 from crux_tui.live.directory import RunDirectory
 from crux_tui.perf import IdleCollector
 from crux_tui.sanitize import ClipKind, clean, clipboard_text
 from crux_tui.symptoms import SymptomBook
 
-START_HINT = "start one with `crux-tui serve` or `crux dev`"
-
-
-def describe_error(error: BaseException | None, url: str = "") -> str:
-    """A one-line, terminal-safe message for a client or worker error."""
-    if error is None:
-        return "unknown error"
-    if isinstance(error, crux_errors.BackendUnreachable):
-        return f"cannot reach {clean(url) or 'the backend'} — {START_HINT}"
-    if isinstance(error, crux_errors.NotFound):
-        return f"not found: {clean(str(error))}" if str(error) else "not found"
-    if isinstance(error, crux_errors.RequestTimeout):
-        return f"request timed out: {clean(str(error))}"
-    if isinstance(error, crux_errors.ProtocolError):
-        return f"unexpected response from backend: {clean(str(error))}"
-    if isinstance(error, crux_errors.CruxError):
-        return clean(str(error)) or type(error).__name__
-    text = clean(str(error))
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-FeedFactory = Callable[["CruxApp"], Any]
+#: Makes the live feed for the app (``LiveFeed`` unless a caller stands another in).
+FeedFactory = Callable[["CruxApp"], EventFeed]
 
 
 class CruxApp(App[int]):
@@ -71,7 +54,7 @@ class CruxApp(App[int]):
         url: str,
         token: str | None = None,
         *,
-        client: Any = None,
+        client: BackendClient | None = None,
         feed_factory: FeedFactory | None = None,
         poll_interval: float = 1.0,
         start_feed: bool = True,
@@ -97,7 +80,7 @@ class CruxApp(App[int]):
         self._start_feed = start_feed
         #: ``--live``: ``auto`` (SSE, else the WebSocket, else polling), ``sse``, ``ws``, ``poll``
         self.live = live
-        self._feed: Any = None
+        self._feed: EventFeed | None = None
         #: member run id -> operation id, from the runs pages and RunDetails read
         self.directory = RunDirectory()
         #: the symptoms of the operations read (runs list marks, run screen, detail pane)
@@ -114,12 +97,12 @@ class CruxApp(App[int]):
     # ------------------------------------------------------------------ services
 
     @property
-    def client(self) -> Any:
+    def client(self) -> BackendClient:
         """The shared ``CruxClient`` (created lazily)."""
         if self._client is None:
             from crux_tui.contract.client import CruxClient
 
-            self._client = _construct(CruxClient, self.url, token=self.token)
+            self._client = CruxClient(self.url, self.token)
         return self._client
 
     def _push_style_theme(self) -> None:
@@ -131,7 +114,7 @@ class CruxApp(App[int]):
         self.console.push_theme(rich_theme(self.get_css_variables(), self.no_color))
         self._style_theme_pushed = True
 
-    def _theme_changed(self, _theme: Any) -> None:
+    def _theme_changed(self, _theme: Theme) -> None:
         self._push_style_theme()
         for screen in self.screen_stack:  # rows and cells were drawn with the old styles
             for widget in screen.walk_children(with_self=True):
@@ -180,14 +163,8 @@ class CruxApp(App[int]):
     async def on_unmount(self) -> None:
         self.idle_collector.stop()
         if self._owns_client and self._client is not None:
-            closer = getattr(self._client, "aclose", None) or getattr(self._client, "close", None)
-            if closer is not None:
-                try:
-                    result = closer()
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:  # pragma: no cover - best effort on shutdown
-                    pass
+            with contextlib.suppress(Exception):  # best effort on shutdown
+                await self._client.aclose()
 
     def now(self) -> datetime:
         """The time relative times are shown against ("6m ago"; a fixed clock in shots)."""
@@ -244,16 +221,14 @@ class CruxApp(App[int]):
         for screen in list(self.screen_stack):
             screen.post_message(LiveEvent(event))
 
-    def _make_feed(self) -> Any:
+    def _make_feed(self) -> EventFeed:
         if self._feed_factory is not None:
             return self._feed_factory(self)
         from crux_tui.live.feed import LiveFeed
 
-        return _construct(
-            LiveFeed,
+        return LiveFeed(
             self.url,
-            token=self.token,
-            client=self.client,
+            self.token,
             transport=self.live,
             on_state=self._on_feed_state,
             on_transport=self._on_feed_transport,
@@ -271,40 +246,24 @@ class CruxApp(App[int]):
 
     def note_revision(self, revision: int) -> None:
         """A view was read at ``revision``: the live feed may catch up from there."""
-        noter = getattr(self._feed, "note_revision", None)
-        if noter is not None:
-            noter(revision)
+        if self._feed is not None:
+            self._feed.note_revision(revision)
 
-    def _on_feed_state(self, state: Any, detail: Any = "") -> None:
-        name = str(getattr(state, "value", state))
+    def _on_feed_state(self, name: str, detail: str = "") -> None:
         self.feed_state = name
         if self._unreachable and name != "live":
             return  # keep the "cannot reach" message until a read or the stream succeeds
         self._unreachable = False
-        self.set_connection(name, str(detail or ""))
+        self.set_connection(name, detail)
 
     @work(exclusive=True, group="live-feed", exit_on_error=False, description="live feed")
     async def consume_feed(self) -> None:
         """Consume the LiveFeed forever, turning events into ``LiveEvent`` messages."""
         feed = self._feed = self._make_feed()
-        try:
-            async for item in _iterate_feed(feed):
-                if isinstance(item, ObservabilityEvent):
-                    self.dispatch_event(item)
-                else:  # a state change surfaced through the iterator
-                    self._on_feed_state(item)
-                state = getattr(feed, "state", None)
-                if state is not None:
-                    self._on_feed_state(state, getattr(feed, "detail", ""))
-        finally:
-            closer = getattr(feed, "aclose", None) or getattr(feed, "close", None)
-            if closer is not None:
-                try:
-                    result = closer()
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:  # pragma: no cover - best effort
-                    pass
+        async for event in feed.events():
+            self.dispatch_event(event)
+            self._on_feed_state(feed.state)
+            await asyncio.sleep(0)  # a burst of events leaves room for the screens
         self.set_connection("offline", "live feed ended")
 
     # ------------------------------------------------------------------ errors
@@ -339,7 +298,7 @@ class CruxApp(App[int]):
         title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
         self.push_screen(HelpScreen(collect_bindings(screen), title=title))
 
-    def get_system_commands(self, screen: Any) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's palette commands, less those our bindings already list (``q``, ``?``),
         with a screenshot that is written to the current folder."""
         for command in super().get_system_commands(screen):
@@ -369,40 +328,3 @@ class CruxApp(App[int]):
         message = f"Copied {clean(what)} to the clipboard"
         self.notify(message + (f" ({note})" if note else ""), markup=False, timeout=3)
 
-
-def _construct(cls: Any, url: str, **kwargs: Any) -> Any:
-    """Call ``cls(url, **kwargs)`` passing only the keyword arguments it accepts."""
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return cls(url)
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    usable = {k: v for k, v in kwargs.items() if accepts_any or k in params}
-    if "url" in params and params["url"].kind is inspect.Parameter.KEYWORD_ONLY:
-        return cls(url=url, **usable)
-    if "client" in usable and "url" not in params and "base_url" not in params:
-        # A feed built on a client takes the client instead of the URL.
-        first = next(iter(params.values()), None)
-        if first is not None and first.name == "client":
-            client = usable.pop("client")
-            return cls(client, **usable)
-    return cls(url, **usable)
-
-
-async def _iterate_feed(feed: Any) -> AsyncIterator[Any]:
-    if hasattr(feed, "__aenter__"):
-        async with feed as entered:
-            source = entered if entered is not None else feed
-            async for item in _aiter(source):
-                yield item
-    else:
-        async for item in _aiter(feed):
-            yield item
-
-
-async def _aiter(source: Any) -> AsyncIterator[Any]:
-    has_events = hasattr(source, "events") and callable(source.events)
-    iterator = source.events() if has_events else source
-    async for item in iterator:
-        yield item
-        await asyncio.sleep(0)

@@ -32,6 +32,7 @@ from crux_tui.contract.models import (
     SpanEventSummary,
     items,
 )
+from crux_tui.contract.ports import Progress
 from crux_tui.contract.tolerant import decode_tolerant
 from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.perf import no_gc
@@ -44,9 +45,6 @@ DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
 BULK_BYTES = 4 * 1024 * 1024
 #: RunDetail bodies above this size are decoded off the event loop.
 OFF_LOOP_DECODE_BYTES = 256 * 1024
-#: ``progress(received_bytes, total_bytes)`` while a body downloads; ``total`` is ``None``
-#: when the server sent no length. The last call has ``received == total``.
-Progress = Callable[[int, int | None], None]
 
 
 def _snippet(content: bytes, size: int = 200) -> str:

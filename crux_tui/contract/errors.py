@@ -1,6 +1,11 @@
-"""Typed errors of the contract client."""
+"""Typed errors of the contract client, and the one line the viewer says about each."""
 
 from __future__ import annotations
+
+from crux_tui.sanitize import clean
+
+#: What to do when no backend answers (said with every "cannot reach").
+START_HINT = "start one with `crux-tui serve` or `crux dev`"
 
 
 class CruxError(Exception):
@@ -13,8 +18,7 @@ class BackendUnreachable(CruxError):
     def __init__(self, url: str, detail: str = "") -> None:
         self.url = url
         self.detail = detail
-        hint = "start one with `crux-tui serve` or `crux dev`"
-        super().__init__(f"no Crux devtools backend at {url} ({hint})")
+        super().__init__(f"no Crux devtools backend at {url} ({START_HINT})")
 
 
 class RequestTimeout(CruxError):
@@ -67,3 +71,21 @@ class NotCruxBackend(CruxError):
         self.status = status
         answer = f"{status} with {content_type}" if content_type else str(status)
         super().__init__(f"this is not a Crux devtools backend ({method} {url} answered {answer})")
+
+
+def describe_error(error: BaseException | None, url: str = "") -> str:
+    """A one-line, terminal-safe message for a client or worker error."""
+    if error is None:
+        return "unknown error"
+    if isinstance(error, BackendUnreachable):
+        return f"cannot reach {clean(url) or 'the backend'} — {START_HINT}"
+    if isinstance(error, NotFound):
+        return f"not found: {clean(str(error))}" if str(error) else "not found"
+    if isinstance(error, RequestTimeout):
+        return f"request timed out: {clean(str(error))}"
+    if isinstance(error, ProtocolError):
+        return f"unexpected response from backend: {clean(str(error))}"
+    if isinstance(error, CruxError):
+        return clean(str(error)) or type(error).__name__
+    text = clean(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -12,11 +12,11 @@ from gocrux.server import GoCrux
 from gocrux.shapes import lifecycle_event, token_chunk_event
 
 from crux_tui.app.main import make_app
-from crux_tui.app.screens import run as run_module
 from crux_tui.app.screens.confirm import ConfirmScreen
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.screens.runs import RunsScreen
 from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.live import run_loader
 
 from .helpers import screen_text, wait_for
 
@@ -69,7 +69,7 @@ async def quiet_after_an_event(app, pilot, gocrux: GoCrux) -> None:
         pilot,
         lambda: (
             gocrux.count(f"{API}/runs/page") > before
-            and not screen._refresh_running
+            and not screen.loader.busy
             and app._feed.revision == revision
         ),
         what="the event handled",
@@ -142,12 +142,12 @@ async def test_lifecycle_of_a_member_run_refreshes_its_operation(gocrux: GoCrux)
         await listed(app, pilot)
         await live_on(app, pilot, "ws")
         screen = await open_row(app, pilot, fx.CHAT)
-        await wait_for(pilot, lambda: screen._inflight is False, what="loaded")
+        await wait_for(pilot, lambda: not screen.loader.busy, what="loaded")
         before = gocrux.count(CHAT_DETAIL)
         # names the child run, not the operation: mapped through memberRuns
         await gocrux.push_event(lifecycle_event(fx.CHILD_NOTIFY, "error"))
         await wait_for(pilot, lambda: gocrux.count(CHAT_DETAIL) > before, what="refetch")
-        await wait_for(pilot, lambda: screen._inflight is False, what="refetched")
+        await wait_for(pilot, lambda: not screen.loader.busy, what="refetched")
         await gocrux.push_event(lifecycle_event("run_of_someone_else", "error"))
         assert await settled(pilot, gocrux, 0.5) == {}  # not this operation's
         before = gocrux.count(CHAT_DETAIL)
@@ -231,14 +231,14 @@ async def test_a_run_gone_on_refetch_says_so_and_stops_asking(gocrux: GoCrux) ->
 async def test_a_settled_run_is_not_polled_forever(
     gocrux: GoCrux, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run_module, "TERMINAL_POLL_WINDOW", 0.5)
+    monkeypatch.setattr(run_loader, "TERMINAL_POLL_WINDOW", 0.5)
     gocrux.operations[fx.PLAIN] = fx.with_status(gocrux.operations[fx.PLAIN], "stale")
     app = make_app(gocrux.url, poll_interval=0.05, live="poll")
     async with app.run_test(size=(140, 30)) as pilot:
         await listed(app, pilot)
         screen = await open_row(app, pilot, fx.PLAIN)
-        await wait_for(pilot, lambda: screen._terminal_since is not None, what="settled")
-        settled_at = screen._terminal_since
+        await wait_for(pilot, lambda: screen.loader.terminal_since is not None, what="settled")
+        settled_at = screen.loader.terminal_since
         await wait_for(pilot, lambda: _since(settled_at) > 0.6, what="the 5 s window over")
         assert await settled(pilot, gocrux, 0.6, but_delta=True) == {}
         await pilot.press("r")  # asked for by hand: read again

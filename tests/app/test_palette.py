@@ -208,8 +208,8 @@ async def runs_screen_cases(app: Any, pilot: Any, runs: RunsScreen, done: set[st
         return lambda state: lambda: field.display is shown and field.has_focus is shown
 
     def refreshed(state: dict[str, Any]) -> Check:
-        state["generation"] = runs._generation
-        return lambda: runs._generation > state["generation"]
+        state["generation"] = runs.loader.generation
+        return lambda: runs.loader.generation > state["generation"]
 
     def cycled(state: dict[str, Any]) -> Check:
         state["index"] = runs.status_index
@@ -309,8 +309,8 @@ async def run_screen_cases(
         return lambda: (tmp_path / "crux-run-run_tool_error.json").exists()
 
     def refreshed(state: dict[str, Any]) -> Check:
-        state["seq"] = run._applied_seq
-        return lambda: run._applied_seq > state["seq"]
+        state["seq"] = run.loader.applied
+        return lambda: run.loader.applied > state["seq"]
 
     def artifact_list(state: dict[str, Any]) -> Check:
         return lambda: isinstance(app.screen, ArtifactPicker)  # the tool has several

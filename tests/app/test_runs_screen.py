@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crux_tui.app.main import make_app
-from crux_tui.app.screens import runs as runs_module
 from crux_tui.app.screens.run import RunScreen
 from crux_tui.app.screens.runs import RunsScreen
+from crux_tui.live import runs_loader
 
 from .helpers import ago, post_records, screen_text, simple_run, wait_for
 
@@ -85,7 +85,7 @@ async def test_new_run_appears_live_without_keys(backend_url: str) -> None:
 
 
 async def test_paging_past_first_page(backend_url: str, monkeypatch) -> None:
-    monkeypatch.setattr(runs_module, "PAGE_SIZE", 4)
+    monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
     for index in range(10):
         await post_records(
             backend_url, simple_run(f"run_{index:02d}", f"run {index}", started=ago(100 - index))

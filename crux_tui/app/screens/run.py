@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.events import Resize
+from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from crux_tui.app import format as fmt
@@ -22,72 +21,27 @@ from crux_tui.app.commands import RunCommands
 from crux_tui.app.evidence import status_cause
 from crux_tui.app.messages import LiveEvent
 from crux_tui.app.operation import member_of
-from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.screens.base import CruxScreen, ScreenRunner
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.detail_pane import CAUSE_KEY, DetailPane, Subject, span_json
 from crux_tui.app.widgets.diagnostics import DiagnosticsList
 from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.app.widgets.timeline_view import TimelineView
-from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import (
     ArtifactSummary,
-    ObservabilityEvent,
     RunDetail,
-    RunDetailHead,
     RunDetailNode,
     RunSummary,
     items,
 )
-from crux_tui.contract.statuses import is_settled
 from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, symptom_count_text
+from crux_tui.live.run_loader import Download, RunLoader, RunState
 from crux_tui.sanitize import clean
-from crux_tui.symptoms import Symptom, analyse
+from crux_tui.symptoms import Symptom
 from crux_tui.timeline import operation_id
-from crux_tui.timeline.preview import detail_from_head
 
 #: Terminal width from which the detail pane sits to the right of the timeline.
 WIDE_WIDTH = 120
-#: After a run settles (ends, or is reconciled stale/incomplete/conflicted), keep polling
-#: (when there is no stream) every 5 s this long, then stop until an event or ``r``.
-TERMINAL_POLL_WINDOW = 60.0
-
-
-def is_settled_operation(detail: RunDetail) -> bool:
-    """The run and every member run of its operation settled (nothing will change by itself)."""
-    run = detail.run
-    if not is_settled(run.status) or run.activeChildCount:
-        return False
-    return all(is_settled(m.run.status) for m in items(detail.memberRuns))
-
-
-def index_subjects(detail: RunDetail) -> dict[str, Subject]:
-    """node id / detail id / span id -> node or folded detail (iterative walk)."""
-    index: dict[str, Subject] = {}
-    stack: list[RunDetailNode] = [detail.root]
-    while stack:
-        node = stack.pop()
-        if node.id:
-            index.setdefault(node.id, node)
-        if node.spanId:
-            index.setdefault(node.spanId, node)
-        for det in items(node.details):
-            if det.id:
-                index.setdefault(det.id, det)
-            if det.spanId:
-                index.setdefault(det.spanId, det)
-        stack.extend(reversed(items(node.children)))
-    return index
-
-
-#: RunDetails with more spans than this are indexed off the UI thread.
-INDEX_OFF_THREAD_SPANS = 3000
-
-
-async def index_subjects_async(detail: RunDetail) -> dict[str, Subject]:
-    """:func:`index_subjects`, in a thread for a big run (100 ms and more at 100k spans)."""
-    if max(detail.run.spanCount, len(items(detail.rows))) > INDEX_OFF_THREAD_SPANS:
-        return await asyncio.to_thread(index_subjects, detail)
-    return index_subjects(detail)
 
 
 def header_text(
@@ -127,8 +81,22 @@ def safe_filename(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)[:120] or "run"
 
 
-#: Bodies smaller than this load too fast for a progress note to be readable.
-PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+def progress_text(state: RunState) -> str:
+    """What the timeline says while the first load has nothing to show yet."""
+    if state.download is not None:
+        return download_text(state.download)
+    if state.waited is not None:
+        return f"waiting for the backend to project the run… {state.waited} s"
+    return ""
+
+
+def download_text(download: Download) -> str:
+    """How much of a big run's body has arrived, then that it is being decoded."""
+    if download.done:
+        return f"decoding {fmt.size(download.received)}…"
+    if download.total:
+        return f"receiving the run: {fmt.size(download.received)} of {fmt.size(download.total)}"
+    return f"receiving the run: {fmt.size(download.received)}"
 
 
 class RunScreen(CruxScreen):
@@ -170,43 +138,60 @@ class RunScreen(CruxScreen):
         Binding("u", "jump_trigger", "Trigger span", id="run.trigger-span", show=False),
     ]
 
+    #: what the loader has (the screen repaints from it: see ``watch_run_state``)
+    run_state: reactive[RunState] = reactive(RunState, init=False)
+
     def __init__(self, run_id: str, summary: RunSummary | None = None) -> None:
         super().__init__()
         self.run_id = run_id
         self.summary = summary
-        self.detail: RunDetail | None = None
-        #: ``detail`` is the preview painted from the body's rows; the whole one is on its way
-        self.partial = False
-        self.subjects: dict[str, Subject] = {}
-        self.error_message = ""
+        #: fetches, polls and follows the run (made on mount: it needs the app)
+        self.loader: RunLoader | None = None
         self.search_text = ""
         self.match_count = 0
         self.hidden_count = 0
         self.row_count = 0
-        self._pending = False
-        self._inflight = False
-        #: First load only: when the fetch started, what the download said, when it last did.
-        self._fetch_started = 0.0
-        self._download_note = ""
-        self._download_shown_at = 0.0
-        self._request_seq = 0
-        self._applied_seq = 0
-        self._failed_seq = 0
-        self._last_poll = 0.0
-        self._terminal_since: float | None = None
         self._detail_visible: bool | None = None
         self._current_subject: Subject | None = None
-        #: Paths of RunDetail fields the last applied response had that could not be parsed.
-        self.parse_problems: list[str] = []
-        #: The backend no longer has this run (a ``deleted`` event, or a 404 on refetch):
-        #: what is shown is the last copy; nothing polls until ``r``.
-        self.deleted = False
         #: the cursor was put on the member run this screen was opened with
         self._landed = False
-        #: the operation's symptoms (``crux_tui.symptoms``), found off the UI thread
-        self.symptoms: list[Symptom] = []
         #: the D list has entries (symptoms or diagnostics): D moves up the footer
         self._listed_problems = False
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def detail(self) -> RunDetail | None:
+        return self.run_state.detail
+
+    @property
+    def partial(self) -> bool:
+        """``detail`` is the preview painted from the body's rows; the whole one is on its way."""
+        return self.run_state.partial
+
+    @property
+    def subjects(self) -> dict[str, Subject]:
+        return self.run_state.subjects
+
+    @property
+    def error_message(self) -> str:
+        return self.run_state.error
+
+    @property
+    def deleted(self) -> bool:
+        """The backend no longer has this run: what is shown is the last copy; nothing polls
+        until ``r``."""
+        return self.run_state.deleted
+
+    @property
+    def parse_problems(self) -> list[str]:
+        """Paths of RunDetail fields the last applied response had that could not be parsed."""
+        return list(self.run_state.problems)
+
+    @property
+    def symptoms(self) -> list[Symptom]:
+        """The operation's symptoms (``crux_tui.symptoms``), found off the UI thread."""
+        return list(self.run_state.symptoms)
 
     # ------------------------------------------------------------------ layout
 
@@ -230,6 +215,9 @@ class RunScreen(CruxScreen):
         )
 
     def on_mount(self) -> None:
+        self.loader = RunLoader(
+            self.run_id, self.app, ScreenRunner(self), self._loaded, summary=self.summary
+        )
         self._update_header()
         self.query_one("#run-search", Input).display = False
         self.query_one(DiagnosticsList).display = False
@@ -238,6 +226,10 @@ class RunScreen(CruxScreen):
         self._update_statusline()
         self.request_refresh()
         self.set_interval(0.25, self._poll_tick)
+
+    def on_unmount(self) -> None:
+        if self.loader is not None:
+            self.loader.close()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size.width)
@@ -260,82 +252,12 @@ class RunScreen(CruxScreen):
     def detail_pane(self) -> DetailPane:
         return self.query_one(DetailPane)
 
-    # ------------------------------------------------------------------ fetching
+    # ------------------------------------------------------------------ loading
 
     def request_refresh(self) -> None:
         """Refetch RunDetail; bursts coalesce (one request in flight, at most one queued)."""
-        self._pending = True
-        if self._inflight:
-            return
-        self._inflight = True
-        self.run_worker(
-            self._refresh_loop(),
-            group="run-detail",
-            description="load run",
-            exit_on_error=False,
-        )
-
-    async def _refresh_loop(self) -> None:
-        try:
-            while self._pending:
-                self._pending = False
-                self._request_seq += 1
-                await self._fetch(self._request_seq)
-                # Poll intervals run from the last answer: a slow fetch is not doubled.
-                self._last_poll = time.monotonic()
-        finally:
-            self._inflight = False
-
-    async def _fetch(self, seq: int) -> None:
-        from crux_tui.app.app import describe_error
-
-        first_load = self.detail is None or self.partial
-        self._fetch_started, self._download_note = time.monotonic(), ""
-        if seq > self._applied_seq and self.deleted:
-            self.deleted = False  # asked again (r): say so again if it is still gone
-        try:
-            detail, problems = await self.app.client.run_detail_checked(
-                self.run_id,
-                progress=self._show_download if first_load else None,
-                on_head=(lambda head: self._show_head(head, seq)) if first_load else None,
-            )
-        except Exception as error:  # said on screen; the next poll or `r` retries
-            self._failed_seq = seq
-            loaded = self.detail is not None and not self.partial
-            if isinstance(error, crux_errors.NotFound) and loaded:
-                self._mark_deleted()  # it was here: the backend deleted it
-                return
-            if isinstance(error, crux_errors.NotFound):
-                self.deleted = True  # no such run: not worth asking every second
-            if isinstance(error, crux_errors.CruxError):
-                self.error_message = describe_error(error, getattr(self.app, "url", ""))
-            else:
-                reason = clean(f"{type(error).__name__}: {error}")
-                self.error_message = f"could not load the run: {reason}"
-            if isinstance(error, crux_errors.BackendUnreachable):
-                self.app.mark_unreachable(self.error_message)
-            self._update_statusline()
-            self._show_row(self.timeline.selected_row)
-            if self.detail is None or self.partial:
-                self.timeline.show_progress("")
-                self.query_one("#run-title", Static).update(
-                    Text(f"Run {clean(self.run_id)} — {self.error_message}", style=fmt.ERROR_STYLE)
-                )
-            return
-        self.app.mark_reachable()
-        self.apply_detail(detail, seq, problems, subjects=await index_subjects_async(detail))
-
-    def _show_head(self, head: RunDetailHead, seq: int) -> None:
-        """First load of a big run: paint its rows while the rest of the body arrives."""
-        self.run_worker(self._apply_head(head, seq), group="run-head", exit_on_error=False)
-
-    async def _apply_head(self, head: RunDetailHead, seq: int) -> None:
-        preview = await asyncio.to_thread(detail_from_head, head)
-        subjects = await index_subjects_async(preview)
-        # only while its own fetch is still the latest and has neither failed nor finished
-        current = seq == self._request_seq and self._failed_seq != seq
-        if current and self.detail is None and self.is_attached:
-            self.apply_detail(preview, partial=True, subjects=subjects)
+        if self.loader is not None:
+            self.loader.refresh()
 
     def apply_detail(
         self,
@@ -344,21 +266,37 @@ class RunScreen(CruxScreen):
         problems: list[str] | None = None,
         *,
         partial: bool = False,
-        subjects: dict[str, Subject] | None = None,
     ) -> bool:
-        """Show ``detail`` unless a newer request was already applied.
+        """Show ``detail`` unless a newer request was already applied (``RunLoader.apply``)."""
+        assert self.loader is not None, "the screen is not mounted"
+        return self.loader.apply(detail, seq, problems, partial=partial)
 
-        ``problems`` are the fields of the response that could not be parsed (they show
-        as a mark in the status line, and a notification when their number changes).
-        ``partial`` marks a preview built from the rows alone (see ``timeline.preview``).
-        ``subjects`` is ``index_subjects(detail)`` when the caller made it already.
-        """
-        if seq is not None:
-            if seq < self._applied_seq:
-                return False
-            self._applied_seq = seq
-        problems = list(problems or [])
-        if problems and len(problems) != len(self.parse_problems):
+    def _loaded(self, state: RunState) -> None:
+        if self.is_attached:
+            self.run_state = state
+
+    def watch_run_state(self, old: RunState, new: RunState) -> None:
+        """Repaint what changed: the run, its symptoms, what the first load is doing, a
+        failed load; the status line always."""
+        if new.detail is not old.detail and new.detail is not None:
+            self._show_detail(new.detail, old.problems, new.problems)
+        elif new.error and new.error != old.error:
+            self._show_row(self.timeline.selected_row)  # no longer loading
+            if new.detail is None or new.partial:
+                self.query_one("#run-title", Static).update(
+                    Text(f"Run {clean(self.run_id)} — {new.error}", style=fmt.ERROR_STYLE)
+                )
+        if new.symptoms != old.symptoms:
+            self._show_symptoms(list(new.symptoms))
+        progress = progress_text(new)
+        if progress != progress_text(old):
+            self.timeline.show_progress(progress)
+        self._update_statusline()
+
+    def _show_detail(
+        self, detail: RunDetail, problems_before: tuple[str, ...], problems: tuple[str, ...]
+    ) -> None:
+        if problems and len(problems) != len(problems_before):
             shown = ", ".join(clean(p) for p in problems[:3]) + (" …" if len(problems) > 3 else "")
             self.notify(
                 f"{parse_problem_label(len(problems))} (shown with defaults): {shown}",
@@ -367,15 +305,6 @@ class RunScreen(CruxScreen):
                 markup=False,
                 timeout=8,
             )
-        self.parse_problems = problems
-        self.error_message = ""
-        self.deleted = False
-        self.detail = detail
-        directory = getattr(self.app, "directory", None)
-        if directory is not None:
-            directory.note_detail(detail)
-        self.partial = partial
-        self.subjects = subjects if subjects is not None else index_subjects(detail)
         self.app.note_presented(detail.run)
         self._update_header()
         self.timeline.set_detail(detail)
@@ -383,56 +312,15 @@ class RunScreen(CruxScreen):
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_diagnostics(detail.diagnostics)
         self._show_diagnostics_list(diagnostics)
-        if not partial:
-            self._find_symptoms(detail)
-        if is_settled_operation(detail):
-            if self._terminal_since is None:
-                self._terminal_since = time.monotonic()
-        else:
-            self._terminal_since = None
         self._show_row(self.timeline.selected_row)
-        self._update_statusline()
-        return True
 
-    def _find_symptoms(self, detail: RunDetail) -> None:
-        self.run_worker(
-            self._analyse(detail),
-            group="run-symptoms",
-            exclusive=True,
-            description="find symptoms",
-            exit_on_error=False,
-        )
-
-    async def _analyse(self, detail: RunDetail) -> None:
-        """The operation's symptoms, found in a thread (a walk of the whole tree), kept in the
-        app's book (the runs list marks the run), and shown."""
-        local, facts = await asyncio.to_thread(analyse, detail)
-        if detail is not self.detail or not self.is_attached:
-            return
-        book = getattr(self.app, "symptom_book", None)
-        if book is None:
-            self.show_symptoms(local)
-            return
-        op = operation_id(detail)
-        book.note(
-            op,
-            detail.run.revision,
-            local,
-            facts,
-            at=time.monotonic(),
-            settled=is_settled_operation(detail),
-        )
-        self.show_symptoms(book.symptoms(op) or [])
-
-    def show_symptoms(self, symptoms: list[Symptom]) -> None:
+    def _show_symptoms(self, symptoms: list[Symptom]) -> None:
         """With the diagnostics (``D``), in the detail pane of the spans they name, and
         counted on the status line."""
-        self.symptoms = list(symptoms)
         diagnostics = self.query_one(DiagnosticsList)
-        diagnostics.set_symptoms(self.symptoms)
+        diagnostics.set_symptoms(symptoms)
         self._show_diagnostics_list(diagnostics)
-        self.detail_pane.set_symptoms(self.symptoms)
-        self._update_statusline()
+        self.detail_pane.set_symptoms(symptoms)
 
     def _show_diagnostics_list(self, diagnostics: DiagnosticsList) -> None:
         """The ``D`` list is shown while it has entries, and ``D`` moves up the footer."""
@@ -463,93 +351,15 @@ class RunScreen(CruxScreen):
     def own_ids(self) -> set[str]:
         """This operation's id, its member runs' ids, the id it was opened with (and the
         trace id a v2 backend may name)."""
-        mine = {self.run_id}
-        run = self.detail.run if self.detail is not None else self.summary
-        if run is not None:
-            mine |= {v for v in (run.runId, run.traceId, run.operationId, run.rootRunId) if v}
-        if self.detail is not None:
-            mine |= {m.run.runId for m in items(self.detail.memberRuns) if m.run.runId}
-        return mine
-
-    def _names_this_run(self, event: ObservabilityEvent) -> bool:
-        """Whether ``event`` concerns this operation (an event naming nothing concerns all)."""
-        refs = event.run_refs()
-        if not refs:
-            return True
-        directory = getattr(self.app, "directory", None)
-        if directory is not None:  # a member run's id (lifecycle) -> its operation
-            refs = directory.operations(event)
-        return bool(refs & self.own_ids())
+        return self.loader.own_ids() if self.loader is not None else {self.run_id}
 
     def on_live_event(self, message: LiveEvent) -> None:
-        event = message.event
-        if self.deleted:
-            return  # nothing to refetch; `r` asks again
-        if event.kind == "token.chunk":
-            # a member run is streaming (the feed thins the bursts): the run changed
-            if event.run_refs() and self._names_this_run(event):
-                self.request_refresh()
-            return
-        if event.action == "deleted" and event.run_refs() and self._names_this_run(event):
-            self._mark_deleted()
-            return
-        if self._names_this_run(event):
-            self.request_refresh()
-
-    def _mark_deleted(self) -> None:
-        """The backend deleted this run: say so and stop asking for it."""
-        self.deleted = True
-        self.error_message = ""
-        self._update_statusline()
-
-    def _show_download(self, received: int, total: int | None) -> None:
-        """First load of a big run: say how much of the body has arrived, then decoding."""
-        if max(received, total or 0) < PROGRESS_MIN_BYTES:
-            return  # arrives in a blink: a note would only flicker
-        done = total is not None and received >= total
-        now = time.monotonic()
-        if not done and now - self._download_shown_at < 0.1:
-            return
-        self._download_shown_at = now
-        if done:
-            note = f"decoding {fmt.size(received)}…"
-        elif total:
-            note = f"receiving the run: {fmt.size(received)} of {fmt.size(total)}"
-        else:
-            note = f"receiving the run: {fmt.size(received)}"
-        self._download_note = note
-        self.timeline.show_progress(note)
-        if self.partial:  # the rows are up: the status line carries the progress
-            self._update_statusline()
-
-    def _show_waiting(self) -> None:
-        """First load: before the first byte, the backend is still projecting the run."""
-        if self.detail is not None or not self._inflight or self._download_note:
-            return
-        waited = time.monotonic() - self._fetch_started
-        if waited >= 0.5 and not self.error_message:
-            self.timeline.show_progress(
-                f"waiting for the backend to project the run… {waited:.0f} s"
-            )
+        if self.loader is not None:
+            self.loader.on_event(message.event)
 
     def _poll_tick(self) -> None:
-        """Without a stream: poll every 1 s while running, every 5 s for 60 s after it
-        settles (ended, stale, incomplete, conflicted), then not until an event or ``r``."""
-        self._show_waiting()
-        state = getattr(self.app, "connection_state", "live")
-        if self._inflight or self.deleted or (state == "live" and not self.error_message):
-            return
-        now = time.monotonic()
-        scale = max(getattr(self.app, "poll_interval", 1.0), 0.05)
-        if self._terminal_since is None:
-            interval = 1.0 * scale
-        elif now - self._terminal_since <= TERMINAL_POLL_WINDOW:
-            interval = 5.0 * scale
-        else:
-            return
-        if now - self._last_poll >= interval:
-            self._last_poll = now
-            self.request_refresh()
+        if self.loader is not None:
+            self.loader.tick(streaming=self.app.connection_state == "live")
 
     # ------------------------------------------------------------------ timeline messages
 
@@ -685,8 +495,8 @@ class RunScreen(CruxScreen):
         text.append(fmt.plural(self.row_count, "row"), style="dim")
         if self.partial and not self.error_message:
             text.append(" · loading span details…", style="bold")
-            if self._download_note:
-                text.append(f" {self._download_note}", style="dim")
+            if self.run_state.download is not None:
+                text.append(f" {download_text(self.run_state.download)}", style="dim")
         if self.search_text:
             matches = fmt.plural(self.match_count, "match", "matches")
             place = self.timeline.match_position()

@@ -3,8 +3,6 @@ order, live, filterable, paged; deleting an operation behind a confirmation."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
@@ -16,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
 from crux_tui.app import format as fmt
@@ -23,22 +22,20 @@ from crux_tui.app.commands import RunsCommands
 from crux_tui.app.messages import LiveEvent
 from crux_tui.app.operation import child_count_text, topology_text
 from crux_tui.app.run_columns import Column, plan_columns
-from crux_tui.app.screens.base import CruxScreen
+from crux_tui.app.screens.base import CruxScreen, ScreenRunner
 from crux_tui.app.widgets.connection import ConnectionIndicator
 from crux_tui.app.widgets.footer import CruxFooter
 from crux_tui.contract import errors as crux_errors
 from crux_tui.contract.models import RunSummary, items
-from crux_tui.contract.statuses import SUSPENDED, is_settled
+from crux_tui.contract.statuses import SUSPENDED
 from crux_tui.contract.vocabulary import (
     DEGRADED_DELIVERY_GLYPH,
     FAILED_CHILDREN_GLYPH,
     symptom_count_text,
 )
+from crux_tui.live.runs_loader import RunsLoader, RunsState
 from crux_tui.sanitize import clean
-from crux_tui.symptoms import SymptomBook, analyse
 
-PAGE_SIZE = 50
-MAX_REFRESH_LIMIT = 500
 #: Load the next page when the cursor gets this close to the end of the table.
 PAGE_MARGIN = 5
 
@@ -53,19 +50,6 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
     ("stale", "stale"),
     ("cancelled", "cancelled,blocked"),
 ]
-
-EVENT_KINDS = frozenset({"observability.records", "observability.lifecycle"})
-
-#: The symptom pass reads the RunDetail of at most this many rows (the first shown) ...
-SYMPTOM_PASS_ROWS = 50
-#: ... leaving out bigger runs (their symptoms are found when they are opened) ...
-SYMPTOM_SPAN_LIMIT = 5_000
-#: ... and reading a running operation again at most this often (seconds). The pass starts
-#: this long after a list read, and only while the list is shown: a run opened at once gets
-#: the backend to itself.
-SYMPTOM_RUNNING_EVERY = 10.0
-SYMPTOM_PASS_DELAY = 1.5
-
 
 def empty_state_text(url: str) -> Text:
     text = Text()
@@ -220,27 +204,41 @@ class RunsScreen(CruxScreen):
         Binding("D,delete", "delete_run", "Delete", id="runs.delete", show=False),
     ]
 
+    #: what the loader has (the screen repaints from it: see ``watch_runs_state``)
+    runs_state: reactive[RunsState] = reactive(RunsState, init=False)
+
     def __init__(self) -> None:
         super().__init__()
-        self.runs: list[RunSummary] = []
-        self.next_cursor: str | None = None
-        self.revision = 0
+        #: reads, pages, polls and follows the list (made on mount: it needs the app)
+        self.loader: RunsLoader | None = None
         self.query_text = ""
         self.status_index = 0
-        self.loaded_once = False
-        self.error_message = ""
-        self.error_reachable = False
-        self._refresh_pending = False
-        self._refresh_running = False
-        self._page_loading = False
-        self._generation = 0
-        self._last_poll = 0.0
-        #: A change arrived while another screen was on top (refresh when shown again).
-        self._missed_changes = False
         self.columns: tuple[Column, ...] = ()
         #: run id -> the symptom count its health cell shows
         self._shown_symptoms: dict[str, int | None] = {}
-        self._symptom_timer: Any = None
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def runs(self) -> list[RunSummary]:
+        """The rows loaded, in the backend's order."""
+        return self.runs_state.runs
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.runs_state.next_cursor
+
+    @property
+    def loaded_once(self) -> bool:
+        return self.runs_state.loaded_once
+
+    @property
+    def error_message(self) -> str:
+        return self.runs_state.error
+
+    @property
+    def error_reachable(self) -> bool:
+        return self.runs_state.error_reachable
 
     # ------------------------------------------------------------------ layout
 
@@ -275,6 +273,13 @@ class RunsScreen(CruxScreen):
             self._rebuild_table()
 
     def on_mount(self) -> None:
+        self.loader = RunsLoader(
+            self.app,
+            ScreenRunner(self),
+            self._loaded,
+            visible=self.visible_runs,
+            shown=lambda: self.is_active,
+        )
         self._setup_columns(self.app.size.width, [])
         self.query_one("#runs-filter", Input).display = False
         self._update_title()
@@ -298,179 +303,53 @@ class RunsScreen(CruxScreen):
         return [run for run in shown if run_matches(run, self.query_text)]
 
     def _presented(self, run: RunSummary) -> RunSummary:
-        status = getattr(self.app, "run_status", lambda r: r.status)(run)
+        status = self.app.run_status(run)
         return run if status == run.status else msgspec.structs.replace(run, status=status)
 
-    # ------------------------------------------------------------------ fetching
+    # ------------------------------------------------------------------ loading
 
     def request_refresh(self) -> None:
-        """Refetch the list; bursts coalesce (one fetch in flight, at most one queued)."""
-        self._refresh_pending = True
-        if self._refresh_running:
-            return
-        self._refresh_running = True
-        self.run_worker(
-            self._refresh_loop(),
-            group="runs-refresh",
-            description="refresh runs",
-            exit_on_error=False,
-        )
-
-    async def _refresh_loop(self) -> None:
-        try:
-            while self._refresh_pending:
-                self._refresh_pending = False
-                await self._fetch_list()
-        finally:
-            self._refresh_running = False
-
-    async def _fetch_list(self) -> None:
-        client = self.app.client
-        limit = min(max(PAGE_SIZE, len(self.runs)), MAX_REFRESH_LIMIT)
-        try:
-            page = await client.runs_page(limit=limit, status=self.status_filter[1])
-        except crux_errors.CruxError as error:
-            self._show_error(error)
-            return
-        self._generation += 1
-        self.error_message = ""
-        self.loaded_once = True
-        self.revision = page.revision
-        # the backend's order: a v5 backend lists operations by first seen, an
-        # "Incomplete operation" (no start time yet) included where it belongs
-        self.runs = items(page.rows)
-        self._note_page(page.revision)
-        self.next_cursor = page.nextCursor or None
-        self.app.mark_reachable()
-        self._rebuild_table()
-        self._maybe_fill_filtered()
-        self.find_symptoms()
-
-    def _show_error(self, error: BaseException) -> None:
-        from crux_tui.app.app import describe_error
-
-        message = describe_error(error, getattr(self.app, "url", ""))
-        self.error_message = message
-        self.error_reachable = not isinstance(error, crux_errors.BackendUnreachable)
-        if not self.error_reachable:
-            self.app.mark_unreachable(message)
-        self._update_title()
-        self._update_empty()
+        """Read the list again; bursts coalesce (one read in flight, at most one queued)."""
+        if self.loader is not None:
+            self.loader.refresh()
 
     def load_next_page(self) -> None:
-        if self._page_loading or not self.next_cursor:
-            return
-        self._page_loading = True
-        self.run_worker(
-            self._load_page(self.next_cursor, self._generation),
-            group="runs-page",
-            exclusive=True,
-            description="load more runs",
-            exit_on_error=False,
-        )
+        if self.loader is not None:
+            self.loader.load_next_page()
 
-    async def _load_page(self, cursor: str, generation: int) -> None:
-        try:
-            page = await self.app.client.runs_page(
-                limit=PAGE_SIZE, cursor=cursor, status=self.status_filter[1]
-            )
-        except crux_errors.CruxError as error:
-            self._show_error(error)
-            return
-        finally:
-            self._page_loading = False
-        if generation != self._generation:
-            return  # a refresh replaced the list meanwhile; it carries its own cursor
-        known = {run.runId for run in self.runs}
-        self.runs.extend(run for run in items(page.rows) if run.runId not in known)
-        self._note_page(None)
-        self.next_cursor = page.nextCursor or None
-        self._rebuild_table()
-        self._maybe_fill_filtered()
-        self.find_symptoms()
+    def _loaded(self, state: RunsState) -> None:
+        if self.is_attached:
+            self.runs_state = state
 
-    def _note_page(self, revision: int | None) -> None:
-        """Tell the app what was read: member runs listed, and the revision of the views."""
-        directory = getattr(self.app, "directory", None)
-        if directory is not None:
-            directory.note_runs(self.runs)
-        if revision is not None and hasattr(self.app, "note_revision"):
-            self.app.note_revision(revision)
+    def watch_runs_state(self, old: RunsState, new: RunsState) -> None:
+        """Repaint what changed: the rows (or the title and the empty state after a failed
+        read), and the symptom marks."""
+        if (
+            new.runs is not old.runs
+            or new.next_cursor != old.next_cursor
+            or new.loaded_once != old.loaded_once
+        ):
+            self._rebuild_table()
+            self._maybe_fill_filtered()
+        elif (new.error, new.error_reachable) != (old.error, old.error_reachable):
+            self._update_title()
+            self._update_empty()
+        if new.marks != old.marks:
+            self._show_symptom_marks()
 
     def _maybe_fill_filtered(self) -> None:
         """With a text filter, keep paging while few loaded runs match."""
-        if self.query_text and self.next_cursor and len(self.visible_runs()) < PAGE_SIZE // 2:
-            self.load_next_page()
+        if self.query_text and self.loader is not None:
+            self.loader.fill(len(self.visible_runs()))
 
     # ------------------------------------------------------------------ symptoms
 
-    @property
-    def symptom_book(self) -> SymptomBook | None:
-        return getattr(self.app, "symptom_book", None)
-
     def _symptom_count(self, run: RunSummary) -> int | None:
-        book = self.symptom_book
-        return book.count(run.operationId or run.runId) if book is not None else None
-
-    def find_symptoms(self) -> None:
-        """Mark the rows whose symptoms are known, and soon read the RunDetails of the first
-        rows shown whose symptoms are not known at their revision (bounded: see
-        ``SYMPTOM_PASS_ROWS``, ``SYMPTOM_SPAN_LIMIT``, ``SYMPTOM_RUNNING_EVERY``)."""
-        book = self.symptom_book
-        if book is None:
-            return
-        book.note_rows(self.runs)
-        self._show_symptom_marks()
-        if self._symptom_timer is None:
-            self._symptom_timer = self.set_timer(SYMPTOM_PASS_DELAY, self._start_symptom_pass)
+        return self.app.symptom_book.count(run.operationId or run.runId)
 
     def symptoms_to_find(self) -> list[RunSummary]:
         """The rows the symptom pass would read now (none: every row it covers is marked)."""
-        book = self.symptom_book
-        if book is None:
-            return []
-        now = time.monotonic()
-        return [
-            run
-            for run in self.visible_runs()[:SYMPTOM_PASS_ROWS]
-            if run.rootPresent
-            and run.spanCount <= SYMPTOM_SPAN_LIMIT
-            and not book.is_current(
-                run.operationId or run.runId, run.revision, now, every=SYMPTOM_RUNNING_EVERY
-            )
-        ]
-
-    def _start_symptom_pass(self) -> None:
-        self._symptom_timer = None
-        book = self.symptom_book
-        if book is None or not self.is_active:
-            return  # under a run screen: resumed, the list asks again
-        todo = self.symptoms_to_find()
-        if todo:
-            self.run_worker(
-                self._symptom_pass(book, todo),
-                group="runs-symptoms",
-                exclusive=True,
-                description="find symptoms",
-                exit_on_error=False,
-            )
-
-    async def _symptom_pass(self, book: SymptomBook, runs: list[RunSummary]) -> None:
-        for run in runs:
-            try:
-                detail = await self.app.client.run_detail(run.runId)
-            except crux_errors.CruxError:
-                continue  # deleted meanwhile, or the backend went away: the list says so
-            local, facts = await asyncio.to_thread(analyse, detail)
-            book.note(
-                run.operationId or run.runId,
-                run.revision,
-                local,
-                facts,
-                at=time.monotonic(),
-                settled=is_settled(detail.run.status) and not detail.run.activeChildCount,
-            )
-            self._show_symptom_marks()
+        return self.loader.symptoms_to_find() if self.loader is not None else []
 
     def _show_symptom_marks(self) -> None:
         """Show the symptom counts that changed: in their health cells, or by laying the
@@ -509,7 +388,7 @@ class RunsScreen(CruxScreen):
         self._setup_columns(self.size.width or self.app.size.width, visible)
         table.clear()
         keys = tuple(column.key for column in self.columns)
-        now = self.app.now() if hasattr(self.app, "now") else None
+        now = self.app.now()
         for run in visible:
             count = self._shown_symptoms[run.runId]
             table.add_row(*run_cells(run, keys, now, count), key=run.runId)
@@ -541,7 +420,7 @@ class RunsScreen(CruxScreen):
     def _update_title(self) -> None:
         text = Text()
         text.append("Crux runs", style="bold")
-        text.append(f"  {getattr(self.app, 'source', '')}", style="bold")
+        text.append(f"  {self.app.source}", style="bold")
         shown = len(self.visible_runs())
         total = len(self.runs)
         count = f"{shown}" if shown == total else f"{shown} of {total}"
@@ -560,7 +439,7 @@ class RunsScreen(CruxScreen):
     def _update_empty(self) -> None:
         empty = self.query_one("#runs-empty", Static)
         table = self.table
-        url = getattr(self.app, "url", "")
+        url = self.app.url
         if self.error_message and not self.runs:
             empty.update(unreachable_text(url, self.error_message, reachable=self.error_reachable))
             show = True
@@ -586,43 +465,23 @@ class RunsScreen(CruxScreen):
     # ------------------------------------------------------------------ live
 
     def on_live_event(self, message: LiveEvent) -> None:
-        if message.event.kind in EVENT_KINDS or not message.event.kind:
-            self._refresh_when_shown()
-
-    def _refresh_when_shown(self) -> None:
-        """Refresh now if this screen is shown; under another screen, once when shown again."""
-        if self.is_active:
-            self.request_refresh()
-        else:
-            self._missed_changes = True
+        if self.loader is not None:
+            self.loader.on_event(message.event)
 
     def on_screen_suspend(self) -> None:
-        self.workers.cancel_group(self, "runs-symptoms")  # the opened run comes first
+        if self.loader is not None:
+            self.loader.suspend()  # the opened run comes first
 
     def on_screen_resume(self) -> None:
         if self.loaded_once:
             # a run opened meanwhile may have said more about its status, or found symptoms
             self._rebuild_table()
-            self.find_symptoms()  # and the pass goes on where it was cut
-        if self._missed_changes:
-            self._missed_changes = False
-            self.request_refresh()
+        if self.loader is not None:
+            self.loader.resume()  # the symptom pass goes on where it was cut
 
     def _poll_tick(self) -> None:
-        """Poll while no stream is available: 1 s with running rows, else 5 s."""
-        state = getattr(self.app, "connection_state", "live")
-        if state == "live" and not self.error_message:
-            return
-        if not self.is_active:
-            self._missed_changes = True  # no polling under another screen
-            return
-        running = any(not is_settled(run.status) or run.activeChildCount for run in self.runs)
-        interval = 1.0 if running or self.error_message or not self.loaded_once else 5.0
-        interval *= max(getattr(self.app, "poll_interval", 1.0), 0.05)
-        now = time.monotonic()
-        if now - self._last_poll >= interval:
-            self._last_poll = now
-            self.request_refresh()
+        if self.loader is not None:
+            self.loader.tick(streaming=self.app.connection_state == "live")
 
     # ------------------------------------------------------------------ events
 
@@ -665,12 +524,8 @@ class RunsScreen(CruxScreen):
 
     def action_cycle_status(self) -> None:
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
-        self.runs = []
-        self.next_cursor = None
-        self.loaded_once = False
-        self._generation += 1
-        self._rebuild_table()
-        self.request_refresh()
+        if self.loader is not None:
+            self.loader.set_status(self.status_filter[1])  # repaints, then reads
         self.notify(f"Status filter: {self.status_filter[0]}", timeout=2, markup=False)
 
     def action_refresh(self) -> None:
@@ -705,8 +560,6 @@ class RunsScreen(CruxScreen):
         )
 
     async def _delete(self, run: RunSummary) -> None:
-        from crux_tui.app.app import describe_error
-
         name = clean(run.name or run.runId)
         try:
             result = await self.app.client.delete_run(run.runId)
@@ -716,20 +569,17 @@ class RunsScreen(CruxScreen):
             if error.status == 405:
                 message = "this backend cannot delete runs"
             else:
-                message = describe_error(error, getattr(self.app, "url", ""))
+                message = crux_errors.describe_error(error, self.app.url)
             self.notify(f"Could not delete “{name}”: {message}", severity="error", markup=False)
             return
         except crux_errors.CruxError as error:
-            message = describe_error(error, getattr(self.app, "url", ""))
+            message = crux_errors.describe_error(error, self.app.url)
             self.notify(f"Could not delete “{name}”: {message}", severity="error", markup=False)
             return
         else:
             gone = items(result.operationIds) or [run.runId]
-            directory = getattr(self.app, "directory", None)
-            if directory is not None:
-                directory.forget(gone)
-            self.runs = [r for r in self.runs if r.runId not in gone]
-            self._rebuild_table()
+            if self.loader is not None:
+                self.loader.forget(gone)  # repaints
             self.notify(f"Deleted “{name}”", markup=False, timeout=4)
         self.request_refresh()
 
