@@ -1,0 +1,419 @@
+"""The run and runs loaders without an app: plain asyncio against the real embedded backend,
+the Go-shaped `crux dev` stand-in, and small servers that hold an answer back. The session
+is the real client, run directory and symptom book; what the app would show of
+reachability and revisions is recorded. Clocks are injected where a rule counts seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+from gocrux import fixtures as fx
+from gocrux.server import GoCrux
+from gocrux.shapes import deleted_event, lifecycle_event, token_chunk_event
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.cli import load_records
+from crux_tui.contract.client import CruxClient
+from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunSummary
+from crux_tui.demo import build_demo_records
+from crux_tui.live import run_loader, runs_loader
+from crux_tui.live.directory import RunDirectory
+from crux_tui.live.run_loader import RunLoader, RunState
+from crux_tui.live.runs_loader import RunsLoader, RunsState
+from crux_tui.live.session import TaskRunner
+from crux_tui.symptoms import SymptomBook
+from tests.app.helpers import ago, post_records, simple_run
+from tests.reliability.test_faults import held_back_big_run, slow_detail, slow_page
+
+API = "/api/observability"
+
+
+@dataclass
+class Viewer:
+    """A :class:`~crux_tui.live.session.Session` without Textual."""
+
+    url: str
+    client: CruxClient
+    directory: RunDirectory = field(default_factory=RunDirectory)
+    symptom_book: SymptomBook = field(default_factory=SymptomBook)
+    poll_interval: float = 1.0
+    #: True per read that succeeded, False per read that could not connect
+    reachable: list[bool] = field(default_factory=list)
+    revisions: list[int] = field(default_factory=list)
+
+    def mark_reachable(self) -> None:
+        self.reachable.append(True)
+
+    def mark_unreachable(self, message: str) -> None:
+        assert message
+        self.reachable.append(False)
+
+    def note_revision(self, revision: int) -> None:
+        self.revisions.append(revision)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def until(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def viewer_of(url: str) -> AsyncIterator[tuple[Viewer, TaskRunner]]:
+    client = CruxClient(url)
+    runner = TaskRunner()
+    try:
+        yield Viewer(url, client), runner
+    finally:
+        await runner.aclose()
+        await client.aclose()
+    assert not runner.errors, runner.errors
+
+
+def event(shape: dict[str, Any]) -> ObservabilityEvent:
+    return msgspec.convert(shape, ObservabilityEvent)
+
+
+async def load_demo(backend: EmbeddedBackend) -> None:
+    assert await asyncio.to_thread(load_records, backend.url, build_demo_records()) == []
+
+
+# ---------------------------------------------------------------------------- RunLoader
+
+
+async def test_a_run_loads_then_its_symptoms_are_found(backend: EmbeddedBackend) -> None:
+    await load_demo(backend)
+    async with viewer_of(backend.url) as (viewer, runner):
+        states: list[RunState] = []
+        loader = RunLoader("run_unnamed_tool", viewer, runner, states.append)
+        loader.refresh()
+        assert loader.busy
+        await runner.idle()
+        state = loader.state
+        assert state.detail is not None and state.detail.run.runId == "run_unnamed_tool"
+        assert not state.partial and not state.error and state.subjects
+        assert [s.code for s in state.symptoms] == ["tool-label-call-id"]
+        assert viewer.symptom_book.count("run_unnamed_tool") == 1
+        assert viewer.reachable == [True]
+        # published: the run, then its symptoms (each a new state)
+        assert states[-1] is state and any(s.detail is not None and not s.symptoms for s in states)
+
+
+async def test_a_burst_of_refreshes_is_one_request_in_flight_and_one_queued(serve_app) -> None:
+    gate = threading.Event()
+    served = {"n": 0}
+
+    async def detail(request: Request) -> JSONResponse:
+        served["n"] += 1
+        await anyio.to_thread.run_sync(gate.wait, 20)
+        return JSONResponse(slow_detail(f"answer {served['n']}", "span_0"))
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_slow", viewer, runner, lambda state: None)
+        loader.refresh()
+        await until(lambda: served["n"] == 1, "the first request")
+        for _ in range(3):
+            loader.refresh()  # while it is in flight: one more, queued
+            await asyncio.sleep(0.05)  # (a second loop, if one started, would ask now)
+        gate.set()
+        await runner.idle()
+        assert served["n"] == 2 and loader.applied == 2
+        assert loader.state.detail is not None and loader.state.detail.run.name == "answer 2"
+        # a late answer to an older request never replaces the newer one
+        stale = RunDetail(run=RunSummary(runId="run_slow", name="stale"))
+        assert loader.apply(stale, seq=1) is False
+        assert loader.state.detail.run.name == "answer 2"
+
+
+async def test_polling_slows_down_then_stops_once_the_run_settled(backend: EmbeddedBackend) -> None:
+    await post_records(backend.url, simple_run("run_done", "done"))
+    await post_records(backend.url, simple_run("run_going", "going", status="running"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        done = RunLoader("run_done", viewer, runner, lambda state: None, clock=clock)
+        going = RunLoader("run_going", viewer, runner, lambda state: None, clock=clock)
+        done.refresh()
+        going.refresh()
+        await runner.idle()
+        assert done.terminal_since == clock.now and going.terminal_since is None
+
+        def polls(loader: RunLoader, *, streaming: bool = False) -> bool:
+            loader.tick(streaming=streaming)
+            return loader.busy
+
+        clock.now += 1.0
+        assert not polls(done, streaming=True) and not polls(going, streaming=True)  # live
+        assert polls(going)  # no stream, running: every second
+        assert not polls(done)  # settled: every 5 s for a minute
+        await runner.idle()
+        clock.now += 4.0
+        assert polls(done)
+        await runner.idle()
+        clock.now = done.terminal_since + run_loader.TERMINAL_POLL_WINDOW + 1
+        assert not polls(done)  # then not until an event or a refresh
+        done.refresh()
+        assert done.busy
+        await runner.idle()
+
+
+async def test_live_events_naming_the_operation_or_a_member_run_refetch(gocrux: GoCrux) -> None:
+    detail_path = f"{API}/runs/{fx.CHAT}"
+    async with viewer_of(gocrux.url) as (viewer, runner):
+        loader = RunLoader(fx.CHAT, viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        assert fx.CHILD_NOTIFY in loader.own_ids()
+        reads = gocrux.count(detail_path)
+        for shape in (
+            lifecycle_event(fx.CHILD_NOTIFY, "error"),  # a member run, through memberRuns
+            token_chunk_event(fx.CHILD_SUM, "span_x", 1),  # a member run streaming
+            {"id": "resync", "timestamp": 1, "kind": "observability.records"},  # names nothing
+        ):
+            loader.on_event(event(shape))
+            assert loader.busy, shape
+            await runner.idle()
+        assert gocrux.count(detail_path) == reads + 3
+        for shape in (
+            lifecycle_event("run_of_someone_else", "error"),
+            token_chunk_event("run_of_someone_else", "span_x", 1),
+        ):
+            loader.on_event(event(shape))
+            assert not loader.busy, shape
+        loader.on_event(event(deleted_event([fx.CHAT], 99)))
+        assert loader.state.deleted and not loader.busy
+        loader.on_event(event(lifecycle_event(fx.CHILD_NOTIFY, "error")))
+        loader.tick(streaming=False)
+        assert not loader.busy  # deleted: nothing to refetch until a refresh
+
+
+async def test_a_run_deleted_at_the_backend_keeps_its_last_copy(backend: EmbeddedBackend) -> None:
+    await post_records(backend.url, simple_run("run_gone", "gone"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("run_gone", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        shown = loader.state.detail
+        await viewer.client.delete_run("run_gone")
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.deleted and not loader.state.error
+        assert loader.state.detail is shown
+        loader.tick(streaming=False)
+        assert not loader.busy
+        # never there: said, and not asked for every second
+        missing = RunLoader("run_never", viewer, runner, lambda state: None)
+        missing.refresh()
+        await runner.idle()
+        assert missing.state.deleted and missing.state.error.startswith("not found")
+        missing.tick(streaming=False)
+        assert not missing.busy
+
+
+async def test_an_unreachable_backend_is_said_and_polled() -> None:
+    clock = Clock()
+    async with viewer_of("http://127.0.0.1:9") as (viewer, runner):
+        loader = RunLoader("run_x", viewer, runner, lambda state: None, clock=clock)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.error.startswith("cannot reach http://127.0.0.1:9")
+        assert viewer.reachable == [False] and loader.state.detail is None
+        clock.now += 1.0
+        loader.tick(streaming=True)  # even with a stream: the read failed
+        assert loader.busy
+        await runner.idle()
+
+
+async def test_a_big_run_shows_its_rows_first(serve_app, make_backend) -> None:
+    url, release = await held_back_big_run(serve_app, make_backend)
+    async with viewer_of(url) as (viewer, runner):
+        states: list[RunState] = []
+        run_id = (await viewer.client.runs_page()).rows[0].runId
+        loader = RunLoader(run_id, viewer, runner, states.append)
+        loader.refresh()
+        await until(lambda: loader.state.partial, "the rows painted from the head")
+        preview = loader.state.detail
+        assert preview is not None and len(preview.rows or []) > 1 and loader.busy
+        assert viewer.symptom_book.count(run_id) is None  # not analysed from a preview
+        release.set()
+        await runner.idle()
+        assert not loader.state.partial and loader.state.detail is not preview
+        assert next(s.partial for s in states if s.detail is not None) is True
+        assert viewer.symptom_book.count(run_id) is not None
+
+
+async def test_the_first_load_says_what_it_waits_for(serve_app) -> None:
+    import json
+
+    body = json.dumps(slow_detail("trickled run", "span_0")).encode() + b" " * (5 << 20)
+    step = len(body) // 6 + 1
+    gate = threading.Event()
+
+    async def detail(request: Request) -> StreamingResponse:
+        await anyio.to_thread.run_sync(gate.wait, 20)  # the backend is projecting
+
+        async def trickle() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), step):
+                yield body[start : start + step]
+                await asyncio.sleep(0.05)
+
+        headers = {"content-length": str(len(body))}
+        return StreamingResponse(trickle(), media_type="application/json", headers=headers)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    clock = Clock()
+    async with viewer_of(url) as (viewer, runner):
+        states: list[RunState] = []
+        loader = RunLoader("run_slow", viewer, runner, states.append, clock=clock)
+        loader.refresh()
+        await until(lambda: loader._fetch_started == clock.now, "the fetch started")
+        clock.now += 0.3
+        loader.tick(streaming=True)
+        assert loader.state.waited is None  # not worth saying yet
+        clock.now += 1.8
+        loader.tick(streaming=True)
+        assert loader.state.waited == 2
+        gate.set()
+        await runner.idle()
+        downloads = [s.download for s in states if s.download is not None]
+        assert downloads and downloads[-1].done and downloads[-1].total == len(body)
+        assert loader.state.detail is not None and loader.state.detail.run.name == "trickled run"
+
+
+# ---------------------------------------------------------------------------- RunsLoader
+
+
+def runs_loader_for(
+    viewer: Viewer, runner: TaskRunner, shown: list[bool], **kwargs: Any
+) -> tuple[RunsLoader, list[RunsState]]:
+    states: list[RunsState] = []
+    loader: RunsLoader
+
+    def visible() -> list[RunSummary]:
+        return loader.state.runs
+
+    loader = RunsLoader(
+        viewer, runner, states.append, visible=visible, shown=lambda: shown[0], **kwargs
+    )
+    return loader, states
+
+
+async def test_the_list_is_read_and_paged(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
+    for index in range(10):
+        status = "error" if index == 3 else "ok"
+        records = simple_run(f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index))
+        await post_records(backend.url, records)
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True])
+        loader.refresh()
+        await runner.idle()
+        state = loader.state
+        assert len(state.runs) == 4 and state.next_cursor and state.loaded_once
+        assert viewer.revisions == [state.revision] and viewer.reachable == [True]
+        loader.fill(1)  # a text filter keeps 1 of them: page on
+        await runner.idle()
+        assert len(loader.state.runs) == 8
+        loader.load_next_page()
+        await runner.idle()
+        assert len(loader.state.runs) == 10 and loader.state.next_cursor is None
+        loader.refresh()  # a refresh reads as many rows as are loaded
+        await runner.idle()
+        assert len(loader.state.runs) == 10
+        loader.set_status("error")
+        assert loader.state.runs == [] and not loader.state.loaded_once
+        await runner.idle()
+        assert [run.runId for run in loader.state.runs] == ["run_03"]
+
+
+async def test_a_covered_list_does_not_poll_and_reads_when_shown(backend: EmbeddedBackend) -> None:
+    await post_records(backend.url, simple_run("run_a", "a", status="running"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        shown = [True]
+        loader, _ = runs_loader_for(viewer, runner, shown, clock=clock)
+        loader.refresh()
+        await runner.idle()
+        clock.now += 1.0
+        loader.tick(streaming=False)
+        assert loader.busy  # no stream and a running row: every second
+        await runner.idle()
+        shown[0] = False
+        clock.now += 5.0
+        loader.tick(streaming=False)
+        loader.on_event(event({"id": "e", "timestamp": 1, "kind": "observability.records"}))
+        assert not loader.busy
+        shown[0] = True
+        loader.resume()
+        assert loader.busy  # what changed meanwhile is read once shown
+        await runner.idle()
+
+
+async def test_the_symptom_pass_is_bounded_and_waits_for_the_list_to_be_shown(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs_loader, "SYMPTOM_PASS_DELAY", 0.0)
+    monkeypatch.setattr(runs_loader, "SYMPTOM_PASS_ROWS", 3)
+    await load_demo(backend)
+    async with viewer_of(backend.url) as (viewer, runner):
+        shown = [False]
+        loader, states = runs_loader_for(viewer, runner, shown)
+        loader.refresh()
+        await runner.idle()
+        await asyncio.sleep(0.05)  # the pass's timer fired: covered, it read nothing
+        book = viewer.symptom_book
+        rows = loader.state.runs
+        assert all(book.count(run.runId) is None for run in rows)
+        todo = loader.symptoms_to_find()
+        assert 0 < len(todo) <= 3
+        shown[0] = True
+        loader.resume()
+        await until(lambda: not loader.symptoms_to_find(), "the pass over the first rows")
+        await runner.idle()
+        marked = {run.runId for run in rows if book.count(run.runId) is not None}
+        assert marked == {run.runId for run in todo}
+        assert states[-1].marks > states[0].marks
+
+
+async def test_a_backend_that_is_not_crux_is_said_once(serve_app) -> None:
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("<html>hello</html>", media_type="text/html")
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/page", page)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True])
+        loader.refresh()
+        await runner.idle()
+        assert "not a Crux devtools backend" in loader.state.error
+        assert loader.state.error_reachable and viewer.reachable == []
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/page", slow_page)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True])
+        loader.refresh()
+        await runner.idle()
+        assert [run.runId for run in loader.state.runs] == ["run_slow"]
+        assert not loader.state.error
