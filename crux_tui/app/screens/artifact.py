@@ -370,7 +370,7 @@ class ArtifactScreen(CruxScreen):
     def open_in_editor(self, frame: Frame) -> None:
         """Open the frame's file at its line in ``$VISUAL`` / ``$EDITOR`` when the file is
         under the current directory or a ``--source-root``; say where it looked otherwise."""
-        roots = source_roots(getattr(self.app, "source_roots", ()))
+        roots = source_roots(self.app.source_roots)
         found, looked = resolve_source(frame.path, roots)
         if found is None:
             where = ", ".join(clean(str(p)) for p in looked[:2]) or clean(frame.path)

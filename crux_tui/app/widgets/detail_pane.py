@@ -8,7 +8,7 @@ JSON tree of the attributes. Every record string goes through :func:`clean`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -54,6 +54,11 @@ from crux_tui.contract.vocabulary import (
 )
 from crux_tui.sanitize import clean, inert_json
 from crux_tui.symptoms import Symptom
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from crux_tui.app.app import CruxApp
 
 Subject = RunDetailNode | RunDetailDetail
 
@@ -695,6 +700,9 @@ class DetailPane(VerticalScroll):
     DetailPane > JsonTree { height: auto; }
     """
 
+    if TYPE_CHECKING:  # the app, typed (the pane lives in CruxApp's run screen)
+        app = getters.app(CruxApp)
+
     class ArtifactRequested(Message):
         """The user asked to open an artifact."""
 
@@ -818,7 +826,7 @@ class DetailPane(VerticalScroll):
             self.query_one("#detail-summary", Static).update(HangingText(self._summary()))
 
     def _summary(self) -> Text:
-        now = self.app.now() if hasattr(self.app, "now") else None
+        now = self.app.now()
         summary = render_detail(
             self.subject, self.detail, now, evidence=self._evidence, symptoms=self.symptoms
         )
