@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from crux_tui.app import format as fmt
+from crux_tui.app import theme
 from crux_tui.contract.models import (
     MemberRun,
     RunDetail,
@@ -50,7 +51,7 @@ def child_count_text(run: RunSummary) -> Text:
     """``↳2`` (child runs) and ``◐1`` (still running), or nothing for a lone run."""
     text = Text()
     if run.childRunCount:
-        text.append(f"{MEMBER_RUN_GLYPH}{run.childRunCount}", style="cyan")
+        text.append(f"{MEMBER_RUN_GLYPH}{run.childRunCount}", style=theme.MEMBER)
     if run.activeChildCount:
         text.append(" " if text.plain else "")
         text.append(

@@ -7,6 +7,11 @@ Textual theme's variables (``$error``, ``$success``…), so they follow the them
 in the palette. With ``NO_COLOR`` there is no colour to lean on: error, incomplete and
 stale stand out by reverse, bold and underline (the glyphs still tell every status
 apart), and nothing that matters is dimmer than ``ok``.
+
+Accents that mark a kind of text rather than a status (a command to type, a key, a member
+run, JSON values, message roles) keep an ANSI colour, which Textual maps through the
+theme's ANSI palette; they are named here too (:data:`ACCENTS`), so no other module spells a
+colour and NO_COLOR drops them in one place.
 """
 
 from __future__ import annotations
@@ -39,6 +44,48 @@ COLOUR: dict[str, tuple[str, str]] = {
     "symptom": ("warning", "bold"),
 }
 
+#: name -> (ANSI colour, attributes) of the accents.
+ACCENTS: dict[str, tuple[str, str]] = {
+    "member": ("cyan", ""),
+    "command": ("cyan", "bold"),
+    "key": ("cyan", "bold"),
+    "generation": ("cyan", "bold"),
+    "tool.call": ("cyan", "bold"),
+    "tool.result": ("green", "bold"),
+    "role.user": ("green", "bold"),
+    "role.assistant": ("cyan", "bold"),
+    "role.system": ("magenta", "bold"),
+    "role.tool": ("yellow", "bold"),
+    "note": ("yellow", "bold"),
+    "diff.before": ("red", "bold"),
+    "diff.after": ("green", "bold"),
+    "json.key": ("blue", "bold"),
+    "json.string": ("green", ""),
+    "json.number": ("cyan", ""),
+    "json.bool": ("magenta", ""),
+    "json.more": ("yellow", "italic"),
+}
+
+#: The accents by what they mark (``Text(..., style=COMMAND)``).
+MEMBER = "crux.member"
+COMMAND = "crux.command"
+KEY = "crux.key"
+GENERATION = "crux.generation"
+TOOL_CALL = "crux.tool.call"
+TOOL_RESULT = "crux.tool.result"
+#: a message's role -> its style (other roles are bold)
+ROLE_STYLES = {role: f"crux.role.{role}" for role in ("user", "assistant", "system", "tool")}
+#: a caveat about what is shown (a truncated artifact)
+NOTE = "crux.note"
+DIFF_BEFORE = "crux.diff.before"
+DIFF_AFTER = "crux.diff.after"
+JSON_KEY = "crux.json.key"
+JSON_STRING = "crux.json.string"
+JSON_NUMBER = "crux.json.number"
+JSON_BOOL = "crux.json.bool"
+#: a tree's "… more" and truncation leaves
+JSON_MORE = "crux.json.more"
+
 #: name -> attributes without colour (NO_COLOR): the text keeps the widget's foreground.
 NO_COLOUR: dict[str, str] = {
     "status.running": "bold",
@@ -69,11 +116,14 @@ PREFIX = "crux."
 def crux_styles(variables: Mapping[str, str], no_color: bool) -> dict[str, str]:
     """``crux.*`` style name -> Rich style definition, from the theme's CSS variables."""
     if no_color:
-        return {PREFIX + name: attributes or "none" for name, attributes in NO_COLOUR.items()}
+        plain = {**NO_COLOUR, **{name: attributes for name, (_, attributes) in ACCENTS.items()}}
+        return {PREFIX + name: attributes or "none" for name, attributes in plain.items()}
     styles: dict[str, str] = {}
     for name, (variable, attributes) in COLOUR.items():
         colour = _rich_colour(variables.get(variable) or variables.get("foreground") or "")
         styles[PREFIX + name] = " ".join(part for part in (attributes, colour) if part) or "none"
+    for name, (colour, attributes) in ACCENTS.items():
+        styles[PREFIX + name] = " ".join(part for part in (attributes, colour) if part)
     return styles
 
 

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from crux_tui.app import format as fmt
+from crux_tui.app import theme
 from crux_tui.app.commands import ArtifactCommands
 from crux_tui.app.evidence import Evidence, evidence_of, stack_text
 from crux_tui.app.screens.base import CruxScreen
@@ -91,14 +92,14 @@ def format_content(content: Any) -> Text:
                 elif kind in ("tool-call", "tool_call", "tool-use"):
                     text.append(
                         f"→ {clean(part.get('toolName') or part.get('name') or 'tool')}",
-                        style="bold cyan",
+                        style=theme.TOOL_CALL,
                     )
                     args = part.get("args", part.get("input"))
                     if args is not None:
                         text.append(" " + clean(dumps(args)))
                 elif kind in ("tool-result", "tool_result"):
                     text.append(
-                        f"← {clean(part.get('toolName') or 'tool')} result", style="bold green"
+                        f"← {clean(part.get('toolName') or 'tool')} result", style=theme.TOOL_RESULT
                     )
                     result = part.get("result", part.get("output"))
                     if result is not None:
@@ -120,12 +121,7 @@ def messages_text(messages: list[Any]) -> Text:
             text.append("\n")
         if isinstance(message, dict):
             role = clean(message.get("role") or "message")
-            style = {
-                "user": "bold green",
-                "assistant": "bold cyan",
-                "system": "bold magenta",
-                "tool": "bold yellow",
-            }.get(role, "bold")
+            style = theme.ROLE_STYLES.get(role, "bold")
             text.append(f"{role}: ", style=style)
             text.append_text(format_content(message.get("content", message.get("text"))))
         else:
@@ -240,7 +236,7 @@ class ArtifactScreen(CruxScreen):
             text.append(f" · uri {clean(self.artifact.uri)}", style="dim")
         note = truncation_note(self.artifact)
         if note:
-            text.append(f"\n⚠ {note} — the full content is not available here", style="bold yellow")
+            text.append(f"\n⚠ {note} — the full content is not available here", style=theme.NOTE)
         return text
 
     def compose(self) -> ComposeResult:
@@ -329,10 +325,10 @@ class ArtifactScreen(CruxScreen):
             yield Static(pretty(rest), id="artifact-diff-meta", markup=False)
         with Horizontal(id="artifact-diff"):
             with VerticalScroll(classes="diff-side", id="diff-before"):
-                yield Static(Text("before", style="bold red"))
+                yield Static(Text("before", style=theme.DIFF_BEFORE))
                 yield Static(pretty(before), markup=False)
             with VerticalScroll(classes="diff-side", id="diff-after"):
-                yield Static(Text("after", style="bold green"))
+                yield Static(Text("after", style=theme.DIFF_AFTER))
                 yield Static(pretty(after), markup=False)
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from crux_tui.app import theme
 from crux_tui.sanitize import clean
 
 
@@ -80,7 +81,7 @@ def help_text(entries: list[HelpEntry]) -> Text:
         text.append(group, style="bold underline")
         text.append("\n")
         for entry in groups[group]:
-            text.append(f"  {entry.key:<{width}}", style="bold cyan" if entry.enabled else "dim")
+            text.append(f"  {entry.key:<{width}}", style=theme.KEY if entry.enabled else "dim")
             text.append(entry.description, style="" if entry.enabled else "dim")
             if entry.binding_id:
                 text.append(f"  [{entry.binding_id}]", style="dim")

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from crux_tui.app import format as fmt
+from crux_tui.app import theme
 from crux_tui.app.commands import RunCommands
 from crux_tui.app.evidence import status_cause
 from crux_tui.app.messages import LiveEvent
@@ -509,7 +510,7 @@ class RunScreen(CruxScreen):
             )
             if children:
                 label = "child run" if children == 1 else "child runs"
-                text.append(f" · {MEMBER_RUN_GLYPH} {children} {label}", style="cyan")
+                text.append(f" · {MEMBER_RUN_GLYPH} {children} {label}", style=theme.MEMBER)
         place, errors = self.timeline.error_position()
         if errors:
             where = f"error {place} of {errors}" if place else fmt.plural(errors, "error")

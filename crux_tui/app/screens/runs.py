@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
 from crux_tui.app import format as fmt
+from crux_tui.app import theme
 from crux_tui.app.commands import RunsCommands
 from crux_tui.app.messages import LiveEvent
 from crux_tui.app.operation import child_count_text, topology_text
@@ -56,14 +57,14 @@ def empty_state_text(url: str) -> Text:
     text.append("No runs yet.\n\n", style="bold")
     text.append(f"This backend ({clean(url)}) has not received any records. To send some:\n\n")
     text.append("  • From a Convex deployment: start devtools and expose them with a tunnel\n")
-    text.append("      crux dev\n", style="bold cyan")
+    text.append("      crux dev\n", style=theme.COMMAND)
     text.append(
-        "      npx convex env set DEVTOOLS_URL https://your-tunnel.example\n", style="bold cyan"
+        "      npx convex env set DEVTOOLS_URL https://your-tunnel.example\n", style=theme.COMMAND
     )
     text.append("  • Run the embedded backend locally and point DEVTOOLS_URL at it\n")
-    text.append("      crux-tui serve\n", style="bold cyan")
+    text.append("      crux-tui serve\n", style=theme.COMMAND)
     text.append("  • Look around with sample runs\n")
-    text.append("      crux-tui demo\n", style="bold cyan")
+    text.append("      crux-tui demo\n", style=theme.COMMAND)
     text.append("\nNew runs appear here as soon as their records arrive.", style="dim")
     return text
 
@@ -78,9 +79,9 @@ def unreachable_text(url: str, message: str, *, reachable: bool = False) -> Text
         return text
     text.append(f"Cannot reach {clean(url)}\n\n", style=fmt.ERROR_STYLE)
     text.append("Start a backend with ")
-    text.append("crux-tui serve", style="bold cyan")
+    text.append("crux-tui serve", style=theme.COMMAND)
     text.append(" or ")
-    text.append("crux dev", style="bold cyan")
+    text.append("crux dev", style=theme.COMMAND)
     text.append(" — this screen keeps retrying.")
     return text
 

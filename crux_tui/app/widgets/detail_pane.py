@@ -23,6 +23,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from crux_tui.app import format as fmt
+from crux_tui.app import theme
 from crux_tui.app.evidence import (
     Evidence,
     evidence_of,
@@ -252,7 +253,7 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
         return text
     if name == "generation.step":
         step = attrs.get("stepNumber", attrs.get("step", attrs.get("index")))
-        text.append("generation step", style="bold cyan")
+        text.append("generation step", style=theme.GENERATION)
         if step is not None:
             text.append(f" {clean(step)}")
         finish = attrs.get("finishReason") or attrs.get("finish_reason")

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from crux_tui.app import theme
 from crux_tui.contract.tolerant import MAX_DEPTH, TRUNCATED
 from crux_tui.sanitize import clean
 
@@ -21,10 +22,10 @@ def scalar_text(value: Any) -> Text:
     if value is None:
         return Text("null", style="dim italic")
     if isinstance(value, bool):
-        return Text("true" if value else "false", style="magenta")
+        return Text("true" if value else "false", style=theme.JSON_BOOL)
     if isinstance(value, int | float):
-        return Text(repr(value), style="cyan")
-    return Text(json.dumps(clean(value, multiline=True), ensure_ascii=False), style="green")
+        return Text(repr(value), style=theme.JSON_NUMBER)
+    return Text(json.dumps(clean(value, multiline=True), ensure_ascii=False), style=theme.JSON_STRING)
 
 
 def _summary(value: Any) -> str:
@@ -84,12 +85,12 @@ class JsonTree(Tree[Any]):
             node.add_leaf(Text("{}" if isinstance(value, dict) else "[]", style="dim"))
             return
         if depth >= MAX_DEPTH:  # a hostile value must not exhaust the stack
-            node.add_leaf(Text(TRUNCATED, style="italic yellow"))
+            node.add_leaf(Text(TRUNCATED, style=theme.JSON_MORE))
             return
         end = min(len(entries), start + CHUNK)
         for key, child in entries[start:end]:
             key_text = (
-                Text(clean(key), style="bold blue")
+                Text(clean(key), style=theme.JSON_KEY)
                 if isinstance(key, str)
                 else Text(f"[{key}]", style="dim")
             )
@@ -103,7 +104,7 @@ class JsonTree(Tree[Any]):
                 node.add_leaf(key_text + Text(": ") + scalar_text(child), data=child)
         if end < len(entries):
             more = node.add_leaf(
-                Text(f"… {len(entries) - end} more (select to show)", style="italic yellow"),
+                Text(f"… {len(entries) - end} more (select to show)", style=theme.JSON_MORE),
                 data=("__more__", value, depth, end),
             )
             more.allow_expand = False
