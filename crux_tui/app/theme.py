@@ -10,8 +10,8 @@ apart), and nothing that matters is dimmer than ``ok``.
 
 Accents that mark a kind of text rather than a status (a command to type, a key, a member
 run, JSON values, message roles) keep an ANSI colour, which Textual maps through the
-theme's ANSI palette; they are named here too (:data:`ACCENTS`), so no other module spells a
-colour and NO_COLOR drops them in one place.
+theme's ANSI palette (and, with NO_COLOR, into grey shades: they tell nothing a status
+needs); they are named here too (:data:`ACCENTS`), so no other module spells a colour.
 """
 
 from __future__ import annotations
@@ -115,15 +115,19 @@ PREFIX = "crux."
 
 def crux_styles(variables: Mapping[str, str], no_color: bool) -> dict[str, str]:
     """``crux.*`` style name -> Rich style definition, from the theme's CSS variables."""
+    # accents are the same either way: without colour, Textual shows them in grey shades
+    styles = {
+        PREFIX + name: f"{attributes} {colour}".strip()
+        for name, (colour, attributes) in ACCENTS.items()
+    }
     if no_color:
-        plain = {**NO_COLOUR, **{name: attributes for name, (_, attributes) in ACCENTS.items()}}
-        return {PREFIX + name: attributes or "none" for name, attributes in plain.items()}
-    styles: dict[str, str] = {}
+        styles.update(
+            {PREFIX + name: attributes or "none" for name, attributes in NO_COLOUR.items()}
+        )
+        return styles
     for name, (variable, attributes) in COLOUR.items():
         colour = _rich_colour(variables.get(variable) or variables.get("foreground") or "")
         styles[PREFIX + name] = " ".join(part for part in (attributes, colour) if part) or "none"
-    for name, (colour, attributes) in ACCENTS.items():
-        styles[PREFIX + name] = " ".join(part for part in (attributes, colour) if part)
     return styles
 
 

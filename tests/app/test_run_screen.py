@@ -320,8 +320,8 @@ async def test_help_says_how_to_remap_keys(backend_url: str, tmp_path: Path, mon
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="run help")
         entries = {entry.binding_id: entry.key for entry in app.screen.entries}
-        assert entries["timeline.cursor_down"] == "↓ j"  # one line per binding, all its keys
-        assert entries["timeline.expand_all"] == "+ ]"
+        assert entries["timeline.cursor-down"] == "↓ j"  # one line per binding, all its keys
+        assert entries["timeline.expand-all"] == "+ ]"
         assert screen is not None
 
 

@@ -326,7 +326,9 @@ async def test_the_list_is_read_and_paged(
     monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
     for index in range(10):
         status = "error" if index == 3 else "ok"
-        records = simple_run(f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index))
+        records = simple_run(
+            f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index)
+        )
         await post_records(backend.url, records)
     async with viewer_of(backend.url) as (viewer, runner):
         loader, _ = runs_loader_for(viewer, runner, [True])

@@ -115,7 +115,7 @@ class RunScreen(CruxScreen):
         "run.search",
         "timeline.infrastructure",
         "timeline.canonical",
-        "timeline.next_error",
+        "timeline.next-error",
         "run.artifact",
         "run.diagnostics",
         "run.detail-pane",

@@ -78,28 +78,28 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("i", "toggle_infrastructure", "Infra", id="timeline.infrastructure"),
         Binding("c", "toggle_canonical", "Canonical", id="timeline.canonical"),
         Binding("d", "toggle_details", "Details", id="timeline.details"),
-        Binding("e", "next_error", "Next error", id="timeline.next_error"),
-        Binding("E", "previous_error", "Prev error", id="timeline.previous_error"),
-        Binding("m", "next_member_run", "Next run", id="timeline.next_member_run"),
+        Binding("e", "next_error", "Next error", id="timeline.next-error"),
+        Binding("E", "previous_error", "Prev error", id="timeline.previous-error"),
+        Binding("m", "next_member_run", "Next run", id="timeline.next-member-run"),
         Binding(
-            "M", "previous_member_run", "Prev run", id="timeline.previous_member_run", show=False
+            "M", "previous_member_run", "Prev run", id="timeline.previous-member-run", show=False
         ),
-        Binding("plus,right_square_bracket", "expand_all", "Expand all", id="timeline.expand_all"),
+        Binding("plus,right_square_bracket", "expand_all", "Expand all", id="timeline.expand-all"),
         Binding(
-            "minus,left_square_bracket", "collapse_all", "Collapse all", id="timeline.collapse_all"
+            "minus,left_square_bracket", "collapse_all", "Collapse all", id="timeline.collapse-all"
         ),
-        Binding("space", "toggle_node", "Toggle", show=False, id="timeline.toggle_node"),
-        Binding("right,l", "expand_node", "Expand", show=False, id="timeline.expand_node"),
-        Binding("left,h", "collapse_node", "Collapse", show=False, id="timeline.collapse_node"),
+        Binding("space", "toggle_node", "Toggle", show=False, id="timeline.toggle-node"),
+        Binding("right,l", "expand_node", "Expand", show=False, id="timeline.expand-node"),
+        Binding("left,h", "collapse_node", "Collapse", show=False, id="timeline.collapse-node"),
         Binding("enter", "activate", "Open", show=False, id="timeline.activate"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="timeline.cursor_down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="timeline.cursor_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="timeline.page_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="timeline.page_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="timeline.cursor-down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="timeline.cursor-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="timeline.page-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="timeline.page-up"),
         Binding("home,g", "first", "First", show=False, id="timeline.first"),
         Binding("end,G", "last", "Last", show=False, id="timeline.last"),
-        Binding("n", "next_match", "Next match", show=False, id="timeline.next_match"),
-        Binding("N", "previous_match", "Prev match", show=False, id="timeline.previous_match"),
+        Binding("n", "next_match", "Next match", show=False, id="timeline.next-match"),
+        Binding("N", "previous_match", "Prev match", show=False, id="timeline.previous-match"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
