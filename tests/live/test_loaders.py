@@ -24,7 +24,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.cli import load_records
 from crux_tui.contract.client import CruxClient
 from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunSummary
 from crux_tui.demo import build_demo_records
@@ -33,6 +32,7 @@ from crux_tui.live.directory import RunDirectory
 from crux_tui.live.run_loader import RunLoader, RunState
 from crux_tui.live.runs_loader import RunsLoader, RunsState
 from crux_tui.live.session import TaskRunner
+from crux_tui.loading import load_records
 from crux_tui.symptoms import SymptomBook
 from tests.app.helpers import ago, post_records, simple_run
 from tests.reliability.test_faults import held_back_big_run, slow_detail, slow_page
