@@ -22,6 +22,10 @@ from benchmarks import bench_app, bench_backend, bench_client  # noqa: E402
 from benchmarks.common import Result, machine, table  # noqa: E402
 
 
+#: Live figures are taken at the sizes up to this one (each sample loads the run afresh).
+LIVE_MAX_SIZE = 10_000
+
+
 def reps(size: int, repeat: int) -> int:
     """Fewer repetitions at the big sizes keep the whole run within minutes."""
     return max(1, repeat if size <= 10_000 else repeat // 2 if size <= 50_000 else 1)
@@ -120,7 +124,7 @@ def run_all(
     A phase that fails is reported and the others still run.
     """
     jobs = [f"size:{size}:{int(size == max(sizes))}:{repeat}" for size in sizes]
-    jobs.append(f"live:{min(sizes)}:{repeat}")
+    jobs += [f"live:{size}:{repeat}" for size in sorted(sizes) if size <= LIVE_MAX_SIZE]
     if rss:
         jobs.append(f"rss:{max(sizes)}")
     results: list[Result] = []
