@@ -327,4 +327,3 @@ class CruxApp(App[int]):
         self.copy_to_clipboard(copied)
         message = f"Copied {clean(what)} to the clipboard"
         self.notify(message + (f" ({note})" if note else ""), markup=False, timeout=3)
-

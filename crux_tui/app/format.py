@@ -202,4 +202,3 @@ def total_tokens(metrics: dict[str, Any] | None) -> float | None:
 
 def total_cost(metrics: dict[str, Any] | None) -> float | None:
     return metric(metrics, "costUsd", "cost", "totalCost")
-

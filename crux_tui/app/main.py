@@ -29,9 +29,7 @@ def run_tui(
     ``live`` forces a live transport (``sse``, ``ws``, ``poll``; ``auto`` picks the best);
     ``source`` names what is shown when it is not the backend at ``url`` (``demo``, a file).
     """
-    app = make_app(
-        url, token, notices=notices, source_roots=source_roots, live=live, source=source
-    )
+    app = make_app(url, token, notices=notices, source_roots=source_roots, live=live, source=source)
     result = app.run()
     if app.return_code not in (None, 0):
         return int(app.return_code)

@@ -77,8 +77,10 @@ def check_batch(batch: Any) -> tuple[list[Any], int | None, dict[str, Any] | Non
     if not isinstance(records, list):
         raise BatchError("batch.records must be an array")
     health = batch.get("sourceHealth")
-    return records, supported_version(batch.get("schemaVersion")), (
-        health if isinstance(health, dict) else None
+    return (
+        records,
+        supported_version(batch.get("schemaVersion")),
+        (health if isinstance(health, dict) else None),
     )
 
 

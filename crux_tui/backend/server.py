@@ -21,12 +21,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from crux_tui import __version__
 from crux_tui.backend.access import INGEST_PATH, AccessMiddleware
 from crux_tui.backend.detail_cache import DetailCache
+from crux_tui.backend.detail_delta import LiveAnswer, LiveDetails, live_detail_answer
 from crux_tui.backend.details import DetailWarmer, run_detail_body
 from crux_tui.backend.events import EventBus, deleted_event, records_event
 from crux_tui.backend.ingest import BatchError, batch_version_dispositions, check_batch
 from crux_tui.backend.ingest_limits import answer_bound, collapse_rejections, too_many_records
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import IngestResult, InvalidQuery, Store, TransientStoreError
+from crux_tui.contract.delta import DELTA_BASE_HEADER, DETAIL_TAG_HEADER, SINCE_PARAM
 from crux_tui.contract.models import (
     HEAD_LENGTH_HEADER,
     IngestDisposition,
@@ -98,6 +100,17 @@ def dispositions_response(
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def live_detail_response(answer: LiveAnswer) -> Response:
+    """A running operation's RunDetail, tagged: a full body, or a delta against
+    ``answer.base`` (see ``contract.delta``)."""
+    headers = {DETAIL_TAG_HEADER: answer.tag} if answer.tag else {}
+    if answer.base:
+        headers[DELTA_BASE_HEADER] = answer.base
+    elif answer.head_length is not None:
+        headers[HEAD_LENGTH_HEADER] = str(answer.head_length)
+    return Response(bytes(answer.body), media_type="application/json", headers=headers)
+
+
 def text_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     """A plain-text error body (Go ``http.Error`` style)."""
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
@@ -162,6 +175,7 @@ def create_app(
     events = bus or EventBus()
     details = detail_cache if detail_cache is not None else DetailCache()
     warmer = DetailWarmer(store, details, now, publish=events.publish)
+    live = LiveDetails()
 
     async def ingest(request: Request) -> Response:
         length = request.headers.get("content-length")
@@ -227,6 +241,10 @@ def create_app(
         return json_response(await read(store.runs_delta, since))
 
     async def run_detail(request: Request) -> Response:
+        ref, since = request.path_params["run_id"], request.query_params.get(SINCE_PARAM)
+        answer = await read(live_detail_answer, store, details, live, ref, now(), since)
+        if answer is not None:
+            return live_detail_response(answer)
         body = await read(run_detail_body, store, details, request.path_params["run_id"], now())
         if body is None:
             return text_response("not found", 404)
@@ -247,6 +265,7 @@ def create_app(
                 if deleted is not None:
                     operation_ids, revision = deleted
                     details.forget(operation_ids)
+                    live.forget(operation_ids)
                     events.publish(revision, deleted_event(operation_ids, revision))
             return deleted
 

@@ -127,7 +127,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 
 _SUMMARY_ENCODER = msgspec.json.Encoder()
 _SUMMARY_DECODER = msgspec.json.Decoder(RunSummary)
-_MEMBER_COLUMNS = "run_id, parent_run_id, triggered_by_span_id, has_start, lifecycle_status, summary"
+_MEMBER_COLUMNS = (
+    "run_id, parent_run_id, triggered_by_span_id, has_start, lifecycle_status, summary"
+)
 #: Members in RunDetail order: the root first, then by start time and run id.
 _MEMBER_ORDER = "ORDER BY run_id = ? DESC, started_key, run_id"
 
@@ -209,9 +211,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return key, operation_id
 
 
-def _reject(
-    pending: _Pending, code: str, message: str, rejected_by_run: dict[str, int]
-) -> None:
+def _reject(pending: _Pending, code: str, message: str, rejected_by_run: dict[str, int]) -> None:
     """Turn every disposition of ``pending`` into a non-retryable rejection."""
     for d in pending.dispositions:
         d.outcome, d.code, d.message, d.retryable = "rejected", code, message, False
@@ -474,7 +474,10 @@ class Store:
                 raise
 
     def _admit(
-        self, conn: sqlite3.Connection, accepted: dict[str, _Pending], rejected_by_run: dict[str, int]
+        self,
+        conn: sqlite3.Connection,
+        accepted: dict[str, _Pending],
+        rejected_by_run: dict[str, int],
     ) -> tuple[list[_Pending], dict[str, str]]:
         """The records to store, after the rules that need stored state: a repeated
         ``recordId`` (identical: already stored; different: rejected), a deleted
@@ -553,7 +556,9 @@ class Store:
                 runs.append(pending.run_id)
         try:
             states = {
-                run: self._state(run, conn, owners[run]) for runs in runs_of.values() for run in runs
+                run: self._state(run, conn, owners[run])
+                for runs in runs_of.values()
+                for run in runs
             }
             known = self._first_seen(conn, list(runs_of))
             rows = []

@@ -9,6 +9,13 @@ from typing import Any, TypeVar, cast
 import httpx
 import msgspec
 
+from crux_tui.contract.delta import (
+    DELTA_BASE_HEADER,
+    DETAIL_TAG_HEADER,
+    SINCE_PARAM,
+    DetailAnswer,
+    RunDetailDelta,
+)
 from crux_tui.contract.errors import (
     BackendUnreachable,
     HttpError,
@@ -38,6 +45,8 @@ from crux_tui.contract.vocabulary import SCHEMA_VERSION
 from crux_tui.perf import no_gc
 
 T = TypeVar("T")
+
+
 API = "/api/observability"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
@@ -245,6 +254,19 @@ class CruxClient:
         when the backend says where they end (the embedded one does); it is called, if at
         all, before this returns. When this raises, a head still being decoded is dropped.
         """
+        answer = await self.run_detail_answer(run_id, progress=progress, on_head=on_head)
+        assert answer.detail is not None  # asked without ``since``: never a delta
+        return answer.detail, answer.problems
+
+    async def run_detail_answer(
+        self,
+        run_id: str,
+        since: str = "",
+        progress: Progress | None = None,
+        on_head: Callable[[RunDetailHead], None] | None = None,
+    ) -> DetailAnswer:
+        """``GET /runs/{runId}`` as :meth:`run_detail_checked`, with the RunDetail's tag;
+        given ``since`` (a tag this backend sent), the answer may be a delta against it."""
         delivering: list[asyncio.Task[None]] = []
 
         def got_head(raw: bytes) -> None:
@@ -255,16 +277,18 @@ class CruxClient:
             response = await self._request(
                 "GET",
                 f"{API}/runs/{_quote(run_id)}",
-                params=self.params(),
+                params=self.params(**{SINCE_PARAM: since or None}),
                 timeout=self._detail_timeout,
                 progress=progress,
                 head=got_head if on_head is not None else None,
             )
-            if len(response.content) > OFF_LOOP_DECODE_BYTES:
-                # a big run: decode in a thread so the caller's event loop (the UI) keeps going
-                result = await asyncio.to_thread(self._decode_checked, response, RunDetail)
+            tag = response.headers.get(DETAIL_TAG_HEADER, "")
+            if since and response.headers.get(DELTA_BASE_HEADER) == since:
+                delta, problems = await self._decode_big(response, RunDetailDelta)
+                answer = DetailAnswer(delta=delta, problems=problems, tag=tag)
             else:
-                result = self._decode_checked(response, RunDetail)
+                detail, problems = await self._decode_big(response, RunDetail)
+                answer = DetailAnswer(detail=detail, problems=problems, tag=tag)
         except BaseException:
             # a failed (or abandoned) load must not show its head after the error
             for task in delivering:
@@ -273,7 +297,14 @@ class CruxClient:
             raise
         for task in delivering:
             await task
-        return result
+        return answer
+
+    async def _decode_big(self, response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
+        """:meth:`_decode_checked`, in a thread for a big body (the caller's event loop, the
+        UI, keeps going)."""
+        if len(response.content) > OFF_LOOP_DECODE_BYTES:
+            return await asyncio.to_thread(self._decode_checked, response, kind)
+        return self._decode_checked(response, kind)
 
     async def delete_run(self, run_id: str) -> DeleteResult:
         """``DELETE /runs/{runId}``: remove the run's operation with all its member runs.
@@ -325,7 +356,9 @@ class CruxClient:
         """
         listed = list(records)
         if schema_version is None:
-            first = listed[0].get("schemaVersion") if listed and isinstance(listed[0], dict) else None
+            first = (
+                listed[0].get("schemaVersion") if listed and isinstance(listed[0], dict) else None
+            )
             schema_version = first if type(first) is int else SCHEMA_VERSION
         body: dict[str, Any] = {"schemaVersion": schema_version, "records": listed}
         if source_health is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from crux_tui.contract.delta import DetailAnswer
 from crux_tui.contract.models import (
     DeleteResult,
     ObservabilityEvent,
@@ -42,6 +43,17 @@ class BackendClient(Protocol):
     ) -> tuple[RunDetail, list[str]]:
         """The RunDetail and the fields that could not be parsed; ``on_head`` may get the
         run and its rows before the rest of a big body has arrived."""
+        ...
+
+    async def run_detail_answer(
+        self,
+        run_id: str,
+        since: str = "",
+        progress: Progress | None = None,
+        on_head: Callable[[RunDetailHead], None] | None = None,
+    ) -> DetailAnswer:
+        """As ``run_detail_checked``, with the RunDetail's tag; given ``since`` (a tag the
+        backend sent), the answer may be a delta against that RunDetail (``contract.delta``)."""
         ...
 
     async def delete_run(self, run_id: str) -> DeleteResult:

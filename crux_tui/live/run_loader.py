@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crux_tui.contract import errors as crux_errors
+from crux_tui.contract.delta import DeltaMismatch, DetailAnswer, apply_delta
 from crux_tui.contract.models import (
     ObservabilityEvent,
     RunDetail,
@@ -154,6 +155,10 @@ class RunLoader:
         self._download_shown_at = 0.0
         #: when polling last asked (poll intervals run from the last answer)
         self._last_poll = 0.0
+        #: the backend's tag of the RunDetail shown, and that RunDetail (``contract.delta``):
+        #: a refetch asks for the changes since it while it is the one shown
+        self._tag = ""
+        self._tagged: RunDetail | None = None
         #: when the run (and every member run) was first seen settled; ``None`` while it runs
         self.terminal_since: float | None = None
         self.closed = False
@@ -199,17 +204,42 @@ class RunLoader:
             self._set(download=None, waited=None)
         if seq > self._applied_seq and self.state.deleted:
             self._set(deleted=False)  # asked again: say so again if it is still gone
+        shown = state.detail
+        since = self._tag if shown is not None and shown is self._tagged else ""
         try:
-            detail, problems = await self.session.client.run_detail_checked(
+            answer = await self.session.client.run_detail_answer(
                 self.run_id,
+                since=since,
                 progress=self._show_download if first_load else None,
                 on_head=(lambda head: self._show_head(head, seq)) if first_load else None,
             )
+            detail = await self._merged(shown, answer)
+            if detail is None:  # the delta did not fit what is shown: ask for all of it
+                answer = await self.session.client.run_detail_answer(self.run_id)
+                detail = answer.detail
         except Exception as error:  # said by the view; the next poll or a refresh retries
             self._failed(error, seq)
             return
+        assert detail is not None
         self.session.mark_reachable()
-        self.apply(detail, seq, problems, subjects=await index_subjects_async(detail))
+        subjects = await index_subjects_async(detail)
+        if self.apply(detail, seq, answer.problems, subjects=subjects):
+            self._tag, self._tagged = answer.tag, detail
+
+    @staticmethod
+    async def _merged(shown: RunDetail | None, answer: DetailAnswer) -> RunDetail | None:
+        """The answer's RunDetail: a delta applied to the one shown (``None`` when it does
+        not fit it); in a thread for a big run."""
+        if answer.delta is None:
+            return answer.detail
+        if shown is None:
+            return None
+        try:
+            if shown.run.spanCount > INDEX_OFF_THREAD_SPANS:
+                return await asyncio.to_thread(apply_delta, shown, answer.delta)
+            return apply_delta(shown, answer.delta)
+        except DeltaMismatch:
+            return None
 
     def _failed(self, error: Exception, seq: int) -> None:
         self._failed_seq = seq

@@ -684,4 +684,3 @@ class RunScreen(CruxScreen):
                 markup=False,
                 timeout=4,
             )
-

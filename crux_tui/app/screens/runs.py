@@ -52,6 +52,7 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
     ("cancelled", "cancelled,blocked"),
 ]
 
+
 def empty_state_text(url: str) -> Text:
     text = Text()
     text.append("No runs yet.\n\n", style="bold")
@@ -375,7 +376,9 @@ class RunsScreen(CruxScreen):
         for run in visible:
             if run.runId in changed:
                 try:
-                    self.table.update_cell(run.runId, "health", health_text(run, changed[run.runId]))
+                    self.table.update_cell(
+                        run.runId, "health", health_text(run, changed[run.runId])
+                    )
                 except Exception:  # the row left the table meanwhile
                     continue
 

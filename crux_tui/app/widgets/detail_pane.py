@@ -258,7 +258,9 @@ def event_summary(event: SpanEventSummary, now: datetime | None = None) -> Text:
             text.append(f" {clean(step)}")
         finish = attrs.get("finishReason") or attrs.get("finish_reason")
         if finish:
-            style = fmt.WARN_STYLE if finish in ("length", "content-filter", "content_filter") else ""
+            style = (
+                fmt.WARN_STYLE if finish in ("length", "content-filter", "content_filter") else ""
+            )
             text.append(" · finish ")
             text.append(clean(finish), style=style)
         calls = attrs.get("toolCalls") or attrs.get("tool_calls") or attrs.get("toolNames")
@@ -469,6 +471,8 @@ def _error_rows(text: Text, evidence: Evidence) -> None:
         elif item.get("type") == ARTIFACT_ITEM:
             label = "raw error" if kind == "error.raw" else clean(kind or "error")
             _row(text, label, _compact(data.get("preview"), 100))
+
+
 def status_origin(node: RunDetailNode) -> RunDetailNode | None:
     """The deepest descendant a node's status rolled up from (first such path), if any:
     the suspended flow step of a run presented suspended, the tool that threw."""
@@ -489,7 +493,12 @@ def duration_text(subject: Subject, detail: RunDetail | None, duration_ms: Any) 
     text = Text(fmt.duration(duration_ms))
     run = detail.run if detail is not None else None
     is_root = run is not None and subject.id == f"run:{run.runId}"
-    if is_root and run is not None and run.durationMs and fmt.duration(run.durationMs) != text.plain:
+    if (
+        is_root
+        and run is not None
+        and run.durationMs
+        and fmt.duration(run.durationMs) != text.plain
+    ):
         text.append(f"  (run {fmt.duration(run.durationMs)})", style="dim")
     return text
 
@@ -596,7 +605,10 @@ def render_detail(
             _row(
                 text,
                 "reconciled",
-                Text(clean(reconciled_from) + (f" — {reason}" if reason else ""), style=fmt.WARN_STYLE),
+                Text(
+                    clean(reconciled_from) + (f" — {reason}" if reason else ""),
+                    style=fmt.WARN_STYLE,
+                ),
             )
             _cause_rows(text, subject, detail)
             for key, value in recon.items():

@@ -25,7 +25,9 @@ def scalar_text(value: Any) -> Text:
         return Text("true" if value else "false", style=theme.JSON_BOOL)
     if isinstance(value, int | float):
         return Text(repr(value), style=theme.JSON_NUMBER)
-    return Text(json.dumps(clean(value, multiline=True), ensure_ascii=False), style=theme.JSON_STRING)
+    return Text(
+        json.dumps(clean(value, multiline=True), ensure_ascii=False), style=theme.JSON_STRING
+    )
 
 
 def _summary(value: Any) -> str:
