@@ -34,7 +34,9 @@ def ingest(size: int, repeat: int) -> list[Result]:
             EmbeddedBackend(lifecycle_interval=60) as backend,
             httpx.Client(base_url=backend.url, timeout=30) as client,
         ):
-            bodies = [msgspec.json.encode({"schemaVersion": SCHEMA_VERSION, "records": c}) for c in chunks]
+            bodies = [
+                msgspec.json.encode({"schemaVersion": SCHEMA_VERSION, "records": c}) for c in chunks
+            ]
             start = time.perf_counter()
             for body in bodies:
                 response = client.post(

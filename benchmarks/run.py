@@ -21,7 +21,6 @@ if str(ROOT) not in sys.path:
 from benchmarks import bench_app, bench_backend, bench_client  # noqa: E402
 from benchmarks.common import Result, machine, table  # noqa: E402
 
-
 #: Live figures are taken at the sizes up to this one (each sample loads the run afresh).
 LIVE_MAX_SIZE = 10_000
 

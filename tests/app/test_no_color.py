@@ -50,8 +50,10 @@ async def test_without_colour_problems_stand_out(demo_url: str, no_color: None) 
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, RunsScreen)
-            and {"stale", "incomplete"} <= {run.status for run in app.screen.visible_runs()},
+            lambda: (
+                isinstance(app.screen, RunsScreen)
+                and {"stale", "incomplete"} <= {run.status for run in app.screen.visible_runs()}
+            ),
             what="reconciled runs",
         )
         ok = style_of(app, "support chat", "✓ ok")
@@ -90,8 +92,10 @@ async def test_symptom_marks_are_a_named_style(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, RunsScreen)
-            and "⚑" in app.screen.table.get_cell("run_unnamed_tool", "health").plain,
+            lambda: (
+                isinstance(app.screen, RunsScreen)
+                and "⚑" in app.screen.table.get_cell("run_unnamed_tool", "health").plain
+            ),
             what="the symptom mark",
         )
         warning = app.get_css_variables()["warning"][:7].lower()

@@ -395,8 +395,10 @@ async def run_screen_cases(
     await run_from_palette(app, pilot, "Why")
     await wait_for(
         pilot,
-        lambda: other.timeline.selected_row.status == "incomplete"
-        and other.timeline.selected_row.kind == "generation",
+        lambda: (
+            other.timeline.selected_row.status == "incomplete"
+            and other.timeline.selected_row.kind == "generation"
+        ),
         what="the stalled generation",
     )
     await run_from_palette(app, pilot, "Back")

@@ -105,7 +105,9 @@ async def test_demo_timelines_show_whole_labels(demo_url: str, size: tuple[int, 
                 await pilot.press(*keys)
                 await pilot.pause()
                 for index, row in enumerate(timeline.rows):
-                    line = timeline._render_row(row, timeline.scrollable_content_region.width, False)
+                    line = timeline._render_row(
+                        row, timeline.scrollable_content_region.width, False
+                    )
                     assert row.label in line.text, (run_id, keys, row.label, line.text)
                     assert index < 500
             await pilot.press("c", "escape")

@@ -60,9 +60,11 @@ async def test_the_health_column_makes_room_for_symptom_marks(demo_url: str) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         runs = await wait_for(
             pilot,
-            lambda: isinstance(app.screen, RunsScreen)
-            and app.symptom_book.count("run_unnamed_tool")
-            and app.screen,
+            lambda: (
+                isinstance(app.screen, RunsScreen)
+                and app.symptom_book.count("run_unnamed_tool")
+                and app.screen
+            ),
             what="symptoms found",
         )
         health = next(column for column in runs.columns if column.key == "health")

@@ -367,3 +367,40 @@ async def test_c_shows_where_moved_spans_sat_and_what_held_them(demo_url: str) -
         assert after.count("streamText ◦ folded") == 3
         assert after.count("↰ from support") == 3
         assert "canonical on" in str(screen.query_one("#run-statusline").content)
+
+
+async def test_a_running_run_shows_records_that_arrive_merged_from_a_delta(
+    backend_url: str,
+) -> None:
+    r = RunRecords("run_growing", name="growing chat", started=ago(3))
+
+    def tool(span_id: str, name: str) -> list[dict]:
+        return [
+            r.span_start(
+                span_id, "tool.call", name, parent="grow_agent", started=ago(2), toolName=name
+            ),
+            r.span_end(span_id, "ok", ended=ago(1)),
+        ]
+
+    await post_records(
+        backend_url,
+        [
+            r.run_start(),
+            r.span_start("grow_agent", "agent.run", "growing chat", started=ago(3)),
+            *tool("grow_first", "searchDocs"),
+            r.span_start(
+                "grow_gen", "generation.stream", "streaming", parent="grow_agent", started=ago(1)
+            ),
+        ],
+    )
+    app = make_app(backend_url, poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_growing")
+        await wait_for(pilot, lambda: "searchDocs" in screen_text(app), what="first tool")
+        assert screen.detail.run.status == "running"
+        finished = screen.subjects["grow_first"]
+        await post_records(backend_url, tool("grow_second", "lookupOrders"))
+        await wait_for(pilot, lambda: "lookupOrders" in screen_text(app), what="the new span")
+        assert screen.detail.run.status == "running"
+        # merged from a delta: the span that did not change is the object shown before
+        assert screen.subjects["grow_first"] is finished

@@ -48,9 +48,11 @@ async def open_run(app, pilot, run_id: str) -> RunScreen:
     """Arrow keys to ``run_id`` in the runs list, then enter."""
     await wait_for(
         pilot,
-        lambda: isinstance(app.screen, RunsScreen)
-        and app.screen.table.row_count >= 18
-        and app.screen.table.has_focus,
+        lambda: (
+            isinstance(app.screen, RunsScreen)
+            and app.screen.table.row_count >= 18
+            and app.screen.table.has_focus
+        ),
         what="runs listed",
     )
     table = app.screen.table
@@ -104,9 +106,11 @@ async def test_each_demo_symptom_is_listed_explained_and_jumped_to(
             await pilot.press("enter")
             await wait_for(
                 pilot,
-                lambda s=screen, span=symptom.spanIds[0]: s.timeline.has_focus
-                and s.timeline.selected_row is not None
-                and s.timeline.selected_row.span_id == span,
+                lambda s=screen, span=symptom.spanIds[0]: (
+                    s.timeline.has_focus
+                    and s.timeline.selected_row is not None
+                    and s.timeline.selected_row.span_id == span
+                ),
                 what=f"the cursor on the span of {code} in {run_id}",
             )
             pane = screen.query_one(DetailPane).plain_text()
@@ -131,8 +135,10 @@ async def test_a_folded_boundary_is_revealed(backend: EmbeddedBackend) -> None:
         await pilot.press("D", "enter")
         await wait_for(
             pilot,
-            lambda: screen.timeline.selected_row is not None
-            and screen.timeline.selected_row.span_id == boundary,
+            lambda: (
+                screen.timeline.selected_row is not None
+                and screen.timeline.selected_row.span_id == boundary
+            ),
             what="the boundary selected",
         )
         assert screen.timeline.options.show_infrastructure

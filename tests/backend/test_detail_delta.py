@@ -5,7 +5,7 @@ client's merge of it equals the full body fetched at the same moment (pinned clo
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ from tests.conftest import PINNED_CLOCK
 API = "/api/observability"
 
 
-def _run(spans: int, run_id: str) -> list[dict[str, Any]]:
+def pinned_run(spans: int, run_id: str) -> list[dict[str, Any]]:
     """A scaled run whose last record is a second before the pinned clock (so the
     lifecycle ticker finds nothing gone quiet while it runs)."""
     pinned = datetime.fromisoformat(PINNED_CLOCK.replace("Z", "+00:00"))
@@ -51,7 +51,7 @@ def _nodes(detail: RunDetail) -> int:
 async def test_each_refetch_of_a_running_run_is_a_delta_equal_to_the_full_body(
     pinned_backend: EmbeddedBackend,
 ) -> None:
-    records = _run(120, "run_live_delta")
+    records = pinned_run(120, "run_live_delta")
     run_id = "run_live_delta"
     rng = random.Random(17)
     # the run arrives in batches of random sizes; the last one ends it
@@ -83,7 +83,7 @@ async def test_each_refetch_of_a_running_run_is_a_delta_equal_to_the_full_body(
 async def test_an_unknown_or_replaced_tag_gets_the_full_body(
     pinned_backend: EmbeddedBackend,
 ) -> None:
-    records = _run(40, "run_tags")[:-2]  # running
+    records = pinned_run(40, "run_tags")[:-2]  # running
     await post_records(pinned_backend.url, records)
     path = f"{API}/runs/run_tags"
     async with httpx.AsyncClient(base_url=pinned_backend.url) as http:
@@ -105,7 +105,7 @@ async def test_an_unknown_or_replaced_tag_gets_the_full_body(
 
 
 async def test_a_settled_run_is_served_whole_without_a_tag(pinned_backend: EmbeddedBackend) -> None:
-    await post_records(pinned_backend.url, _run(30, "run_settled"))
+    await post_records(pinned_backend.url, pinned_run(30, "run_settled"))
     async with httpx.AsyncClient(base_url=pinned_backend.url) as http:
         answer = await http.get(f"{API}/runs/run_settled", params={"since": "5.1"})
     assert answer.status_code == 200

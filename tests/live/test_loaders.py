@@ -419,3 +419,29 @@ async def test_a_backend_that_is_not_crux_is_said_once(serve_app) -> None:
         await runner.idle()
         assert [run.runId for run in loader.state.runs] == ["run_slow"]
         assert not loader.state.error
+
+
+async def test_a_running_run_is_refetched_as_a_delta_equal_to_the_whole_body(
+    pinned_backend: EmbeddedBackend,
+) -> None:
+    from crux_tui.contract.delta import node_index
+    from tests.backend.test_detail_delta import pinned_run
+
+    records = pinned_run(80, "run_loader_delta")
+    await post_records(pinned_backend.url, records[:60])
+    async with viewer_of(pinned_backend.url) as (viewer, runner):
+        loader = RunLoader("run_loader_delta", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        before = loader.state.detail
+        assert before is not None and before.run.status == "running"
+        await post_records(pinned_backend.url, records[60:-2])  # still running
+        loader.refresh()
+        await runner.idle()
+        after = loader.state.detail
+        assert after is not None and after is not before
+        assert after == await viewer.client.run_detail("run_loader_delta")
+        # merged: what did not change is the object shown before, not decoded again
+        olds = node_index(before.root)
+        assert any(node is olds.get(node_id) for node_id, node in node_index(after.root).items())
+        assert len(node_index(after.root)) > len(olds)

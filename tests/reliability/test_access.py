@@ -186,9 +186,7 @@ def test_the_backends_ws_ui_and_delete_pass_the_same_checks(
     assert " 101 " in _handshake(guarded.url, "tunnel.example", "/ws/ui?t=s3cret")
     assert " 403 " in _handshake(guarded.url, "other.example", "/ws/ui?t=s3cret")
     bearer = {"Authorization": "Bearer s3cret"}
-    posted = httpx.post(
-        guarded.url + f"{API}/records", json=batch(simple_run("b")), headers=bearer
-    )
+    posted = httpx.post(guarded.url + f"{API}/records", json=batch(simple_run("b")), headers=bearer)
     assert posted.status_code == 202
     through_tunnel = {"Host": "tunnel.example"}
     url = guarded.url + f"{API}/runs/b"

@@ -73,9 +73,7 @@ def post_raw(backend: EmbeddedBackend, body: bytes) -> httpx.Response:
 
 
 @pytest.mark.parametrize("version", [2, 5])
-def test_a_batch_over_the_record_limit_is_one_line(
-    backend: EmbeddedBackend, version: int
-) -> None:
+def test_a_batch_over_the_record_limit_is_one_line(backend: EmbeddedBackend, version: int) -> None:
     ones = ",".join(["1"] * 500_000)
     body = (f'{{"schemaVersion":{version},"records":[' + ones + "]}").encode()
     assert len(body) < 1024 * 1024  # under the byte limit: the record count is what counts
