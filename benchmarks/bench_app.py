@@ -233,6 +233,19 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
     return results
 
 
+def _live_run(size: int) -> list[dict[str, Any]]:
+    """A run of ``size`` spans whose last record is now: a run that goes on (not one the
+    lifecycle ticker finds quiet for an hour, or one that ends in the future)."""
+    from datetime import UTC, datetime
+
+    def last(records: list[dict[str, Any]]) -> datetime:
+        return datetime.fromisoformat(records[-1]["endedAt"].replace("Z", "+00:00"))
+
+    now = datetime.now(UTC)
+    draft = scaled_run_records(size, now=now)
+    return scaled_run_records(size, now=now + (now - last(draft)))
+
+
 def _probe_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The run's records with one more span (``live probe``) under the agent, posted
     while the run goes on; it takes the segment position of the agent's ``span:end``, which
@@ -268,7 +281,7 @@ def _probe_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def live(size: int, repeat: int) -> list[Result]:
     """Ingest that changes the open run -> the repainted view: a span arriving in the
     running run (it stays running), then the records that end it."""
-    records = _probe_records(scaled_run_records(size))
+    records = _probe_records(_live_run(size))
     run_id = records[0]["runId"]
     # the open run; the probe span it receives; the agent's span:end and run:end
     opening, probe, ending = records[:-3], records[-3:-2], records[-2:]
@@ -289,6 +302,10 @@ async def live(size: int, repeat: int) -> list[Result]:
                     ("span", probe, _shows_span(probe[0]["spanId"])),
                     ("end", ending, _shows_status(screen, "ok")),
                 ):
+                    # from a quiet view: no refetch in flight (the one the stream's
+                    # first event asks for while the run opens is a whole projection)
+                    await _until(lambda screen=screen: not screen.loader.busy)
+                    await pilot.pause(0.2)
                     with _Paints(done=ready) as painted:
                         start = time.perf_counter()
                         await client.post(
