@@ -29,8 +29,11 @@ from crux_tui.contract.models import RunDetail, RunDetailNode, RunDetailRow, Run
 #: ``children`` is the last field of a node: ``astuple(node)[:-1]`` is everything else.
 assert RunDetailNode.__struct_fields__[-1] == "children"
 
-#: Running operations whose last RunDetail is kept (least recently served first out).
+#: Running operations whose last RunDetail is kept (least recently served first out)...
 KEEP_OPERATIONS = 8
+#: ... and the rows they may hold together (a kept 10k-span RunDetail is about 26 MB of
+#: objects); the one served last is kept whatever its size.
+KEEP_ROWS = 150_000
 
 _encoder = msgspec.json.Encoder()
 
@@ -123,8 +126,9 @@ class Kept:
 class LiveDetails:
     """The last RunDetail served of each running operation (a few), with its tag."""
 
-    def __init__(self, keep: int = KEEP_OPERATIONS) -> None:
+    def __init__(self, keep: int = KEEP_OPERATIONS, max_rows: int = KEEP_ROWS) -> None:
         self.keep = keep
+        self.max_rows = max_rows
         self._kept: OrderedDict[str, Kept] = OrderedDict()
         self._lock = threading.Lock()
         self._serial = itertools.count(1)
@@ -142,8 +146,10 @@ class LiveDetails:
         with self._lock:
             self._kept.pop(operation, None)
             self._kept[operation] = Kept(tag, detail)
-            while len(self._kept) > self.keep:
-                self._kept.popitem(last=False)
+            rows = sum(len(kept.detail.rows or ()) for kept in self._kept.values())
+            while len(self._kept) > 1 and (len(self._kept) > self.keep or rows > self.max_rows):
+                _, evicted = self._kept.popitem(last=False)
+                rows -= len(evicted.detail.rows or ())
 
     def forget(self, operations: list[str]) -> None:
         with self._lock:

@@ -221,3 +221,20 @@ def test_repeated_node_ids_get_no_delta() -> None:
     old = _detail(_node("r", _node("a")))
     new = _detail(_node("r", _node("a"), _node("a", label="again")))
     assert diff_details(old, new, "1.1", "2.2") is None
+
+
+def test_the_backend_keeps_a_bounded_number_of_running_operations() -> None:
+    from crux_tui.backend.detail_delta import LiveDetails
+    from crux_tui.contract.models import RunDetailRow
+
+    def detail(rows: int) -> RunDetail:
+        return RunDetail(rows=[RunDetailRow(nodeId=f"n{i}") for i in range(rows)])
+
+    live = LiveDetails(keep=3, max_rows=100)
+    for name in ("a", "b", "c", "d"):
+        live.keep_detail(name, live.new_tag(1), detail(10))
+    assert [live.get(name) is not None for name in "abcd"] == [False, True, True, True]
+    live.keep_detail("big", live.new_tag(2), detail(95))  # over the rows: the oldest go
+    assert [live.get(name) is not None for name in "bcd"] == [False, False, False]
+    live.keep_detail("huge", live.new_tag(3), detail(500))  # alone: kept all the same
+    assert live.get("huge") is not None and live.get("big") is None
