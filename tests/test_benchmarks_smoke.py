@@ -23,6 +23,7 @@ def test_every_benchmark_phase_runs_at_a_small_size() -> None:
         "timeline model (build_model)",
         "Tree: expand all",
         "ingest -> repainted run view (loopback)",
+        "running run receives a span -> repainted run view (loopback)",
     ):
         assert expected in names
     assert all(r.value >= 0 for r in results)
