@@ -21,6 +21,7 @@ from crux_tui.backend.detail_cache import DetailBody, DetailCache
 from crux_tui.backend.events import lifecycle_event
 from crux_tui.backend.projection.operation import operation_settled, project_operation_detail
 from crux_tui.backend.store import Store
+from crux_tui.backend.stored_bodies import BodyKeeper
 from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunDetailHead
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,18 @@ def encode_run_detail(detail: RunDetail) -> tuple[bytearray, int]:
 
 
 def run_detail_body(
-    store: Store, cache: DetailCache, ref: str, moment: datetime
+    store: Store,
+    cache: DetailCache,
+    ref: str,
+    moment: datetime,
+    keeper: BodyKeeper | None = None,
 ) -> DetailBody | None:
     """The encoded operation RunDetail of ``ref`` (a run, operation or trace id) at
     ``moment``; ``None`` if unknown.
 
-    Concurrent calls for the same revision (a reader and the warmer) project it once.
+    Concurrent calls for the same revision (a reader and the warmer) project it once. With
+    a ``keeper``, a settled body is also kept with the records, and one kept there (by an
+    earlier process) is served without projecting.
     """
     summary = store.operation_summary(ref)
     if summary is None:
@@ -82,6 +89,13 @@ def run_detail_body(
         return cached
 
     def project() -> DetailBody | None:
+        kept = keeper.load(operation, revision, conflict) if keeper is not None else None
+        served = BodyKeeper.expand(kept) if kept is not None else None
+        if kept is not None and served is not None:  # kept by an earlier process
+            body = cache.body(served, kept.head_length)
+            body.status = kept.status
+            cache.put(operation, revision, conflict, body)
+            return body
         graph = store.operation_graph(ref)
         if graph is None:
             return None
@@ -96,6 +110,8 @@ def run_detail_body(
         # Keyed by the revision read *before* the graph: a record landing in between
         # makes the next request miss, never serve an out-of-date body.
         cache.put(operation, revision, conflict, body)
+        if keeper is not None:
+            keeper.submit(operation, revision, conflict, body)
         return body
 
     return cache.once((operation, revision, conflict), project)
@@ -120,9 +136,11 @@ class DetailWarmer:
         clock: Callable[[], datetime],
         delay: float = 0.5,
         publish: Callable[[int, ObservabilityEvent], None] | None = None,
+        keeper: BodyKeeper | None = None,
     ) -> None:
         self.store = store
         self.cache = cache
+        self.keeper = keeper
         self.clock = clock
         self.delay = delay
         self.publish = publish
@@ -161,7 +179,7 @@ class DetailWarmer:
         if summary is None or not summary.endedAt:
             return
         moment = self.clock()
-        body = run_detail_body(self.store, self.cache, run_id, moment)
+        body = run_detail_body(self.store, self.cache, run_id, moment, self.keeper)
         if body is None or not body.status or body.status == summary.status:
             return
         root = summary.rootRunId or summary.runId

@@ -28,6 +28,7 @@ from crux_tui.backend.ingest import BatchError, batch_version_dispositions, chec
 from crux_tui.backend.ingest_limits import answer_bound, collapse_rejections, too_many_records
 from crux_tui.backend.lifecycle import LifecycleReconciler
 from crux_tui.backend.store import IngestResult, InvalidQuery, Store, TransientStoreError
+from crux_tui.backend.stored_bodies import BodyKeeper
 from crux_tui.contract.delta import DELTA_BASE_HEADER, DETAIL_TAG_HEADER, SINCE_PARAM
 from crux_tui.contract.models import (
     HEAD_LENGTH_HEADER,
@@ -174,7 +175,8 @@ def create_app(
     now = make_clock(clock)
     events = bus or EventBus()
     details = detail_cache if detail_cache is not None else DetailCache()
-    warmer = DetailWarmer(store, details, now, publish=events.publish)
+    keeper = BodyKeeper(store)
+    warmer = DetailWarmer(store, details, now, publish=events.publish, keeper=keeper)
     live = LiveDetails()
 
     async def ingest(request: Request) -> Response:
@@ -245,7 +247,7 @@ def create_app(
         answer = await read(live_detail_answer, store, details, live, ref, now(), since)
         if answer is not None:
             return live_detail_response(answer)
-        body = await read(run_detail_body, store, details, request.path_params["run_id"], now())
+        body = await read(run_detail_body, store, details, ref, now(), keeper)
         if body is None:
             return text_response("not found", 404)
         headers = {HEAD_LENGTH_HEADER: str(body.head_length)}
@@ -412,6 +414,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await asyncio.to_thread(keeper.close)  # bodies queued to be kept are written
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -428,4 +431,5 @@ def create_app(
     app.state.bus = events
     app.state.clock = now
     app.state.detail_cache = details
+    app.state.body_keeper = keeper
     return app

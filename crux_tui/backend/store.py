@@ -123,6 +123,16 @@ CREATE TABLE IF NOT EXISTS tombstones (
 );
 CREATE TABLE IF NOT EXISTS changes (revision INTEGER PRIMARY KEY, run_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stored_bodies (
+    operation_id TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    alias_conflict INTEGER NOT NULL,
+    stamp TEXT NOT NULL,
+    head_length INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
 """
 
 _SUMMARY_ENCODER = msgspec.json.Encoder()
@@ -163,6 +173,16 @@ class IngestResult:
     dispositions: list[IngestDisposition]
     changes: list[OperationChange] = field(default_factory=list)
     revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """A projected RunDetail body kept in a file database (see :meth:`Store.keep_body`)."""
+
+    compressed: bytes
+    length: int
+    head_length: int
+    status: str
 
 
 @dataclass(slots=True)
@@ -701,6 +721,8 @@ class Store:
         """
         written = written or {}
         conn.execute("INSERT INTO changes (revision, run_id) VALUES (?, ?)", (revision, operation))
+        if not self.memory:  # its stored RunDetail body is out of date (none in memory)
+            conn.execute("DELETE FROM stored_bodies WHERE operation_id = ?", (operation,))
         known = self._members.get(operation)
         rows = []
         if known is None or not known <= written.keys():
@@ -1075,6 +1097,87 @@ class Store:
             return []
         wires = decode_payloads([r[0] for r in rows])
         return [event_summary(w, w.traceId or "") for w in wires]
+
+    # -- stored RunDetail bodies -------------------------------------------------------
+
+    @property
+    def keeps_bodies(self) -> bool:
+        """Whether projected bodies are kept with the records (file databases only: an
+        in-memory database ends with the process, and its cache with it)."""
+        return not self.memory
+
+    def stored_body(
+        self, operation: str, revision: int, alias_conflict: bool, stamp: str
+    ) -> StoredBody | None:
+        """The body kept for ``operation`` at exactly this revision, trace-alias flag and
+        code ``stamp``, else ``None``."""
+        if not self.keeps_bodies:
+            return None
+        rows = self._read(
+            "SELECT body, length, head_length, status FROM stored_bodies"
+            " WHERE operation_id = ? AND revision = ? AND alias_conflict = ? AND stamp = ?",
+            (operation, revision, int(alias_conflict), stamp),
+        )
+        if not rows:
+            return None
+        body, length, head_length, status = rows[0]
+        return StoredBody(bytes(body), int(length), int(head_length), str(status))
+
+    def keep_body(
+        self, operation: str, revision: int, alias_conflict: bool, stamp: str, body: StoredBody
+    ) -> bool:
+        """Keep ``body`` as the RunDetail of ``operation`` at ``revision``, unless the
+        operation has moved on (or is gone) since: returns whether it was written. Any later
+        write to the operation drops it (:meth:`_write_operation`)."""
+        if not self.keeps_bodies:
+            return False
+        try:
+            with self._lock:
+                if self._closed:
+                    return False
+                cursor = self._conn.execute(
+                    "INSERT OR REPLACE INTO stored_bodies (operation_id, revision,"
+                    " alias_conflict, stamp, head_length, status, length, body)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM operations"
+                    " WHERE operation_id = ? AND revision = ?)",
+                    (
+                        operation,
+                        revision,
+                        int(alias_conflict),
+                        stamp,
+                        body.head_length,
+                        body.status,
+                        body.length,
+                        body.compressed,
+                        operation,
+                        revision,
+                    ),
+                )
+                return cursor.rowcount > 0
+        except sqlite3.Error as exc:
+            if _is_transient(exc):
+                raise TransientStoreError(str(exc)) from exc
+            raise
+
+    def drop_stored_bodies(self, *, except_stamp: str) -> int:
+        """Drop the bodies projected by other code than ``except_stamp`` (another
+        version); returns how many."""
+        if not self.keeps_bodies:
+            return 0
+        with self._lock:
+            if self._closed:
+                return 0
+            cursor = self._conn.execute(
+                "DELETE FROM stored_bodies WHERE stamp != ?", (except_stamp,)
+            )
+            return max(0, cursor.rowcount)
+
+    def stored_body_bytes(self) -> tuple[int, int]:
+        """``(stored, raw)``: bytes of the kept bodies as stored and as served."""
+        if not self.keeps_bodies:
+            return 0, 0
+        rows = self._read("SELECT SUM(LENGTH(body)), SUM(length) FROM stored_bodies")
+        return int(rows[0][0] or 0), int(rows[0][1] or 0)
 
     # -- deletes -----------------------------------------------------------------------
 
