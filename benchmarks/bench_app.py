@@ -9,6 +9,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ from crux_tui.demo import scaled_run_records
 from crux_tui.loading import load_records
 
 SIZE = (120, 40)
+#: the names of the two figures the open/Tree ratio divides
+READY_FIRST = "open, projection ready -> first paint"
+TREE_FILL = "Tree: fill + first paint"
+TREE_FIRST_LINE = "Tree: fill -> first line painted"
+RATIO = "open (ready) first paint / Tree fill + paint"
+RATIO_FIRST_LINE = "open (ready) first paint / Tree first line"
 
 
 def _load(url: str, records: list[dict[str, Any]]) -> None:
@@ -99,12 +106,21 @@ async def _open_by_key(app: Any, run_id: str) -> tuple[float, float]:
     await _until(
         lambda: isinstance(app.screen, RunsScreen) and app.screen.selected_run_id() == run_id
     )
+    await _idle(app)
     with _Paints(first=lambda view: True, whole=_whole) as probe:
         start = time.perf_counter()
         app.post_message(events.Key("enter", "\r"))
         painted = await probe.wait("first")
         whole = await probe.wait("whole")
     return (painted - start) * 1000, (whole - start) * 1000
+
+
+async def _idle(app: Any) -> None:
+    """Until the app has no work in flight (the runs list read, its symptom pass, the last
+    screen's workers), then a moment more: an open is timed from an idle runs list."""
+    await _until(lambda: not any(w.is_running for w in app.workers))
+    await asyncio.sleep(0.2)
+    await _until(lambda: not any(w.is_running for w in app.workers))
 
 
 def _loaded(app: Any) -> bool:
@@ -131,18 +147,21 @@ async def _open_and_toggle_once(
     run_id: str,
     opens: dict[str, list[float]],
     toggles: dict[str, list[float]] | None,
+    ready_opens: int = 1,
 ) -> None:
-    """Open cold, go back, open again (projection ready); then time the toggles."""
+    """Open cold, go back, open again (projection ready) ``ready_opens`` times; then time
+    the toggles."""
     async with app.run_test(size=SIZE) as pilot:
         first, whole = await _open_by_key(app, run_id)
         opens["cold first"].append(first)
         opens["cold whole"].append(whole)
         # Back, and open it again: the projection is ready (as when the backend projected
         # the run in the background when it ended).
-        app.pop_screen()
-        first, whole = await _open_by_key(app, run_id)
-        opens["ready first"].append(first)
-        opens["ready whole"].append(whole)
+        for _ in range(ready_opens):
+            app.pop_screen()
+            first, whole = await _open_by_key(app, run_id)
+            opens["ready first"].append(first)
+            opens["ready whole"].append(whole)
         if toggles is None:
             return
         view = app.screen.timeline
@@ -171,7 +190,18 @@ def stored_run(size: int) -> Iterator[tuple[str, str]]:
         yield db, records[0]["runId"]
 
 
-async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Result]:
+def served_body(size: int) -> bytes:
+    """The RunDetail body the embedded backend serves for a stored run of ``size`` spans."""
+    with stored_run(size) as (db, run_id), BackendProcess(db=db) as backend:
+        answer = httpx.get(f"{backend.url}/api/observability/runs/{run_id}", timeout=600)
+        return answer.raise_for_status().content
+
+
+async def open_and_toggle(
+    size: int, repeat: int, *, interact: bool, bodies: list[bytes] | None = None
+) -> list[Result]:
+    """Open figures (cold, then projection ready: three opens a process up to 10k spans),
+    toggles when ``interact``; ``bodies`` gets the RunDetail body the backend served."""
     opens: dict[str, list[float]] = {
         "cold first": [],
         "cold whole": [],
@@ -191,12 +221,18 @@ async def open_and_toggle(size: int, repeat: int, *, interact: bool) -> list[Res
             with BackendProcess(db=db) as backend:
                 app = make_app(backend.url, start_feed=False)
                 measure_toggles = toggles if interact and not rep else None
-                await _open_and_toggle_once(app, run_id, opens, measure_toggles)
+                ready_opens = 3 if size <= 10_000 else 1
+                await _open_and_toggle_once(app, run_id, opens, measure_toggles, ready_opens)
+                if bodies is not None and not bodies:
+                    answer = httpx.get(
+                        f"{backend.url}/api/observability/runs/{run_id}", timeout=600
+                    )
+                    bodies.append(answer.raise_for_status().content)
     target = {50_000: 1000, 100_000: 2000}.get(size)
     names = {
         "cold first": "open, projected on request -> first paint",
         "cold whole": "open, projected on request -> whole run shown",
-        "ready first": "open, projection ready -> first paint",
+        "ready first": READY_FIRST,
         "ready whole": "open, projection ready -> whole run shown",
     }
     results = []
@@ -368,36 +404,98 @@ def _fill_tree(tree: Tree, detail: RunDetail) -> None:
     tree.root.expand()
 
 
-async def tree_reference(size: int, body: bytes) -> list[Result]:
-    import msgspec
-
-    detail = msgspec.json.decode(body, type=RunDetail)
+async def _tree_fill_and_paint(detail: RunDetail) -> tuple[float, float, list[Result]]:
+    """One fresh app with a plain ``Tree``: fill it with the run's rows -> (ms until it is
+    painted and idle, as ``Pilot.pause`` paints it; ms until its first line is painted);
+    then expand all and cursor moves."""
     app = _TreeHost(detail)
-    results = []
+    painted: list[float] = []
+    original = Tree.render_line
+    filling = False
+
+    def spy(tree: Any, y: int) -> Any:
+        if not painted and filling:
+            painted.append(time.perf_counter())
+        return original(tree, y)
+
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
         tree = app.query_one(Tree)
-        start = time.perf_counter()
-        _fill_tree(tree, detail)
-        await pilot.pause()
-        results.append(
-            Result(
-                "tree", "Tree: fill + first paint", size, (time.perf_counter() - start) * 1000, "ms"
-            )
-        )
+        Tree.render_line = spy  # type: ignore[method-assign,assignment]
+        try:
+            start = time.perf_counter()
+            filling = True
+            _fill_tree(tree, detail)
+            await pilot.pause()
+            done = time.perf_counter()
+            await _until(lambda: bool(painted))
+        finally:
+            Tree.render_line = original  # type: ignore[method-assign]
+        fill, first_line = (done - start) * 1000, (painted[0] - start) * 1000
+        rows = len(items(detail.rows))
+        results = []
         start = time.perf_counter()
         tree.root.expand_all()
         await pilot.pause()
-        results.append(
-            Result("tree", "Tree: expand all", size, (time.perf_counter() - start) * 1000, "ms")
-        )
+        expand = (time.perf_counter() - start) * 1000
+        results.append(Result("tree", "Tree: expand all", rows, expand, "ms"))
         samples = []
         for _ in range(5):
             start = time.perf_counter()
             tree.action_cursor_down()
             await pilot.pause()
             samples.append((time.perf_counter() - start) * 1000)
-        results.append(Result("tree", "Tree: cursor move", size, statistics.median(samples), "ms"))
-    return results
+        move = statistics.median(samples)
+        results.append(Result("tree", "Tree: cursor move", rows, move, "ms"))
+    return fill, first_line, results
+
+
+async def tree_reference(size: int, body: bytes, repeat: int = 1) -> list[Result]:
+    """The same rows in a plain ``textual.widgets.Tree``: fill + first paint (the median of
+    ``repeat`` fresh apps; also until its first line is painted), expand all and cursor
+    moves (the last app)."""
+    import msgspec
+
+    detail = msgspec.json.decode(body, type=RunDetail)
+    fills: list[float] = []
+    first_lines: list[float] = []
+    others: list[Result] = []
+    for _ in range(repeat):
+        fill, first_line, others = await _tree_fill_and_paint(detail)
+        fills.append(fill)
+        first_lines.append(first_line)
+    return [
+        Result("tree", TREE_FILL, size, statistics.median(fills), "ms", samples=fills),
+        Result(
+            "tree",
+            TREE_FIRST_LINE,
+            size,
+            statistics.median(first_lines),
+            "ms",
+            samples=first_lines,
+        ),
+        *(replace(r, size=size) for r in others),
+    ]
+
+
+def open_to_tree_ratios(results: list[Result], size: int) -> list[Result]:
+    """Open (projection ready) -> first paint over the Tree's fill + first paint (medians
+    of the same run; the target: no slower than the Tree, <= 1), and over the Tree's fill
+    until its first line is painted (the stricter reading: both to their first line)."""
+    figures = {r.name: r for r in results if r.size == size}
+    opened = figures.get(READY_FIRST)
+    ratios = []
+    for name, tree_name, target in (
+        (RATIO, TREE_FILL, "<= 1"),
+        (RATIO_FIRST_LINE, TREE_FIRST_LINE, ""),
+    ):
+        tree = figures.get(tree_name)
+        if opened is None or tree is None or tree.value <= 0:
+            continue
+        ratio = opened.value / tree.value
+        met = (ratio <= 1) if target else None
+        ratios.append(Result("app", name, size, ratio, "x", target, met))
+    return ratios
 
 
 _LOAD = """

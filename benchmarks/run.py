@@ -1,6 +1,7 @@
 """Benchmarks of crux-tui. Prints a table and writes JSON.
 
 python benchmarks/run.py [--sizes 1000,10000,50000,100000] [--repeat 3] [--json OUT]
+    [--phases ingest,projection,http,decode,app,tree] [--no-live] [--no-rss]
 """
 
 from __future__ import annotations
@@ -64,12 +65,13 @@ def in_child(job: str) -> list[Result]:
 def run_job(job: str) -> list[Result]:
     """The figures of one job, in this process (progress on stderr)."""
     kind, *fields = job.split(":")
-    numbers = [int(f) for f in fields]
+    numbers = [int(f) for f in fields if f.isdigit()]
     results: list[Result] = []
     phase = _phase_into(results)
     if kind == "size":
-        size, largest, repeat = numbers
-        run_size(size, reps(size, repeat), bool(largest), phase)
+        size, largest, repeat = (int(f) for f in fields[:3])
+        picked = tuple(fields[3].split("+")) if len(fields) > 3 else PHASES
+        run_size(size, reps(size, repeat), bool(largest), phase, picked)
     elif kind == "live":
         size, repeat = numbers
         # Live samples are cheap and noisy (two threads share one GIL): take three times more.
@@ -96,9 +98,16 @@ def _phase_into(results: list[Result]) -> Phase:
 Phase = Callable[[str, int, Callable[[], list[Result]]], None]
 
 
-def run_size(size: int, n: int, largest: bool, phase: Phase) -> None:
-    """Every figure at one size."""
-    phase("ingest", size, lambda: bench_backend.ingest(size, n))
+#: The phases of a size job, in the order they run (``--phases`` picks some).
+PHASES = ("ingest", "projection", "http", "decode", "app", "tree")
+
+
+def run_size(
+    size: int, n: int, largest: bool, phase: Phase, phases: tuple[str, ...] = PHASES
+) -> None:
+    """Every figure at one size (or those of ``phases``)."""
+    if "ingest" in phases:
+        phase("ingest", size, lambda: bench_backend.ingest(size, n))
     bodies: list[bytes] = []
 
     def projection() -> list[Result]:
@@ -106,24 +115,49 @@ def run_size(size: int, n: int, largest: bool, phase: Phase) -> None:
         bodies.append(body)
         return projected
 
-    phase("projection", size, projection)
-    phase("GET RunDetail", size, lambda: bench_backend.detail_over_http(size, n))
-    if bodies:
+    if "projection" in phases:
+        phase("projection", size, projection)
+    if "http" in phases:
+        phase("GET RunDetail", size, lambda: bench_backend.detail_over_http(size, n))
+    if bodies and "decode" in phases:
         phase("decode", size, lambda: bench_client.decode_and_layout(size, bodies[0], n))
-    phase("app", size, lambda: asyncio.run(bench_app.open_and_toggle(size, n, interact=largest)))
-    if largest and bodies:
-        phase("Tree", size, lambda: asyncio.run(bench_app.tree_reference(size, bodies[0])))
+    figures: list[Result] = []
+
+    def app() -> list[Result]:
+        got = asyncio.run(bench_app.open_and_toggle(size, n, interact=largest, bodies=bodies))
+        figures.extend(got)
+        return got
+
+    def tree() -> list[Result]:
+        got = asyncio.run(bench_app.tree_reference(size, bodies[0], max(3, n)))
+        figures.extend(got)
+        return got + bench_app.open_to_tree_ratios(figures, size)
+
+    if "app" in phases:
+        phase("app", size, app)
+    if "tree" in phases:
+        if not bodies:  # the body the backend serves (the app phase fetched none)
+            bodies.append(bench_app.served_body(size))
+        phase("Tree", size, tree)
 
 
 def run_all(
-    sizes: list[int], repeat: int, *, rss: bool = True, isolated: bool = True
+    sizes: list[int],
+    repeat: int,
+    *,
+    rss: bool = True,
+    isolated: bool = True,
+    phases: tuple[str, ...] = PHASES,
+    live: bool = True,
 ) -> list[Result]:
     """Every figure; each size (and live, and RSS) in its own process unless not ``isolated``.
 
     A phase that fails is reported and the others still run.
     """
-    jobs = [f"size:{size}:{int(size == max(sizes))}:{repeat}" for size in sizes]
-    jobs += [f"live:{size}:{repeat}" for size in sorted(sizes) if size <= LIVE_MAX_SIZE]
+    picked = "+".join(phases)
+    jobs = [f"size:{size}:{int(size == max(sizes))}:{repeat}:{picked}" for size in sizes]
+    if live:
+        jobs += [f"live:{size}:{repeat}" for size in sorted(sizes) if size <= LIVE_MAX_SIZE]
     if rss:
         jobs.append(f"rss:{max(sizes)}")
     results: list[Result] = []
@@ -145,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child process")
+    parser.add_argument("--no-live", action="store_true", help="skip the live figures")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"the figures of each size to take (of {','.join(PHASES)}; "
+        "tree alone fetches the body itself)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -152,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     info = machine()
-    results = run_all(sizes, args.repeat, rss=not args.no_rss)
+    phases = tuple(p for p in args.phases.split(",") if p)
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    results = run_all(sizes, args.repeat, rss=not args.no_rss, phases=phases, live=not args.no_live)
     print(table(results, info))
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ def test_every_benchmark_phase_runs_at_a_small_size() -> None:
         "cursor move (UI-thread work)",
         "timeline model (build_model)",
         "Tree: expand all",
+        "Tree: fill + first paint",
+        "open (ready) first paint / Tree fill + paint",
         "ingest -> repainted run view (loopback)",
         "running run receives a span -> repainted run view (loopback)",
     ):
