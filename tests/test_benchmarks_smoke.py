@@ -30,3 +30,12 @@ def test_every_benchmark_phase_runs_at_a_small_size() -> None:
         assert expected in names
     assert all(r.value >= 0 for r in results)
     assert "machine:" in table(results, machine())
+
+
+def test_the_memory_breakdown_measures_every_stage() -> None:
+    from benchmarks.memory import STAGES, breakdown
+
+    held = {row["stage"]: row["held_mb"] for row in breakdown(300)}
+    assert tuple(held) == STAGES
+    # decoding every node body costs more than the rows a first paint needs
+    assert held["whole"] > held["rows"]
