@@ -129,6 +129,10 @@ class LiveFeed:
         self.note = ""
         #: the newest revision the consumer is known to have seen (catch-up starts there)
         self.revision: int | None = None
+        #: the wait before the coming reconnect (``None`` until the first one): it doubles
+        #: after each failed SSE connection up to ``max_backoff`` and is ``initial_backoff``
+        #: again once a connection delivered
+        self.retry_delay: float | None = None
         self._state_queues: list[asyncio.Queue[str]] = []
 
     # -- state ---------------------------------------------------------------------------
@@ -217,6 +221,7 @@ class LiveFeed:
             except (httpx.HTTPError, SSEError, OSError):
                 failures += 1
             self._set_state(OFFLINE if failures >= self.offline_after else RECONNECTING)
+            self.retry_delay = backoff
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
@@ -280,6 +285,7 @@ class LiveFeed:
             except (OSError, TimeoutError, InvalidHandshake, WebSocketException):
                 failures += 1  # refused, dropped, closed by the server: reconnect
             self._set_state(OFFLINE if failures >= self.offline_after else RECONNECTING)
+            self.retry_delay = self.ws_reconnect
             await asyncio.sleep(self.ws_reconnect)
 
     async def _catch_up(self, http: httpx.AsyncClient) -> AsyncIterator[ObservabilityEvent]:
