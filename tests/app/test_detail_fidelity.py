@@ -125,6 +125,42 @@ async def test_failed_tool_shows_one_error_block_from_inspection_or_artifacts(
         assert "E_INDEX" in plain
 
 
+@pytest.mark.parametrize("drop", ["", "inspection"])
+async def test_error_artifacts_are_listed_before_the_others(
+    backend_url: str, serve_app: Any, drop: str
+) -> None:
+    """A failed tool that wrote an output before it threw: the pane's artifact list starts with
+    its errors (stack, then raw), the output after them, whether the backend sent
+    ``inspection`` or not; ``a`` offers them in that order (1 is the stack)."""
+    records = tool_error_run("run_order")
+    output = dict(next(r for r in records if r.get("kind") == "error.stack"))
+    output.update(
+        recordId="rec_run_order_output",
+        artifactId="art_run_order_output",
+        kind="output",
+        preview="partial results",
+    )
+    first_error = next(i for i, r in enumerate(records) if r.get("kind") == "error.stack")
+    records.insert(first_error, output)  # written before the errors
+    await post_records(backend_url, records)
+    url = reshaped(serve_app, backend_url, drop) if drop else backend_url
+    app = make_app(url, poll_interval=0.2, start_feed=False)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await open_run(app, pilot, "run_order")
+        await select_row(pilot, screen, "run_order_tool")
+        pane = screen.detail_pane
+        assert pane.evidence.from_inspection is (drop != "inspection")
+        assert [a.kind for a in pane.artifacts] == ["error.stack", "error.raw", "output"]
+        listed = pane.plain_text().split("\nARTIFACTS\n", 1)[1].splitlines()
+        assert [line.split()[0] for line in listed] == ["error.stack", "error.raw", "output"]
+        assert "  message          index offline" in pane_section(pane, "error")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArtifactPicker), what="picker")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArtifactScreen), what="viewer")
+        assert app.screen.artifact.kind == "error.stack"
+
+
 # ------------------------------------------------------------ reconciled statuses say why (#15.4)
 
 
