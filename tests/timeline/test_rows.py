@@ -16,7 +16,7 @@ from crux_tui.timeline import (
     reveal,
     step_target,
 )
-from tests.timeline.builders import boundary, convex_run, node, run_detail
+from tests.timeline.builders import boundary, convex_run, detail, node, run_detail
 
 INFRA = TimelineOptions(show_infrastructure=True)
 CANON = TimelineOptions(canonical_parents=True)
@@ -125,6 +125,32 @@ def test_canonical_orders_children_by_start_then_span_id_and_orphans_go_to_root(
     assert (
         next(r for r in lay if r.key == "z").reparented is False
     )  # orphan -> root == presentation
+
+
+def test_canonical_falls_back_to_the_owner_when_no_canonical_parent_is_reachable():
+    """``c``: a folded prompt shown because a row sits under it (``t``), whose own canonical
+    parents are unreachable (folded boundaries naming each other), stays under the span it
+    is folded into (its owner ``g``), not under the root."""
+    root = node(
+        "r",
+        duration=100,
+        children=[
+            node(
+                "g",
+                kind="generation",
+                start=10,
+                details=[
+                    detail("p", canonical_parent="B1", start=20),
+                    boundary("B1", canonical_parent="B2", start=21),
+                    boundary("B2", canonical_parent="B1", start=22),
+                ],
+            ),
+            node("t", start=30, canonical_parent="p"),
+            node("h", start=60),
+        ],
+    )
+    lay = layout(build_model(run_detail(root)), CANON)
+    assert tree(lay) == [(0, "r"), (1, "g"), (2, "p"), (3, "t"), (1, "h")]
 
 
 def test_details_inline_under_owner():
