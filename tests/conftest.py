@@ -104,3 +104,25 @@ def make_gocrux() -> Iterator[Callable[..., GoCrux]]:
 def gocrux(make_gocrux: Callable[..., GoCrux]) -> GoCrux:
     """The Go-shaped server with the default operations and ``/ws/ui``."""
     return make_gocrux()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under mutmut (``MUTANT_UNDER_TEST`` names a mutant), run the quickest tests first.
+
+    mutmut runs each mutant's tests with ``-x``: a mutant dies at its first failing test, so
+    putting the sub-second unit tests before the backend round trips makes most mutants die
+    in about a second instead of half a minute. The durations are those mutmut measured
+    while it mapped tests to functions (``mutants/mutmut-stats.json``). Ordinary runs are
+    left alone.
+    """
+    import os
+
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    import json
+
+    try:
+        durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
+    except (OSError, ValueError, KeyError):
+        return
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))

@@ -1,0 +1,91 @@
+"""Mutation score per module from mutmut's results (README, "Development").
+
+    python dev/mutation_scores.py [--survivors] [GLOB ...]
+
+mutmut 3 keeps each mutant's outcome in ``mutants/<path>.py.meta`` (JSON, the test run's
+exit code under ``exit_code_by_key``). This prints, per module whose dotted name matches one
+of the GLOBs (default: every mutated module), the mutants killed, survived, not covered by
+any selected test ("no tests") and not run yet, and the score: killed / (killed + survived +
+no tests), a timeout or a type-check failure counting as killed. ``--survivors`` lists the
+mutants that were not killed, for ``mutmut show NAME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+from pathlib import Path
+
+#: mutmut 3.8's exit codes (``mutmut.stats.status_by_exit_code``), folded into what a score needs.
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+NOT_RUN = {None, 2, 34}  # not checked, interrupted, skipped
+
+
+def module_of(meta: Path, root: Path) -> str:
+    relative = meta.relative_to(root).as_posix()
+    return relative.removesuffix(".py.meta").replace("/", ".")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "globs",
+        nargs="*",
+        default=["*"],
+        metavar="GLOB",
+        help="dotted module names, e.g. 'crux_tui.backend.projection.*'",
+    )
+    parser.add_argument("--survivors", action="store_true", help="list the mutants not killed")
+    parser.add_argument("--mutants", type=Path, default=Path("mutants"), help="mutmut's directory")
+    args = parser.parse_args(argv)
+    if not args.mutants.is_dir():
+        print(f"no {args.mutants}/: run mutmut first", file=sys.stderr)
+        return 1
+    rows = []
+    for meta in sorted(args.mutants.rglob("*.py.meta")):
+        module = module_of(meta, args.mutants)
+        if not any(fnmatch.fnmatchcase(module, g) for g in args.globs):
+            continue
+        codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        if not codes:
+            continue
+        killed = [k for k, c in codes.items() if c in KILLED]
+        survived = [k for k, c in codes.items() if c in SURVIVED]
+        no_tests = [k for k, c in codes.items() if c in NO_TESTS]
+        not_run = [k for k, c in codes.items() if c in NOT_RUN]
+        other = [
+            k for k, c in codes.items() if c not in KILLED | SURVIVED | NO_TESTS | NOT_RUN
+        ]  # suspicious, segfault
+        rows.append((module, killed, survived + other, no_tests, not_run))
+    if not rows:
+        print("no results match", " ".join(args.globs), file=sys.stderr)
+        return 1
+    width = max(len(r[0]) for r in rows)
+    print(f"{'module':<{width}}  killed  survived  no-tests  not-run   score")
+    for module, killed, survived, no_tests, not_run in rows:
+        checked = len(killed) + len(survived) + len(no_tests)
+        score = f"{100 * len(killed) / checked:5.1f}%" if checked else "    -"
+        print(
+            f"{module:<{width}}  {len(killed):6}  {len(survived):8}  {len(no_tests):8}"
+            f"  {len(not_run):7}  {score}"
+        )
+    if args.survivors:
+        for _module, _killed, survived, no_tests, _not_run in rows:
+            for name in sorted(survived, key=_natural):
+                print("survived", name)
+            for name in sorted(no_tests, key=_natural):
+                print("no tests", name)
+    return 0
+
+
+def _natural(name: str) -> tuple[str, int]:
+    stem, _, number = name.rpartition("__mutmut_")
+    return stem, int(number) if number.isdigit() else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
