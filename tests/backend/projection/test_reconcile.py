@@ -248,3 +248,64 @@ def test_input_graph_is_never_mutated():
     before = msgspec.json.encode(g)
     project(g, now=500)
     assert msgspec.json.encode(g) == before
+
+
+def test_r4_deadline_expires_at_its_exact_instant():
+    """R4 closes an operation when now >= its deadline: at the deadline itself, not after."""
+    g = graph(
+        [
+            span("a", "", "generation.call", start=0, attributes={"deadlineAt": ts(2)}),
+            span("e", "", "generation.call", start=0),
+        ],
+        events=[event("e", "operation.deadline", 0, deadlineAt=ts(3))],
+    )
+    before = project(g, now=1.999)
+    assert node_by_span(before, "a").status == "running"
+    assert node_by_span(before, "e").status == "running"
+    at_deadline = project(g, now=2)
+    a = node_by_span(at_deadline, "a")
+    assert (a.status, a.endedAt) == ("incomplete", "2026-05-16T18:00:02Z")
+    assert node_by_span(project(g, now=3), "e").status == "incomplete"  # an event's deadline too
+
+
+def test_r6_suspended_outranks_cancelled_among_terminal_children():
+    """R6 rank (presentation.md §9): suspended decides over cancelled, whatever their order.
+    The roll-up ranks them the same way, so the child named by ``decidedBy`` shows it."""
+    for order in (("c", "s"), ("s", "c")):
+        kids = {
+            "c": span("c", "p", "tool.call", start=0, end=2, status="cancelled"),
+            "s": span("s", "p", "tool.call", start=0, end=1, status="suspended"),
+        }
+        g = graph([span("p", "", "agent.run", start=0), *(kids[k] for k in order)])
+        p = node_by_span(project(g, now=3), "p")
+        assert p.attributes["diagnostics"]["decidedBy"] == "s", order
+        assert p.endedAt == ts(2)  # the latest end, whoever decided
+
+
+def test_r6_skipped_outranks_ok_and_every_ok_child_decides_nothing():
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            span("a", "p", "tool.call", start=0, end=1, status="ok"),
+            span("b", "p", "tool.call", start=0, end=1, status="skipped"),
+        ]
+    )
+    p = node_by_span(project(g, now=3), "p")
+    assert p.status == "skipped"
+    assert p.attributes["diagnostics"]["decidedBy"] == "b"
+    g = graph([span("p", "", "agent.run", start=0), span("a", "p", "tool.call", start=0, end=1)])
+    p = node_by_span(project(g, now=3), "p")
+    assert p.status == "ok"
+    assert p.attributes["diagnostics"] == {"reconciledFrom": "terminal.children"}
+
+
+def test_r7_span_freshness_is_anchored_on_the_runs_last_activity():
+    """An open span is stale 60 s after the run's last activity (any record of the run),
+    not 60 s after its own start: a long tool call in an active run stays running."""
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(50))
+    d = project(g, now=70)
+    assert node_by_span(d, "t").status == "running"
+    assert d.run.status == "running"
+    d = project(g, now=111)
+    assert node_by_span(d, "t").status == "stale"
+    assert d.run.status == "incomplete"

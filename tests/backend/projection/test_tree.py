@@ -269,3 +269,81 @@ def test_status_and_metric_rollups():
     assert b.total["costUsd"] == 0.6
     assert node_by_span(d, "g2").metricBuckets.details == {"costUsd": 0.1}
     assert agent.timing.childrenMs == 2000 and agent.timing.selfMs == 7000
+
+
+def _level(n: int, start: float = 1) -> list:
+    """``n`` siblings under one agent, all starting at the same instant, ids out of order."""
+    ids = [f"s{i:02d}" for i in range(n)]
+    ids = ids[1::2] + ids[::2]
+    return [span("agent", "", "agent.run", start=0, end=9)] + [
+        span(sid, "agent", "generation.call", start=start, end=start + 1) for sid in ids
+    ]
+
+
+def test_siblings_that_start_together_are_ordered_by_span_id():
+    """§3.5 tie-break: equal start times order by spanId, ascending, in small levels
+    (the Go comparator) and in levels of more than 12 (sorted by start, then id)."""
+    for n in (3, 12, 13, 30):
+        order = child_spans(node_by_span(project(graph(_level(n)), now=10), "agent"))
+        assert order == sorted(order) and len(order) == n, n
+
+
+def test_in_a_large_level_the_requesting_generation_anchors_before_the_canonical_parent():
+    """A tool execution promoted out of one generation (its canonical parent) whose call was
+    requested by another generation follows the requester: orderAfter is the first anchor,
+    as in the Go comparator. Levels of more than 12 siblings too."""
+    for n in (6, 14):
+        spans_ = [span("agent", "", "agent.run", start=0, end=99)]
+        spans_ += [
+            span(f"g{i:02d}", "agent", "generation.call", start=i * 2, end=i * 2 + 1)
+            for i in range(n)
+        ]
+        spans_.append(
+            span("t", "g01", "tool.call", start=7.5, end=8, attributes={"toolCallId": "c1"})
+        )
+        arts = [artifact("g04", "tool.request", 8.5, toolCallId="c1")]
+        order = child_spans(node_by_span(project(graph(spans_, artifacts=arts), now=100), "agent"))
+        assert order.index("t") == order.index("g04") + 1, (n, order)
+
+
+def test_a_governance_span_that_passed_or_was_skipped_folds_into_a_detail():
+    """§3.3: a guardrail / constraint / scoring span is a row only when it did something
+    (a status other than ok/skipped, or a flag such as ``blocked``)."""
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("skip", "agent", "guardrail.check", start=1, end=2, status="skipped"),
+            span("pass", "agent", "guardrail.check", start=2, end=3, status="ok"),
+            span("err", "agent", "guardrail.check", start=3, end=4, status="error"),
+            span("flag", "agent", "guardrail.check", start=4, end=5, attributes={"blocked": True}),
+        ]
+    )
+    d = project(g, now=10)
+    assert child_spans(node_by_span(d, "agent")) == ["err", "flag"]
+    assert detail_spans(node_by_span(d, "err")) == ["skip", "pass"]  # details of the next row
+
+
+def test_scores_and_confidences_are_not_summed_in_roll_ups():
+    """§4: a score or a confidence (any key naming one, whatever its case) is the first
+    child's, not a sum; other figures add up."""
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            *(
+                span(
+                    f"g{i}",
+                    "agent",
+                    "generation.call",
+                    start=i + 1,
+                    end=i + 2,
+                    metrics={"score": s, "evalScore": s, "modelConfidence": s, "inputTokens": 2},
+                )
+                for i, s in enumerate((0.75, 0.5))
+            ),
+        ]
+    )
+    b = node_by_span(project(g, now=10), "agent").metricBuckets
+    assert b.children["score"] == 0.75
+    assert b.children["evalScore"] == 0.75
+    assert b.children["modelConfidence"] == 0.75
+    assert b.children["inputTokens"] == 4
