@@ -256,3 +256,65 @@ def test_span_events_come_200_at_a_time_unless_asked(pinned_backend: EmbeddedBac
     assert count(after="2026-05-16T18:00:00.300Z", limit="1000") == 4
     bad = httpx.get(url(pinned_backend, "/runs/e/spans/s/events"), params={"after": "soon"})
     assert is_text_line(bad, 400, "invalid after query parameter")
+
+
+def test_a_running_run_detail_is_tagged_and_says_where_its_head_ends(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    """A running operation's full RunDetail carries its tag and its head length; a delta
+    names its base and has no head; once the operation has settled, the answer carries no
+    tag at all (there is nothing to refetch a delta against)."""
+    import msgspec
+
+    from crux_tui.contract.delta import DELTA_BASE_HEADER, DETAIL_TAG_HEADER
+    from crux_tui.contract.models import HEAD_LENGTH_HEADER, RunDetailHead
+
+    backend = make_backend(clock="2026-05-16T18:00:05Z", lifecycle_interval=None)
+    run = RunBuilder("live")
+    post(backend, batch([run.run_start(), run.span("s")]))
+    full = httpx.get(url(backend, "/runs/live"))
+    tag, head_length = full.headers[DETAIL_TAG_HEADER], int(full.headers[HEAD_LENGTH_HEADER])
+    head = msgspec.json.decode(full.content[:head_length] + b"}", type=RunDetailHead)
+    assert head.run.runId == "live" and DELTA_BASE_HEADER not in full.headers
+    delta = httpx.get(url(backend, "/runs/live"), params={"since": tag})
+    assert delta.headers[DELTA_BASE_HEADER] == tag
+    assert HEAD_LENGTH_HEADER not in delta.headers and delta.headers[DETAIL_TAG_HEADER] != tag
+    post(backend, batch([run.run_end()]))
+    settled = httpx.get(
+        url(backend, "/runs/live"), params={"since": delta.headers[DETAIL_TAG_HEADER]}
+    )
+    assert settled.status_code == 200 and DETAIL_TAG_HEADER not in settled.headers
+    assert msgspec.json.decode(settled.content)["run"]["status"] == "ok"
+
+
+def test_a_delete_the_store_cannot_serve_now_is_503(
+    make_backend: Callable[..., EmbeddedBackend], tmp_path: Path
+) -> None:
+    """Deleting while another writer holds the database, or while the store closes, is a
+    503 with Retry-After (try again), not a 500."""
+    import sqlite3
+
+    path = tmp_path / "db.sqlite3"
+    store = Store(path, busy_timeout_ms=50)
+    backend = make_backend(store=store, lifecycle_interval=None)
+    assert post(backend, batch(simple_run("a"))).status_code == 202
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        busy = httpx.delete(url(backend, "/runs/a"))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert is_text_line(busy, 503, "observability service unavailable")
+    assert busy.headers["retry-after"] == "1"
+    store.close()
+    closed = httpx.delete(url(backend, "/runs/a"))
+    assert is_text_line(closed, 503, "observability service unavailable")
+    backend.stop()
+
+
+def test_span_events_of_an_untraced_run_say_no_trace(pinned_backend: EmbeddedBackend) -> None:
+    run = RunBuilder("plain", trace_id="")
+    post(pinned_backend, batch([run.run_start(), run.event("s", "note")]))
+    (event,) = httpx.get(url(pinned_backend, "/runs/plain/spans/s/events")).json()
+    assert event["traceId"] == ""

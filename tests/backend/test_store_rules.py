@@ -19,6 +19,7 @@ from crux_tui.backend.store import (
     MAX_PAGE_LIMIT,
     InvalidQuery,
     Store,
+    decode_cursor,
     encode_cursor,
 )
 from crux_tui.contract.models import items
@@ -246,6 +247,24 @@ def test_a_cursor_that_does_not_name_a_row_is_invalid(store: Store, raw: bytes) 
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     with pytest.raises(InvalidQuery, match=r"^invalid cursor$"):
         store.runs_page(cursor=cursor)
+
+
+def test_a_cursor_keeps_every_character_but_the_padding(store: Store) -> None:
+    """Only the ``=`` padding is cut from a cursor: one whose base64 ends in a letter keeps
+    it, and an operation id decodes whole, whatever characters it holds."""
+    first_seen = "2026-05-16T18:00:00.000000Z"
+
+    def b64(op: str) -> str:
+        return base64.urlsafe_b64encode(f"{first_seen}\x00{op}".encode()).decode().rstrip("=")
+
+    name = next(n for i in range(100) if b64(n := f"op{i}W").endswith("X"))
+    for op in (name, "a_lower"):
+        store.ingest_batch([RunBuilder(op).run_start()])
+    page = store.runs_page(limit=1)
+    assert [r.runId for r in items(page.rows)] == [name]
+    assert page.nextCursor == b64(name)
+    assert decode_cursor(page.nextCursor) == (first_seen, name)
+    assert decode_cursor(encode_cursor(first_seen, "a\x00b")) == (first_seen, "a\x00b")
 
 
 def test_a_well_formed_cursor_is_accepted(store: Store) -> None:
