@@ -27,6 +27,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from starlette.applications import Starlette
@@ -58,6 +59,7 @@ class GoCrux:
         websocket: bool = True,
         index_bytes: int = 0,
         extra_rows: Iterable[JSON] = (),
+        token: str | None = None,
     ) -> None:
         ops = list(operations) if operations is not None else default_operations()
         self.operations: dict[str, Operation] = {op.id: op for op in ops}
@@ -67,10 +69,15 @@ class GoCrux:
         self.index_bytes = index_bytes
         #: rows listed after the operations' (e.g. a member run listed by an older build)
         self.extra_rows = list(extra_rows)
+        #: when set, every request and socket must carry ``?t=<token>`` (else 401 / 403),
+        #: as a `crux dev` served with a token
+        self.token = token
         self.revision = 10
         #: the delta log: (operation id, revision); ``since`` below ``log_floor`` is expired
         self.log: list[tuple[str, int]] = []
         self.log_floor = 0
+        #: answer ``runs/delta`` with a 500 (a catch-up that fails)
+        self.delta_fails = False
         self.port = 0
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
@@ -227,6 +234,8 @@ class GoCrux:
             return JSONResponse(self._page(request.query_params))
 
         async def runs_delta(request: Request) -> Response:
+            if self.delta_fails:
+                return PlainTextResponse("internal error\n", 500)
             raw = request.query_params.get("since", "0")
             try:
                 since = int(raw)
@@ -282,7 +291,7 @@ class GoCrux:
             ],
             exception_handlers={404: not_found, 405: not_found},
         )
-        return _Counting(app, self._note)  # type: ignore[return-value]
+        return _Counting(app, self._note, lambda: self.token)  # type: ignore[return-value]
 
     def _page(self, query: Any) -> JSON:
         with self._lock:
@@ -333,15 +342,28 @@ class GoCrux:
 
 
 class _Counting:
-    """ASGI middleware: counts every HTTP request and WebSocket connect by method + path."""
+    """ASGI middleware: counts every HTTP request and WebSocket connect by method + path, and
+    refuses those without the token when the server has one (401; a socket is closed before
+    it is accepted, which the server answers with 403)."""
 
-    def __init__(self, app: Any, note: Any) -> None:
+    def __init__(self, app: Any, note: Any, token: Any) -> None:
         self.app = app
         self.note = note
+        self.token = token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             self.note(scope["method"], scope["path"])
         elif scope["type"] == "websocket":
             self.note("WS", scope["path"])
+        token = self.token()
+        if token and scope["type"] in ("http", "websocket"):
+            query = parse_qs(scope.get("query_string", b"").decode())
+            if query.get("t") != [token]:
+                if scope["type"] == "http":
+                    await PlainTextResponse("unauthorized\n", 401)(scope, receive, send)
+                else:
+                    await receive()  # websocket.connect
+                    await send({"type": "websocket.close", "code": 1008})
+                return
         await self.app(scope, receive, send)

@@ -23,9 +23,12 @@ from .test_feed_ws import Consumer
 API = "/api/observability"
 
 
-async def post(url: str, run_id: str) -> None:
+async def post(url: str, run_id: str, token: str | None = None) -> None:
+    params = {"t": token} if token else {}
     async with httpx.AsyncClient() as client:
-        response = await client.post(url + f"{API}/records", json=batch(simple_run(run_id)))
+        response = await client.post(
+            url + f"{API}/records", json=batch(simple_run(run_id)), params=params
+        )
         assert response.status_code == 202
 
 

@@ -87,6 +87,7 @@ async def test_auto_picks_the_websocket_of_crux_dev(make_gocrux: Callable[..., G
         # nothing can be replayed on a first connection: refresh what is shown
         await c.until(lambda: c.events, "resync")
         assert c.kinds() == [("observability.records", RESYNC)]
+        assert c.events[0].payload == {"reason": "connected"}
         assert gocrux.count(f"{API}/stream") == 1  # asked once, 404, never again
         assert gocrux.count("/ws/ui", "WS") == 1
         revision = await gocrux.change(fx.PLAIN)
@@ -125,6 +126,8 @@ async def test_every_other_message_type_is_ignored(gocrux: GoCrux) -> None:
             "error",
         )
         assert len(c.events) == 2
+        # ignored, not taken as the end of the connection
+        assert gocrux.count("/ws/ui", "WS") == 1 and RECONNECTING not in c.states
 
 
 async def test_a_payload_sent_as_a_json_string_is_read(gocrux: GoCrux) -> None:
@@ -196,10 +199,65 @@ async def test_catch_up_past_the_delta_log_resyncs(gocrux: GoCrux) -> None:
         await gocrux.change(fx.PLAIN)
         await c.until(lambda: c.named(fx.PLAIN), "an event")
         await gocrux.drop_sockets()
-        await gocrux.change(fx.CHAT, notify=False)
+        missed = await gocrux.change(fx.CHAT, notify=False)
         gocrux.expire_log()
         await c.until(lambda: [e for e in c.events[1:] if e.action == RESYNC], "resync")
-        assert c.events[-1].payload["reason"] == "expired" and not c.named(fx.CHAT)
+        assert c.events[-1].payload == {"reason": "expired", "revision": missed}
+        assert not c.named(fx.CHAT)
+
+
+async def test_a_failed_catch_up_resyncs(gocrux: GoCrux) -> None:
+    """After a reconnect the feed cannot read what it missed (``runs/delta`` fails): it says
+    so with a resync and stays live on the socket."""
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        gocrux.delta_fails = True
+        await gocrux.drop_sockets()
+        await c.until(lambda: [e for e in c.events[1:] if e.action == RESYNC], "resync")
+        assert c.events[-1].payload == {"reason": "catch-up failed"}
+        await c.until(lambda: c.feed.state == LIVE, "live again")
+        await gocrux.change(fx.CHAT)
+        await c.until(lambda: c.named(fx.CHAT), "a live event after it")
+
+
+async def test_a_crux_dev_served_with_a_token(make_gocrux: Callable[..., GoCrux]) -> None:
+    """The token goes with the socket (``/ws/ui?t=``) and with the catch-up's ``runs/delta``:
+    the feed stays on the socket and catches up after a drop."""
+    gocrux = make_gocrux(token="tok")
+    async with Consumer(gocrux.url, token="tok") as c:
+        await c.until(lambda: c.feed.state == LIVE and c.events, "live")
+        assert c.feed.transport == WS
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event on the socket")
+        missed = await gocrux.change(fx.CHAT, notify=False)  # the socket does not say it
+        await gocrux.drop_sockets()
+        await c.until(lambda: c.named(fx.CHAT), "the catch-up")
+        assert c.named(fx.CHAT)[0].payload["revision"] == missed
+        assert [e.action for e in c.events].count(RESYNC) == 1
+        assert c.feed.transport == WS
+
+
+async def test_a_socket_whose_handshake_never_completes_is_given_up() -> None:
+    """A server that accepts the connection and never answers the upgrade: after
+    ``open_timeout`` the feed counts a failure and tries again (here: offline after one)."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with Consumer(url, transport=WS, open_timeout=0.1, offline_after=2) as c:
+            await c.until(lambda: c.feed.state == OFFLINE, "offline")
+            assert len(accepted) >= 2
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
 
 
 async def test_a_backend_that_started_afresh_resyncs(gocrux: GoCrux) -> None:
