@@ -226,7 +226,7 @@ class LiveFeed:
             backoff = min(backoff * 2, self.max_backoff)
 
     async def _stream(self, http: httpx.AsyncClient) -> AsyncIterator[ObservabilityEvent]:
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        headers: dict[str, str] = {}  # aconnect_sse sets Accept and Cache-Control itself
         resumes = bool(self.last_event_id)
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id

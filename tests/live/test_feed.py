@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,7 @@ async def test_live_events_and_states(pinned_backend: EmbeddedBackend) -> None:
     states: list[str] = []
     feed = LiveFeed(pinned_backend.url, on_state=states.append)
     it = feed.events()
+    before = int(time.time() * 1000)
     # a first connection cannot replay anything: the consumer is told to refresh
     resync = await next_event(it)
     assert (resync.kind, resync.action, resync.run_refs()) == (
@@ -46,6 +48,10 @@ async def test_live_events_and_states(pinned_backend: EmbeddedBackend) -> None:
         RESYNC,
         set(),
     )
+    assert resync.payload == {"reason": "connected"}
+    # stamped now, in epoch milliseconds, and named by it
+    assert before <= resync.timestamp <= int(time.time() * 1000)
+    assert resync.id == f"observability:resync:{resync.timestamp}"
     first = asyncio.ensure_future(next_event(it))
     await asyncio.wait_for(wait_state(states, LIVE), 10)
     await post(pinned_backend.url, simple_run("a"))

@@ -9,10 +9,15 @@ reaches the proxy (the feed is then waiting on it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 from records import batch, simple_run
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.live.feed import CONNECTING, LIVE, OFFLINE, POLL, POLLING, RECONNECTING, RESYNC, SSE
@@ -105,16 +110,62 @@ async def test_the_stream_retry_delay_doubles_to_its_cap_and_resets_after_a_deli
 async def test_polling_failures_report_offline_and_a_good_poll_clears_it(
     backend: EmbeddedBackend,
 ) -> None:
-    """Polling ``runs/delta``: a failed poll keeps ``polling`` until the third in a row, which
-    says ``offline``; the first poll that is answered says ``polling`` again."""
+    """Polling ``runs/delta``: a failed poll keeps ``polling`` until the second in a row, which
+    says ``offline``; the first poll that is answered says ``polling`` again, and the count
+    starts over (one failure after it is not ``offline``)."""
     seen: list[str] = []
     async with TcpProxy(backend.url) as proxy:
         proxy.refusing = True
-        async with Consumer(proxy.url, transport=POLL, poll_interval=0.01, offline_after=3) as c:
+        async with Consumer(proxy.url, transport=POLL, poll_interval=0.01, offline_after=2) as c:
             proxy.on_connect = lambda n: seen.append(c.feed.state)
-            await c.until(lambda: len(seen) >= 5, "five refused polls")
+            await c.until(lambda: len(seen) >= 4, "four refused polls")
             proxy.refusing = False
             await c.until(lambda: c.states[-1] == POLLING and len(c.states) > 3, "an answer")
+            answered = len(seen)
+            proxy.refusing = True
+            proxy.cut()
+            await c.until(lambda: len(seen) >= answered + 3, "three polls after the cut")
 
-    assert seen[:5] == [POLLING, POLLING, POLLING, OFFLINE, OFFLINE]
-    assert c.states == [CONNECTING, POLLING, OFFLINE, POLLING]
+    assert seen[:4] == [POLLING, POLLING, OFFLINE, OFFLINE]
+    assert seen[answered : answered + 3] == [POLLING, POLLING, OFFLINE]
+    assert c.states == [CONNECTING, POLLING, OFFLINE, POLLING, OFFLINE]
+
+
+async def test_the_stream_carries_the_token(make_backend: Callable[..., EmbeddedBackend]) -> None:
+    """A backend served with a token: the stream is asked with ``?t=`` and goes live."""
+    backend = make_backend(token="sekrit")
+    async with Consumer(backend.url, token="sekrit", transport=SSE) as c:
+        await c.until(lambda: c.feed.state == LIVE, "live")
+        await post(backend.url, "a", token="sekrit")
+        await c.until(lambda: c.named("a"), "the event of a")
+
+
+def scripted_stream(status: int, body: bytes = b"") -> Starlette:
+    """A ``/stream`` route that answers ``status`` with ``body`` and ends."""
+
+    async def stream(request: Request) -> Response:
+        return Response(body, status, media_type="text/event-stream")
+
+    return Starlette(routes=[Route(f"{API}/stream", stream)])
+
+
+async def test_a_stream_answered_with_an_error_status_is_a_failure(
+    serve_app: Callable[[Any], str],
+) -> None:
+    """``/stream`` answered 500: each attempt is a failed connection (the feed goes on, and
+    the second in a row says ``offline``), not the end of the feed."""
+    url = serve_app(scripted_stream(500))
+    options: dict[str, Any] = {"initial_backoff": 0.01, "max_backoff": 0.02}
+    async with Consumer(url, transport=SSE, offline_after=2, **options) as c:
+        await c.until(lambda: c.feed.state == OFFLINE, "offline")
+    assert c.states == [CONNECTING, RECONNECTING, OFFLINE] and c.events == []
+
+
+async def test_a_stream_the_server_ends_is_not_a_failure(serve_app: Callable[[Any], str]) -> None:
+    """A stream the server ends cleanly (a shutdown) is reconnected without counting a
+    failure: even with ``offline_after=1`` the feed only says ``reconnecting``."""
+    url = serve_app(scripted_stream(200, b": bye\n\n"))
+    options: dict[str, Any] = {"initial_backoff": 0.01, "max_backoff": 0.02}
+    async with Consumer(url, transport=SSE, offline_after=1, **options) as c:
+        await c.until(lambda: c.states.count(LIVE) >= 3, "three connections")
+    assert OFFLINE not in c.states and RECONNECTING in c.states

@@ -17,6 +17,7 @@ from gocrux.shapes import lifecycle_event, observability_event, token_chunk_even
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.contract.models import ObservabilityEvent
 from crux_tui.live.feed import (
+    CONNECTING,
     LIVE,
     OFFLINE,
     POLL,
@@ -27,6 +28,8 @@ from crux_tui.live.feed import (
     WS,
     LiveFeed,
 )
+
+from .proxy import TcpProxy
 
 API = "/api/observability"
 
@@ -226,6 +229,7 @@ async def test_a_crux_dev_served_with_a_token(make_gocrux: Callable[..., GoCrux]
     """The token goes with the socket (``/ws/ui?t=``) and with the catch-up's ``runs/delta``:
     the feed stays on the socket and catches up after a drop."""
     gocrux = make_gocrux(token="tok")
+    gocrux.expire_log()  # the log starts here: a catch-up must ask since what it has seen
     async with Consumer(gocrux.url, token="tok") as c:
         await c.until(lambda: c.feed.state == LIVE and c.events, "live")
         assert c.feed.transport == WS
@@ -336,3 +340,129 @@ async def test_auto_picks_sse_on_the_embedded_backend(pinned_backend: EmbeddedBa
 def test_unknown_transport_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown live transport"):
         LiveFeed("http://127.0.0.1:1", transport="carrier-pigeon")
+
+
+async def test_a_reconnect_that_missed_nothing_says_nothing(gocrux: GoCrux) -> None:
+    """A catch-up whose delta is at the revision the feed has (nothing missed) yields no
+    event and no resync."""
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        await gocrux.drop_sockets()
+        await c.until(lambda: gocrux.count(f"{API}/runs/delta") == 1, "the catch-up")
+        await c.until(lambda: c.feed.state == LIVE, "live again")
+        await gocrux.change(fx.CHAT)
+        await c.until(lambda: c.named(fx.CHAT), "the next live event")
+    assert [(e.action, e.refId) for e in c.events] == [
+        (RESYNC, ""),
+        ("ingested", fx.PLAIN),
+        ("ingested", fx.CHAT),
+    ]
+
+
+async def test_a_revision_that_is_not_a_number_is_ignored(gocrux: GoCrux) -> None:
+    """An event whose ``revision`` is not an integer leaves the revision the feed has."""
+    async with Consumer(gocrux.url) as c:
+        await c.until(lambda: c.events, "connected")
+        seen = await gocrux.change(fx.PLAIN)
+        await c.until(lambda: c.named(fx.PLAIN), "an event")
+        await gocrux.push_event(
+            observability_event(
+                "observability.records",
+                "ingested",
+                fx.CHAT,
+                {"operationId": fx.CHAT, "revision": "99"},
+            )
+        )
+        await c.until(lambda: c.named(fx.CHAT), "the odd event")
+        assert c.feed.revision == seen
+
+
+class StatusServer:
+    """Answers every request (the WebSocket upgrade too) with one HTTP status; notes the
+    feed's state as each connection arrives."""
+
+    def __init__(self, status: int, note: Callable[[], Any]) -> None:
+        self.status = status
+        self.note = note
+        self.seen: list[Any] = []
+        self.url = ""
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> StatusServer:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.seen.append(self.note())
+            with contextlib.suppress(OSError):
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(
+                    f"HTTP/1.1 {self.status} Status\r\nContent-Length: 0\r\n"
+                    "Connection: close\r\n\r\n".encode()
+                )
+                await writer.drain()
+            writer.close()
+
+        self._server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+@pytest.mark.parametrize("status", [400, 402, 403, 404, 430, 499])
+async def test_an_upgrade_refused_with_a_client_error_means_no_socket_here(status: int) -> None:
+    """A 4xx answer to the upgrade (but 401, 408 and 429) says this backend has no
+    ``/ws/ui``: the forced transport is reported missing, with the status."""
+    c: Consumer | None = None
+    async with StatusServer(status, lambda: c.feed.state if c else None) as server:
+        c = Consumer(server.url, transport=WS, max_backoff=0.05)
+        async with c:
+            await c.until(lambda: c.feed.state == OFFLINE, "offline")
+    assert c.transports[-1] == (WS, f"no WebSocket (/ws/ui) at this backend (HTTP {status})")
+
+
+@pytest.mark.parametrize("status", [401, 408, 429, 500, 503])
+async def test_an_upgrade_refused_for_now_is_retried(status: int) -> None:
+    """401, 408, 429 and 5xx answers to the upgrade may pass: each is a failed connection
+    (the second in a row says ``offline``), the socket is tried again."""
+    c: Consumer | None = None
+    async with StatusServer(status, lambda: c.feed.state if c else None) as server:
+        c = Consumer(server.url, transport=WS, ws_reconnect=0.01, offline_after=2)
+        async with c:
+            await c.until(lambda: len(server.seen) >= 4, "four attempts")
+    assert server.seen[:4] == [CONNECTING, RECONNECTING, OFFLINE, OFFLINE]
+    assert c.transports == [(WS, "")]
+
+
+async def test_socket_failures_count_to_offline_and_start_over_once_connected(
+    gocrux: GoCrux,
+) -> None:
+    """Through a proxy that refuses, then passes, then cuts: each refused socket is a
+    failure (the third in a row says ``offline``), waiting ``ws_reconnect`` before the next;
+    a socket that connected starts the count over."""
+    seen: list[tuple[str, float | None]] = []
+    async with TcpProxy(gocrux.url) as proxy:
+        proxy.refusing = True
+        async with Consumer(proxy.url, transport=WS, ws_reconnect=0.01, offline_after=3) as c:
+            proxy.on_connect = lambda n: seen.append((c.feed.state, c.feed.retry_delay))
+            await c.until(lambda: len(seen) >= 4, "four refused sockets")
+            proxy.refusing = False
+            await c.until(lambda: c.feed.state == LIVE, "live")
+            connected = len(seen)
+            proxy.refusing = True
+            proxy.cut()
+            await c.until(lambda: len(seen) >= connected + 3, "three sockets after the cut")
+
+    assert seen[:4] == [
+        (CONNECTING, None),
+        (RECONNECTING, 0.01),
+        (RECONNECTING, 0.01),
+        (OFFLINE, 0.01),
+    ]
+    assert seen[connected : connected + 3] == [
+        (RECONNECTING, 0.01),
+        (RECONNECTING, 0.01),
+        (OFFLINE, 0.01),
+    ]
