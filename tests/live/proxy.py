@@ -14,7 +14,8 @@ Runs in the test's event loop::
 forwarded: at that instant the client is waiting on that connection. ``requests`` keeps the
 first bytes each forwarded connection sent (the request line and headers). The ``Host``
 header is rewritten to the backend's own address (as a port forward that the backend's
-loopback-only host check sees as itself).
+loopback-only host check sees as itself); with ``keep_alive=False`` every request is made a
+connection of its own (``Connection: close``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ from typing import Any
 
 
 class TcpProxy:
-    def __init__(self, upstream: str, on_connect: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        on_connect: Callable[[int], None] | None = None,
+        *,
+        keep_alive: bool = True,
+    ) -> None:
         host, port = upstream.removeprefix("http://").rstrip("/").split(":")
         self.upstream = (host, int(port))
         self.on_connect = on_connect
+        #: ``False``: requests are forwarded with ``Connection: close``, so the backend closes
+        #: each connection after its answer and every request is a connection of its own
+        self.keep_alive = keep_alive
         self.refusing = False
         #: connections accepted so far (refused ones too)
         self.connections = 0
@@ -89,7 +99,10 @@ class TcpProxy:
             if b"\r\n\r\n" not in head:
                 head.extend(chunk)
                 self.requests[index] = bytes(head).split(b"\r\n\r\n")[0]
-            return chunk.replace(own, upstream)
+            chunk = chunk.replace(own, upstream)
+            if not self.keep_alive:
+                chunk = chunk.replace(b"Connection: keep-alive\r\n", b"Connection: close\r\n")
+            return chunk
 
         for pipe in (
             self._pipe(reader, up_writer, request),
