@@ -318,3 +318,39 @@ def test_span_events_of_an_untraced_run_say_no_trace(pinned_backend: EmbeddedBac
     post(pinned_backend, batch([run.run_start(), run.event("s", "note")]))
     (event,) = httpx.get(url(pinned_backend, "/runs/plain/spans/s/events")).json()
     assert event["traceId"] == ""
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/records"),
+        ("POST", "/runs/page"),
+        ("POST", "/runs/delta"),
+        ("POST", "/stream"),
+        ("PUT", "/runs/a"),
+        ("POST", "/runs/a/graph"),
+        ("POST", "/runs/a/spans/gen/events"),
+    ],
+)
+def test_each_route_answers_only_its_methods(
+    pinned_backend: EmbeddedBackend, method: str, path: str
+) -> None:
+    """Another method on a route is 405 and does nothing (a PUT on a run deletes nothing)."""
+    post(pinned_backend, batch(simple_run("a")))
+    response = httpx.request(method, url(pinned_backend, path), json={})
+    assert is_text_line(response, 405, "method not allowed")
+    assert httpx.get(url(pinned_backend, "/runs/a/graph")).status_code == 200
+
+
+def test_a_run_detail_streamed_from_disk_is_json_too(
+    make_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    from crux_tui.backend.detail_cache import DetailCache
+
+    backend = make_backend(clock="2026-05-16T18:00:05Z", detail_cache=DetailCache(spill_bytes=1))
+    post(backend, batch(simple_run("a")))
+    for _ in range(2):  # projected, then served from the spilled cache
+        response = httpx.get(url(backend, "/runs/a"))
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["run"]["runId"] == "a"

@@ -143,19 +143,54 @@ async def test_a_resume_across_a_restart_never_repeats_an_event(
     first = make_backend(db=db, clock="2026-05-16T18:00:05Z", lifecycle_interval=None)
     await post(first, "seen")
     await post(first, "away")
+    await post(first, "away_too")
     first.stop()
     second = make_backend(db=db, clock="2026-05-16T18:00:05Z", lifecycle_interval=None)
-    await post(second, "after_restart")  # revision 3, in the new ring only
+    await post(second, "after_restart")  # revision 4, in the new ring only
 
     def one_more() -> None:
         response = httpx.post(second.url + f"{API}/records", json=batch(simple_run("live")))
         assert response.status_code == 202
 
     _, _, events = await asyncio.wait_for(
-        frames(second, 3, headers={"Last-Event-ID": "1"}, then=one_more), 20
+        frames(second, 4, headers={"Last-Event-ID": "1"}, then=one_more), 20
     )
-    assert ids(events) == [2, 3, 4]
+    assert ids(events) == [2, 3, 4, 5]
     assert all(frame[0] == "event: observability" and len(frame) == 3 for frame in events)
-    assert [p["operationId"] for p in payloads(events)] == ["away", "after_restart", "live"]
+    assert [p["operationId"] for p in payloads(events)] == [
+        "away",
+        "away_too",
+        "after_restart",
+        "live",
+    ]
     caught_up = payloads(events)[0]
     assert caught_up == {"operationId": "away", "entity": "operation", "revision": 2}
+
+
+async def test_a_negative_resume_point_replays_from_the_start(
+    pinned_backend: EmbeddedBackend,
+) -> None:
+    """A negative ``Last-Event-ID`` is still a number (before everything): every change is
+    replayed, as for 0."""
+    for run in ("a", "b"):
+        await post(pinned_backend, run)
+    _, _, events = await asyncio.wait_for(
+        frames(pinned_backend, 2, headers={"Last-Event-ID": "-1"}), 20
+    )
+    assert ids(events) == [1, 2]
+
+
+async def test_the_stream_goes_on_after_a_keep_alive(pinned_backend: EmbeddedBackend) -> None:
+    """A keep-alive comment is only a comment: the events published after it still come."""
+    seen: list[str] = []
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        client.stream("GET", pinned_backend.url + f"{API}/stream") as response,
+    ):
+        async for line in response.aiter_lines():
+            seen.append(line)
+            if line == ": keep-alive" and seen.count(line) == 1:
+                await post(pinned_backend, "after_keepalive")
+            if line.startswith("data: "):
+                break
+    assert json.loads(seen[-1].removeprefix("data: "))["refId"] == "after_keepalive"
