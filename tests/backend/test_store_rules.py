@@ -159,6 +159,18 @@ def test_the_change_names_a_trace_even_before_the_root_arrives(store: Store) -> 
     ]
 
 
+def test_the_change_names_the_operation_trace_not_the_member_that_changed(store: Store) -> None:
+    """An operation's events carry its trace (its root's), also when only a child run with
+    another trace changed; an operation without any trace says none."""
+    root = RunBuilder("op_t", schema_version=5, trace_id="trace_root")
+    store.ingest_batch([root.run_start()])
+    child = RunBuilder("kid", schema_version=5, operation_id="op_t", trace_id="trace_kid")
+    (change,) = store.ingest_batch([child.run_start(parentRunId="op_t")]).changes
+    assert (change.operationId, change.traceId) == ("op_t", "trace_root")
+    (untraced,) = store.ingest_batch([RunBuilder("plain", trace_id="").run_start()]).changes
+    assert (untraced.operationId, untraced.traceId) == ("plain", "")
+
+
 def test_stored_records_keep_the_trace_they_were_sent_with(store: Store) -> None:
     traced, untraced = RunBuilder("t"), RunBuilder("u", trace_id="")
     store.ingest_batch([traced.run_start(), untraced.run_start()])
