@@ -309,3 +309,159 @@ def test_r7_span_freshness_is_anchored_on_the_runs_last_activity():
     d = project(g, now=111)
     assert node_by_span(d, "t").status == "stale"
     assert d.run.status == "incomplete"
+
+
+def test_r1_an_event_without_a_string_name_or_timestamp_counts_as_absent():
+    """The projection takes any Graph (one built in-process is not validated): an event
+    whose name or timestamp is not a string is no ack, and never the latest one."""
+    g = graph(
+        [span("b", "", "runtime.convex.action", start=1), span("n", "", "runtime.convex.action")],
+        events=[
+            msgspec.structs.replace(
+                event("b", "runtime.convex.boundary.completed", 9, status="ok"), timestamp=None
+            ),
+            event("b", "runtime.convex.boundary.completed", 2, status="cancelled"),
+            msgspec.structs.replace(event("n", "x", 1), name=["runtime.convex.boundary.failed"]),
+        ],
+    )
+    d = project(g, now=3)
+    b = node_by_span(d, "b")
+    assert (b.status, b.endedAt) == ("cancelled", "2026-05-16T18:00:02Z")
+    assert node_by_span(d, "n").status == "running"
+
+
+def test_r2_of_two_leases_that_expire_together_the_first_event_is_named():
+    g = graph(
+        [span("b", "", "runtime.convex.action", start=0)],
+        events=[
+            event("b", "runtime.convex.boundary.requested", 0, leaseExpiresAt=ts(5)),
+            event("b", "runtime.convex.boundary.received", 1, leaseExpiresAt=ts(5)),
+        ],
+    )
+    diag = node_by_span(project(g, now=6), "b").attributes["diagnostics"]
+    assert diag["boundaryEvent"] == "runtime.convex.boundary.requested"
+
+
+def test_r3_a_completion_event_is_evidence_that_a_span_finished_and_other_events_are_not():
+    """R3: an open span under a terminal ancestor ends ok when it shows it completed (a
+    ``usage.observed`` / ``generation.finished`` / ``tool.result`` event, or an output
+    artifact); else it takes the ancestor's status."""
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="cancelled"),
+            span("used", "flow", "generation.call", start=1),
+            span("chunk", "flow", "generation.call", start=1),
+            span("bare", "flow", "generation.call", start=1),
+        ],
+        events=[
+            event("used", "usage.observed", 2, inputTokens=3),
+            event("chunk", "token.chunk", 2),
+        ],
+    )
+    d = project(g, now=10)
+    assert node_by_span(d, "used").status == "ok"
+    assert node_by_span(d, "chunk").status == "cancelled"
+    assert node_by_span(d, "bare").status == "cancelled"
+
+
+def test_r6_blocked_ranks_like_ok_the_first_of_them_gives_the_status():
+    """R6 rank (presentation.md §9): ``blocked`` ranks like ``ok`` (the roll-up shows a
+    blocked child anyway); among equals the first child gives the status, and a status
+    ranked like ok names no deciding child."""
+    for first, second in (("ok", "blocked"), ("blocked", "ok")):
+        g = graph(
+            [
+                span("p", "", "agent.run", start=0),
+                span("a", "p", "tool.call", start=0, end=1, status=first),
+                span("b", "p", "tool.call", start=0, end=2, status=second),
+            ]
+        )
+        d = project(g, now=3)
+        assert node_by_span(d, "p").attributes["diagnostics"] == {
+            "reconciledFrom": "terminal.children"
+        }, first
+        assert d.run.status == "blocked"  # the roll-up: blocked outranks ok
+
+
+def test_r6_a_status_it_does_not_rank_ranks_like_ok():
+    """``success`` (or any status R6 does not rank) ranks like ``ok``: the first child's
+    status is the parent's, which the roll-up keeps (both rank as ok there too)."""
+    for first, second in (("ok", "success"), ("success", "ok")):
+        g = graph(
+            [
+                span("p", "", "agent.run", start=0),
+                span("a", "p", "tool.call", start=0, end=1, status=first),
+                span("b", "p", "tool.call", start=0, end=2, status=second),
+            ]
+        )
+        assert node_by_span(project(g, now=3), "p").status == first
+
+
+def test_r6_a_parent_ends_at_its_latest_child_end_as_a_time_not_as_text():
+    """``...:02Z`` sorts after ``...:02.500Z`` as text; the later instant is 02.5."""
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            msgspec.structs.replace(
+                span("a", "p", "tool.call", start=0, end=2), endedAt="2026-05-16T18:00:02Z"
+            ),
+            span("b", "p", "tool.call", start=0, end=2.5),
+        ]
+    )
+    p = node_by_span(project(g, now=3), "p")
+    assert p.endedAt == ts(2.5)
+
+
+def test_r6_names_the_span_that_caused_the_status_through_levels():
+    """``decidedBy`` is the child; ``causeSpanId`` follows the chain of spans R6 closed
+    down to the one whose status it is."""
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            span("a", "p", "flow.run", start=0),
+            span("b", "a", "flow.step", start=0),
+            span("c", "b", "tool.call", start=0, end=1, status="error"),
+            span("ok", "p", "tool.call", start=0, end=1),
+        ]
+    )
+    d = project(g, now=3)
+    assert node_by_span(d, "b").attributes["diagnostics"] == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "c",
+    }
+    assert node_by_span(d, "a").attributes["diagnostics"]["causeSpanId"] == "c"
+    assert node_by_span(d, "p").attributes["diagnostics"] == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "a",
+        "causeSpanId": "c",
+    }
+
+
+def test_r6_reads_how_a_child_was_reconciled_from_its_diagnostics():
+    """A child closed because a descendant's deadline expired names that descendant as
+    the cause (reason ``operation.deadline``); a cause id next to any other reason is not
+    followed. (R5 closes every open ancestor of such a child, so here the diagnostics
+    arrive with the records.)"""
+    cases = {
+        "descendant.operation.deadline": ("gone", "operation.deadline"),
+        "freshness": ("k", "freshness"),
+    }
+    for how, (cause, reason) in cases.items():
+        diag = {"reconciledFrom": how, "causeSpanId": "gone"}
+        g = graph(
+            [
+                span("p", "", "agent.run", start=0),
+                span(
+                    "k",
+                    "p",
+                    "tool.call",
+                    start=0,
+                    end=1,
+                    status="incomplete",
+                    attributes={"diagnostics": diag},
+                ),
+            ]
+        )
+        got = node_by_span(project(g, now=3), "p").attributes["diagnostics"]
+        assert got.get("causeSpanId", "k") == cause, how
+        assert got["decidedByReason"] == reason, how
