@@ -465,3 +465,32 @@ def test_r6_reads_how_a_child_was_reconciled_from_its_diagnostics():
         got = node_by_span(project(g, now=3), "p").attributes["diagnostics"]
         assert got.get("causeSpanId", "k") == cause, how
         assert got["decidedByReason"] == reason, how
+
+
+def test_r4_only_a_positive_timeout_sets_a_deadline():
+    g = graph(
+        [
+            span("zero", "", "generation.call", start=0, attributes={"timeoutMs": 0}),
+            span("half", "", "generation.call", start=0, attributes={"timeoutMs": 0.5}),
+        ]
+    )
+    d = project(g, now=1)
+    assert node_by_span(d, "zero").status == "running"
+    half = node_by_span(d, "half")
+    assert (half.status, half.endedAt) == ("incomplete", "2026-05-16T18:00:00.0005Z")
+
+
+def test_r4_a_deadline_from_a_timeout_keeps_the_start_times_offset():
+    """Like Go's time.Add: startedAt + timeoutMs is written in the start's own offset."""
+    started = "2026-05-16T20:00:00+02:00"
+    g = graph(
+        [
+            msgspec.structs.replace(
+                span("a", "", "generation.call", attributes={"timeoutMs": 2000}),
+                startedAt=started,
+            )
+        ]
+    )
+    a = node_by_span(project(g, now=5), "a")
+    assert a.endedAt == "2026-05-16T20:00:02+02:00"
+    assert a.attributes["diagnostics"]["deadlineAt"] == "2026-05-16T20:00:02+02:00"
