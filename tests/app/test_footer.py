@@ -66,3 +66,39 @@ async def test_d_moves_up_the_footer_on_a_run_with_symptoms_or_diagnostics(
             lambda: footer(app).split()[:6] == ["esc", "Back", "/", "Search", "D", "Diagnostics"],
             what="D right after search",
         )
+
+
+async def test_the_footer_keeps_its_keys_while_the_bindings_stay_the_same(demo_url: str) -> None:
+    """Screens refresh their bindings often (a relayout, a cursor move, the symptoms found)
+    with the same keys: the footer keeps its key widgets then, and composes them anew only
+    when what they show changes (the search field has the focus)."""
+    from textual.widgets._footer import FooterKey
+
+    from crux_tui.app.widgets.footer import CruxFooter
+
+    app = make_app(demo_url, poll_interval=100.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run_tool_error")
+        await wait_for(pilot, lambda: screen.timeline.rows, what="rows")
+        await wait_for(pilot, lambda: "Infra" in footer(app), what="the run's footer")
+        await wait_for(pilot, lambda: not screen.loader.busy, what="loaded")
+        await pilot.pause(0.3)
+        bar = screen.query_one(CruxFooter)
+        keys = list(bar.query(FooterKey))
+        assert len(keys) > 5
+        for _ in range(3):
+            screen.refresh_bindings()
+            await pilot.pause()
+        await pilot.press("down", "down", "i", "i")  # a relayout refreshes them too
+        await pilot.pause(0.2)
+        assert all(a is b for a, b in zip(list(bar.query(FooterKey)), keys, strict=True))
+        await pilot.press("slash")  # the search field's keys are not the timeline's
+        await wait_for(
+            pilot,
+            lambda: not any(k in keys for k in bar.query(FooterKey)),
+            what="the keys composed anew",
+        )
+        assert "Infra" not in footer(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Infra" in footer(app), what="the timeline's keys again")
+        assert "? Keys" in footer(app)

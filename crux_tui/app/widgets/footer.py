@@ -9,11 +9,16 @@ right next to the palette key, and goes compact on narrow terminals.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 #: The binding that opens ``?`` help: never clipped.
 HELP_BINDING_ID = "app.help"
@@ -39,12 +44,45 @@ class CruxFooter(Footer):
     """
 
     _laid_out_for = 0
+    #: what the keys were composed from (``_keys_signature``): ``None`` before the first
+    _composed: tuple[object, ...] | None = None
 
     def on_resize(self) -> None:
         width = self.app.size.width
         self.compact = width < COMPACT_WIDTH
         if width != self._laid_out_for:
             self.refresh(recompose=True)  # keys that no longer fit are left out
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Compose the keys again only when what they show changed: a screen refreshes its
+        bindings often (a focus change, a relayout) with the same keys, and composing them
+        anew costs each time (a dozen widgets mounted and styled on the UI thread)."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        """Several changes before one refresh compose once, and not at all when the keys
+        end up as they were."""
+        if self.is_attached and self._keys_signature() != self._composed:
+            await self.recompose()
+
+    def _keys_signature(self) -> tuple[object, ...]:
+        """What the composed keys depend on: the width, the shown bindings in footer order
+        (key, description, whether enabled, tooltip) and the palette key."""
+        shown = tuple(
+            (b.id, b.key, b.action, b.description, enabled, tooltip)
+            for b, enabled, tooltip in self.shown_bindings()
+        )
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, _tooltip = found
+                palette = (binding.key, binding.description, enabled, binding.tooltip)
+        return (self.app.size.width, shown, palette)
 
     def key_width(self, binding: Binding) -> int:
         """Cells one key takes (``esc Back``, padded as the footer pads it)."""
@@ -66,6 +104,7 @@ class CruxFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        self._composed = self._keys_signature()
         self._laid_out_for = width = self.app.size.width
         shown = self.shown_bindings()
         always: list[FooterKey] = []
