@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -54,6 +56,12 @@ DETAIL_TIMEOUT = httpx.Timeout(10.0, connect=3.0, read=120.0)
 BULK_BYTES = 4 * 1024 * 1024
 #: RunDetail bodies above this size are decoded off the event loop.
 OFF_LOOP_DECODE_BYTES = 256 * 1024
+#: A download reports its progress each time this much more has arrived (and at its end).
+PROGRESS_STEP_BYTES = 1024 * 1024
+
+
+class Abandoned(Exception):
+    """A download stopped because nobody waits for it any more (never seen by a caller)."""
 
 
 def _snippet(content: bytes, size: int = 200) -> str:
@@ -69,7 +77,6 @@ class CruxClient:
         token: str | None = None,
         *,
         timeout: float | httpx.Timeout | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
@@ -77,10 +84,11 @@ class CruxClient:
         #: byte: it gets a longer wait unless the caller chose a timeout.
         self._detail_timeout = DETAIL_TIMEOUT if timeout is None else httpx.USE_CLIENT_DEFAULT
         self._http = httpx.AsyncClient(
-            base_url=self.url,
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            transport=transport,
+            base_url=self.url, timeout=DEFAULT_TIMEOUT if timeout is None else timeout
         )
+        #: made when a first big body is downloaded (``_sync_http``)
+        self._sync: httpx.Client | None = None
+        self._sync_lock = threading.Lock()
 
     async def __aenter__(self) -> CruxClient:
         return self
@@ -89,8 +97,12 @@ class CruxClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the underlying connection pool."""
+        """Close the underlying connection pools."""
         await self._http.aclose()
+        with self._sync_lock:
+            sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.close()
 
     def params(self, **params: Any) -> dict[str, Any]:
         """Query parameters with ``None`` dropped and the token added."""
@@ -99,74 +111,67 @@ class CruxClient:
             out["t"] = self.token
         return out
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        progress: Progress | None = None,
-        head: Callable[[bytes], None] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = self.url + path
-        try:
-            if progress is None and head is None:
-                response = await self._http.request(method, path, **kwargs)
-            else:
-                response = await self._download(method, path, progress, head, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RequestTimeout(url) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
-            raise BackendUnreachable(self.url, str(exc)) from exc
-        except httpx.HTTPError as exc:
-            raise BackendUnreachable(self.url, str(exc)) from exc
-        if response.status_code == 404:
-            raise NotFound(url, response.text)
-        if response.status_code == 401:
-            raise Unauthorized(url, response.text)
-        if response.status_code >= 400:
-            raise HttpError(response.status_code, response.text, url)
-        return response
+        with _mapped_errors(self.url, url):
+            response = await self._http.request(method, path, **kwargs)
+        return _checked(response, url)
 
-    async def _download(
+    def _sync_http(self) -> httpx.Client:
+        """The blocking twin of ``_http`` the downloads of big bodies use, in a thread."""
+        with self._sync_lock:
+            if self._sync is None:
+                self._sync = httpx.Client(base_url=self.url, timeout=self._http.timeout)
+            return self._sync
+
+    def _download(
         self,
         method: str,
         path: str,
-        progress: Progress | None,
+        progress: Progress,
         head: Callable[[bytes], None] | None,
+        stop: threading.Event,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Like ``request`` but reads the body chunk by chunk, reporting ``progress``.
+        """Like ``request``, blocking (call it in a thread), reading the body chunk by chunk
+        and reporting ``progress`` (every :data:`PROGRESS_STEP_BYTES`, and the end); stops
+        early, raising :class:`Abandoned`, once ``stop`` is set.
 
         ``head`` gets the body's first bytes as soon as they are in, when a successful
         response says how many form its head (:data:`HEAD_LENGTH_HEADER`).
         """
-        report = progress or _no_progress
-        request = self._http.build_request(method, path, **kwargs)
-        streamed = await self._http.send(request, stream=True)
-        try:
-            total = _plain_number(streamed.headers.get("content-length", ""))
-            head_length = _head_length(streamed, total) if head is not None else None
-            chunks: list[bytes] = []
-            received = 0
-            report(0, total)
-            async for chunk in streamed.aiter_bytes():
-                chunks.append(chunk)
-                received += len(chunk)
-                if head is not None and head_length is not None and received >= head_length:
-                    head(b"".join(chunks)[:head_length])
-                    head = None
-                if received != total:
-                    report(received, total)
-            report(received, received)
-        finally:
-            await streamed.aclose()
+        url = self.url + path
+        with _mapped_errors(self.url, url):
+            http = self._sync_http()
+            request = http.build_request(method, path, **kwargs)
+            streamed = http.send(request, stream=True)
+            try:
+                total = _plain_number(streamed.headers.get("content-length", ""))
+                head_length = _head_length(streamed, total) if head is not None else None
+                chunks: list[bytes] = []
+                received = reported = 0
+                progress(0, total)
+                for chunk in streamed.iter_bytes():
+                    if stop.is_set():
+                        raise Abandoned(url)
+                    chunks.append(chunk)
+                    received += len(chunk)
+                    if head is not None and head_length is not None and received >= head_length:
+                        head(b"".join(chunks)[:head_length])
+                        head = None
+                    if received != total and received - reported >= PROGRESS_STEP_BYTES:
+                        reported = received
+                        progress(received, total)
+                progress(received, received)
+            finally:
+                streamed.close()
         # The chunks are already decoded: the copy must not claim a content encoding.
         # raw bytes: a header value that is not ASCII must not break the copy
         headers = [(k, v) for k, v in streamed.headers.raw if k.lower() != b"content-encoding"]
-        return httpx.Response(
+        response = httpx.Response(
             streamed.status_code, headers=headers, content=b"".join(chunks), request=request
         )
+        return _checked(response, url)
 
     @staticmethod
     def _decode_checked(response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
@@ -264,47 +269,70 @@ class CruxClient:
         since: str = "",
         progress: Progress | None = None,
         on_head: Callable[[RunDetailHead], None] | None = None,
+        before_decode: Callable[[], Awaitable[None]] | None = None,
     ) -> DetailAnswer:
         """``GET /runs/{runId}`` as :meth:`run_detail_checked`, with the RunDetail's tag;
-        given ``since`` (a tag this backend sent), the answer may be a delta against it."""
-        delivering: list[asyncio.Task[None]] = []
+        given ``since`` (a tag this backend sent), the answer may be a delta against it.
 
-        def got_head(raw: bytes) -> None:
-            assert on_head is not None
-            delivering.append(asyncio.create_task(_deliver_head(raw, on_head)))
+        With ``progress`` or ``on_head`` (a first load, which may be big) the body is
+        received in a thread, at the pace of the network rather than of the event loop
+        (which mounts and paints the screen meanwhile), and its head decoded there.
+        ``before_decode`` is awaited once the whole body is in, before it is decoded (in a
+        thread: the decoder holds the interpreter): the caller paints the head first."""
+        path = f"{API}/runs/{_quote(run_id)}"
+        params = self.params(**{SINCE_PARAM: since or None})
+        if progress is None and on_head is None:
+            response = await self._request("GET", path, params=params, timeout=self._detail_timeout)
+            return await self._detail_answer(response, since)
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        report = progress or _no_progress
+
+        def reported(received: int, total: int | None) -> None:  # in the download thread
+            if not stop.is_set():
+                loop.call_soon_threadsafe(report, received, total)
+
+        def deliver(head: RunDetailHead) -> None:
+            if not stop.is_set():  # a failed (or abandoned) load shows no head after it
+                assert on_head is not None
+                on_head(head)
+
+        def got_head(raw: bytes) -> None:  # in the download thread
+            head = decode_head(raw)
+            if head is not None:
+                loop.call_soon_threadsafe(deliver, head)
 
         try:
-            response = await self._request(
+            response = await asyncio.to_thread(
+                self._download,
                 "GET",
-                f"{API}/runs/{_quote(run_id)}",
-                params=self.params(**{SINCE_PARAM: since or None}),
+                path,
+                reported,
+                got_head if on_head is not None else None,
+                stop,
+                params=params,
                 timeout=self._detail_timeout,
-                progress=progress,
-                head=got_head if on_head is not None else None,
             )
-            tag = response.headers.get(DETAIL_TAG_HEADER, "")
-            if since and response.headers.get(DELTA_BASE_HEADER) == since:
-                delta, problems = await self._decode_big(response, RunDetailDelta)
-                answer = DetailAnswer(delta=delta, problems=problems, tag=tag)
-            else:
-                detail, problems = await self._decode_big(response, RunDetail)
-                answer = DetailAnswer(detail=detail, problems=problems, tag=tag)
+            if before_decode is not None:
+                await before_decode()
+            return await self._detail_answer(response, since)
         except BaseException:
-            # a failed (or abandoned) load must not show its head after the error
-            for task in delivering:
-                task.cancel()
-            await asyncio.gather(*delivering, return_exceptions=True)
+            stop.set()  # the thread stops at its next chunk; heads not yet shown are dropped
             raise
-        for task in delivering:
-            await task
-        return answer
 
-    async def _decode_big(self, response: httpx.Response, kind: type[T]) -> tuple[T, list[str]]:
-        """:meth:`_decode_checked`, in a thread for a big body (the caller's event loop, the
-        UI, keeps going)."""
+    async def _detail_answer(self, response: httpx.Response, since: str) -> DetailAnswer:
+        """The answer of ``response``, decoded in a thread when it is big."""
         if len(response.content) > OFF_LOOP_DECODE_BYTES:
-            return await asyncio.to_thread(self._decode_checked, response, kind)
-        return self._decode_checked(response, kind)
+            return await asyncio.to_thread(self._decode_answer, response, since)
+        return self._decode_answer(response, since)
+
+    def _decode_answer(self, response: httpx.Response, since: str) -> DetailAnswer:
+        tag = response.headers.get(DETAIL_TAG_HEADER, "")
+        if since and response.headers.get(DELTA_BASE_HEADER) == since:
+            delta, problems = self._decode_checked(response, RunDetailDelta)
+            return DetailAnswer(delta=delta, problems=problems, tag=tag)
+        detail, problems = self._decode_checked(response, RunDetail)
+        return DetailAnswer(detail=detail, problems=problems, tag=tag)
 
     async def delete_run(self, run_id: str) -> DeleteResult:
         """``DELETE /runs/{runId}``: remove the run's operation with all its member runs.
@@ -405,6 +433,30 @@ def _head_length(response: httpx.Response, length: int | None) -> int | None:
     return head
 
 
+@contextlib.contextmanager
+def _mapped_errors(base: str, url: str) -> Iterator[None]:
+    """httpx's exceptions as the contract's errors."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise RequestTimeout(url) from exc
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
+        raise BackendUnreachable(base, str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise BackendUnreachable(base, str(exc)) from exc
+
+
+def _checked(response: httpx.Response, url: str) -> httpx.Response:
+    """``response``, or the error its status says."""
+    if response.status_code == 404:
+        raise NotFound(url, response.text)
+    if response.status_code == 401:
+        raise Unauthorized(url, response.text)
+    if response.status_code >= 400:
+        raise HttpError(response.status_code, response.text, url)
+    return response
+
+
 def _plain_number(value: str) -> int | None:
     """A header value made of ASCII digits only (and not absurdly long), else ``None``."""
     if value.isascii() and value.isdigit() and len(value) <= 15:
@@ -426,12 +478,6 @@ def decode_head(raw: bytes) -> RunDetailHead | None:
             return msgspec.json.decode(raw + b"}", type=RunDetailHead)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None  # not worth a word: the whole body follows and is decoded tolerantly
-
-
-async def _deliver_head(raw: bytes, on_head: Callable[[RunDetailHead], None]) -> None:
-    head = await asyncio.to_thread(decode_head, raw)
-    if head is not None:
-        on_head(head)
 
 
 def _quote(segment: str) -> str:

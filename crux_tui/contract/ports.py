@@ -5,7 +5,7 @@ are typed against these; :class:`~crux_tui.contract.client.CruxClient` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from crux_tui.contract.delta import DetailAnswer
@@ -51,9 +51,12 @@ class BackendClient(Protocol):
         since: str = "",
         progress: Progress | None = None,
         on_head: Callable[[RunDetailHead], None] | None = None,
+        before_decode: Callable[[], Awaitable[None]] | None = None,
     ) -> DetailAnswer:
         """As ``run_detail_checked``, with the RunDetail's tag; given ``since`` (a tag the
-        backend sent), the answer may be a delta against that RunDetail (``contract.delta``)."""
+        backend sent), the answer may be a delta against that RunDetail (``contract.delta``).
+        ``before_decode`` is awaited before a big body is decoded (its head is painted
+        first)."""
         ...
 
     async def delete_run(self, run_id: str) -> DeleteResult:

@@ -14,8 +14,9 @@ operation's symptoms off the UI thread. After every change it publishes a new
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +35,7 @@ from crux_tui.contract.statuses import is_settled
 from crux_tui.live.session import Coalescer, Job, Runner, Session
 from crux_tui.sanitize import clean
 from crux_tui.symptoms import Symptom, analyse
-from crux_tui.timeline import operation_id
+from crux_tui.timeline import TimelineModel, build_model, operation_id
 from crux_tui.timeline.preview import detail_from_head
 
 #: What the detail pane shows: a node of the tree or a detail folded into one.
@@ -45,6 +46,8 @@ Subject = RunDetailNode | RunDetailDetail
 TERMINAL_POLL_WINDOW = 60.0
 #: Bodies smaller than this load too fast for a progress note to be readable.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+#: The whole body of a first load waits at most this long (s) for its preview to be painted.
+PREVIEW_WAIT = 3.0
 #: RunDetails with more spans than this are indexed off the UI thread.
 INDEX_OFF_THREAD_SPANS = 3000
 
@@ -82,9 +85,41 @@ def index_subjects(detail: RunDetail) -> dict[str, Subject]:
 
 async def index_subjects_async(detail: RunDetail) -> dict[str, Subject]:
     """:func:`index_subjects`, in a thread for a big run (100 ms and more at 100k spans)."""
-    if max(detail.run.spanCount, len(items(detail.rows))) > INDEX_OFF_THREAD_SPANS:
+    if _is_big(detail):
         return await asyncio.to_thread(index_subjects, detail)
     return index_subjects(detail)
+
+
+def _is_big(detail: RunDetail) -> bool:
+    return max(detail.run.spanCount, len(items(detail.rows))) > INDEX_OFF_THREAD_SPANS
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a view needs of a RunDetail besides itself, made with it off the UI thread."""
+
+    #: ``index_subjects(detail)``
+    subjects: dict[str, Subject]
+    #: the timeline's model of it (``timeline.build_model``)
+    model: TimelineModel
+
+
+def prepare(detail: RunDetail) -> Prepared:
+    """The subjects index and the timeline model of ``detail`` (no Textual: any thread)."""
+    return Prepared(index_subjects(detail), build_model(detail))
+
+
+async def prepare_async(detail: RunDetail) -> Prepared:
+    """:func:`prepare`, in a thread for a big run (the model of 100k spans takes a second)."""
+    if _is_big(detail):
+        return await asyncio.to_thread(prepare, detail)
+    return prepare(detail)
+
+
+def preview_of(head: RunDetailHead) -> tuple[RunDetail, Prepared]:
+    """The provisional RunDetail painted from a body's head, with what it needs."""
+    preview = detail_from_head(head)
+    return preview, prepare(preview)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +145,8 @@ class RunState:
     partial: bool = False
     #: ``index_subjects(detail)``
     subjects: dict[str, Subject] = field(default_factory=dict)
+    #: the timeline's model of ``detail`` (built with the index, off the UI thread when big)
+    model: TimelineModel | None = None
     #: paths of fields of the last answer that could not be parsed
     problems: tuple[str, ...] = ()
     #: why the last load failed ("" once one succeeds)
@@ -137,6 +174,7 @@ class RunLoader:
         *,
         summary: RunSummary | None = None,
         clock: Callable[[], float] = time.monotonic,
+        painted: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.run_id = run_id
         #: the runs-list row the view was opened from (its ids count as this run's)
@@ -145,6 +183,11 @@ class RunLoader:
         self.runner = runner
         self._publish = publish
         self._clock = clock
+        #: until the view has painted what was published last (the preview is painted
+        #: before the whole body is decoded: the decoder holds the interpreter)
+        self._painted = painted
+        #: set once the preview of the current first load is shown (or will not be)
+        self._preview_done: asyncio.Event | None = None
         self.state = RunState()
         self._loads = Coalescer(runner, LOAD, self._load_next)
         self._request_seq = 0
@@ -200,6 +243,7 @@ class RunLoader:
         state = self.state
         first_load = state.detail is None or state.partial
         self._fetch_started = self._clock()
+        self._preview_done = None
         if state.download is not None or state.waited is not None:
             self._set(download=None, waited=None)
         if seq > self._applied_seq and self.state.deleted:
@@ -212,6 +256,7 @@ class RunLoader:
                 since=since,
                 progress=self._show_download if first_load else None,
                 on_head=(lambda head: self._show_head(head, seq)) if first_load else None,
+                before_decode=self._after_preview if first_load else None,
             )
             detail = await self._merged(shown, answer)
             if detail is None:  # the delta did not fit what is shown: ask for all of it
@@ -222,8 +267,8 @@ class RunLoader:
             return
         assert detail is not None
         self.session.mark_reachable()
-        subjects = await index_subjects_async(detail)
-        if self.apply(detail, seq, answer.problems, subjects=subjects):
+        prepared = await prepare_async(detail)
+        if self.apply(detail, seq, answer.problems, prepared=prepared):
             self._tag, self._tagged = answer.tag, detail
 
     @staticmethod
@@ -260,15 +305,29 @@ class RunLoader:
 
     def _show_head(self, head: RunDetailHead, seq: int) -> None:
         """First load of a big run: paint its rows while the rest of the body arrives."""
-        self.runner.spawn(HEAD, self._apply_head(head, seq))
+        self._preview_done = done = asyncio.Event()
+        self.runner.spawn(HEAD, self._apply_head(head, seq, done))
 
-    async def _apply_head(self, head: RunDetailHead, seq: int) -> None:
-        preview = await asyncio.to_thread(detail_from_head, head)
-        subjects = await index_subjects_async(preview)
-        # only while its own fetch is still the latest and has neither failed nor finished
-        current = seq == self._request_seq and self._failed_seq != seq
-        if current and self.state.detail is None and not self.closed:
-            self.apply(preview, partial=True, subjects=subjects)
+    async def _apply_head(self, head: RunDetailHead, seq: int, done: asyncio.Event) -> None:
+        try:
+            preview, prepared = await asyncio.to_thread(preview_of, head)
+            # only while its own fetch is still the latest and has neither failed nor finished
+            current = seq == self._request_seq and self._failed_seq != seq
+            if current and self.state.detail is None and not self.closed:
+                self.apply(preview, partial=True, prepared=prepared)
+                if self._painted is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._painted(), PREVIEW_WAIT)
+        finally:
+            done.set()
+
+    async def _after_preview(self) -> None:
+        """The whole body is in: its preview, if one is on its way, is painted first
+        (bounded: a preview that does not come holds nothing up for long)."""
+        done = self._preview_done
+        if done is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), PREVIEW_WAIT)
 
     def apply(
         self,
@@ -277,13 +336,13 @@ class RunLoader:
         problems: list[str] | None = None,
         *,
         partial: bool = False,
-        subjects: dict[str, Subject] | None = None,
+        prepared: Prepared | None = None,
     ) -> bool:
         """Show ``detail`` unless a newer request was already applied.
 
         ``problems`` are the fields of the response that could not be parsed.
         ``partial`` marks a preview built from the rows alone (see ``timeline.preview``).
-        ``subjects`` is ``index_subjects(detail)`` when the caller made it already.
+        ``prepared`` is ``prepare(detail)`` when the caller made it already.
         """
         if seq is not None:
             if seq < self._applied_seq:
@@ -295,10 +354,13 @@ class RunLoader:
                 self.terminal_since = self._clock()
         else:
             self.terminal_since = None
+        if prepared is None:
+            prepared = prepare(detail)
         self._set(
             detail=detail,
             partial=partial,
-            subjects=subjects if subjects is not None else index_subjects(detail),
+            subjects=prepared.subjects,
+            model=prepared.model,
             problems=tuple(problems or ()),
             error="",
             deleted=False,

@@ -404,3 +404,32 @@ async def test_a_running_run_shows_records_that_arrive_merged_from_a_delta(
         assert screen.detail.run.status == "running"
         # merged from a delta: the span that did not change is the object shown before
         assert screen.subjects["grow_first"] is finished
+
+
+async def test_a_big_run_is_shown_from_the_model_its_loader_built(make_backend) -> None:
+    """A run over the timeline's synchronous limit: the screen lays out the timeline model
+    the loader built off the UI thread (with the index), the preview's and then the whole
+    run's, instead of building another."""
+    from crux_tui.app.widgets.timeline_view import TimelineView
+    from crux_tui.demo import scaled_run_records
+    from crux_tui.loading import batches
+
+    size = TimelineView.SYNC_SPAN_LIMIT + 500
+    backend = make_backend(lifecycle_interval=None)
+    records = scaled_run_records(size)
+    for chunk in batches(records):
+        backend.store.ingest_batch(chunk)
+    app = make_app(backend.url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(app, pilot, records[0]["runId"])
+        await wait_for(
+            pilot,
+            lambda: (
+                not screen.partial
+                and screen.run_state.model is not None
+                and screen.timeline.model is screen.run_state.model
+            ),
+            what="the whole run laid out from the loader's model",
+            timeout=60,
+        )
+        assert len(screen.timeline.model.entries) >= size

@@ -397,6 +397,35 @@ async def test_big_run_paints_its_rows_before_the_rest_arrives(serve_app, make_b
         assert screen.detail.spanIndex and screen.detail.run.runId.startswith("run_scale")
 
 
+async def test_the_whole_run_replaces_the_preview_keeping_cursor_expansion_and_toggles(
+    serve_app, make_backend
+) -> None:
+    """What the user did on the rows of the preview survives the swap to the whole run:
+    the row under the cursor, the expansion and the toggles. Both are shown from the
+    timeline model the loader built with them (off the UI thread for a big run)."""
+    url, release = await held_back_big_run(serve_app, make_backend)
+    app = make_app(url, poll_interval=100.0, start_feed=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        screen = await open_held_back_run(app, pilot)
+        view = screen.timeline
+        assert view.model is screen.run_state.model is not None
+        preview_model = view.model
+        await pilot.press("down", "down", "down", "down", "down")
+        cursor_key = view.selected_row.key
+        await pilot.press("i", "c")
+        options = view.options
+        assert options.show_infrastructure and options.canonical_parents
+        assert screen.partial and view.selected_row.key == cursor_key
+        release.set()
+        await wait_for(pilot, lambda: not screen.partial, what="whole run")
+        await wait_for(
+            pilot, lambda: view.model is not preview_model, what="the whole run laid out"
+        )
+        assert view.model is screen.run_state.model
+        assert view.selected_row.key == cursor_key
+        assert view.options == options
+
+
 async def test_leaving_a_big_run_while_it_loads_loses_nothing(serve_app, make_backend) -> None:
     """Escape while only the rows are in; the rest arrives after the screen is gone: no
     error, the runs list works, and opening the run again shows all of it."""

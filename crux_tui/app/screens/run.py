@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -39,7 +40,7 @@ from crux_tui.contract.vocabulary import MEMBER_RUN_GLYPH, symptom_count_text
 from crux_tui.live.run_loader import Download, RunLoader, RunState
 from crux_tui.sanitize import clean
 from crux_tui.symptoms import Symptom
-from crux_tui.timeline import operation_id
+from crux_tui.timeline import TimelineModel, operation_id
 
 #: Terminal width from which the detail pane sits to the right of the timeline.
 WIDE_WIDTH = 120
@@ -146,8 +147,10 @@ class RunScreen(CruxScreen):
         super().__init__()
         self.run_id = run_id
         self.summary = summary
-        #: fetches, polls and follows the run (made on mount: it needs the app)
+        #: fetches, polls and follows the run (made at compose: it needs the app)
         self.loader: RunLoader | None = None
+        #: on_mount ran: the loader's state can be shown
+        self._mounted = False
         self.search_text = ""
         self.match_count = 0
         self.hidden_count = 0
@@ -197,10 +200,24 @@ class RunScreen(CruxScreen):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # The fetch starts now, not after the widgets are mounted: the backend serves the
+        # run and the answer travels while the screen mounts (its state waits for on_mount).
+        self.loader = RunLoader(
+            self.run_id,
+            self.app,
+            ScreenRunner(self),
+            self._loaded,
+            summary=self.summary,
+            painted=self._painted,
+        )
+        self.request_refresh()
         with Horizontal(id="run-header", classes="screen-header"):
             yield Static("", id="run-title", markup=False)
             yield ConnectionIndicator(id="run-connection")
-        with Container(id="run-body"):
+        # laid out for the width it opens at (on_resize follows changes): setting the
+        # classes after mount would style the body and everything in it again
+        wide = self.app.size.width >= WIDE_WIDTH
+        with Container(id="run-body", classes="-wide" if wide else "-narrow"):
             yield TimelineView(id="timeline")
             yield DetailPane(id="detail")
         yield DiagnosticsList(id="diagnostics")
@@ -216,16 +233,15 @@ class RunScreen(CruxScreen):
         )
 
     def on_mount(self) -> None:
-        self.loader = RunLoader(
-            self.run_id, self.app, ScreenRunner(self), self._loaded, summary=self.summary
-        )
         self._update_header()
         self.query_one("#run-search", Input).display = False
         self.query_one(DiagnosticsList).display = False
         self._apply_layout(self.app.size.width)
         self.query_one(TimelineView).focus()
         self._update_statusline()
-        self.request_refresh()
+        self._mounted = True
+        if self.loader is not None and self.loader.state is not self.run_state:
+            self.run_state = self.loader.state  # what arrived while the screen mounted
         self.set_interval(0.25, self._poll_tick)
 
     def on_unmount(self) -> None:
@@ -272,15 +288,22 @@ class RunScreen(CruxScreen):
         assert self.loader is not None, "the screen is not mounted"
         return self.loader.apply(detail, seq, problems, partial=partial)
 
+    async def _painted(self) -> None:
+        """Until the timeline has painted the run the loader published last (a big one is
+        laid out in a thread first); the loader bounds the wait."""
+        while not self._mounted or self.timeline.model is not self.run_state.model:
+            await asyncio.sleep(0.005)
+        await self.timeline.rows_painted()
+
     def _loaded(self, state: RunState) -> None:
-        if self.is_attached:
+        if self.is_attached and self._mounted:
             self.run_state = state
 
     def watch_run_state(self, old: RunState, new: RunState) -> None:
         """Repaint what changed: the run, its symptoms, what the first load is doing, a
         failed load; the status line always."""
         if new.detail is not old.detail and new.detail is not None:
-            self._show_detail(new.detail, old.problems, new.problems)
+            self._show_detail(new.detail, old.problems, new.problems, new.model)
         elif new.error and new.error != old.error:
             self._show_row(self.timeline.selected_row)  # no longer loading
             if new.detail is None or new.partial:
@@ -295,7 +318,11 @@ class RunScreen(CruxScreen):
         self._update_statusline()
 
     def _show_detail(
-        self, detail: RunDetail, problems_before: tuple[str, ...], problems: tuple[str, ...]
+        self,
+        detail: RunDetail,
+        problems_before: tuple[str, ...],
+        problems: tuple[str, ...],
+        model: TimelineModel | None = None,
     ) -> None:
         if problems and len(problems) != len(problems_before):
             shown = ", ".join(clean(p) for p in problems[:3]) + (" …" if len(problems) > 3 else "")
@@ -308,7 +335,7 @@ class RunScreen(CruxScreen):
             )
         self.app.note_presented(detail.run)
         self._update_header()
-        self.timeline.set_detail(detail)
+        self.timeline.set_detail(detail, model)
         self._land_on_member(detail)
         diagnostics = self.query_one(DiagnosticsList)
         diagnostics.set_diagnostics(detail.diagnostics)

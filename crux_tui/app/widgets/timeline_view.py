@@ -12,6 +12,7 @@ rendered as ``rich.text.Text`` with explicit styles, never as markup.
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -175,6 +176,8 @@ class TimelineView(ScrollView, can_focus=True):
         #: cells the widest row's label needs (small layouts only; 0 = not measured)
         self._label_need = 0
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
+        #: set once a row of the layout installed last has been painted
+        self._rows_painted = asyncio.Event()
         self._matches: tuple[tuple[int, tuple[bool, bool, bool], str], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
@@ -203,19 +206,27 @@ class TimelineView(ScrollView, can_focus=True):
             return None
         return lay[min(self._cursor, len(lay) - 1)]
 
-    def set_detail(self, detail: RunDetail) -> None:
-        """Show a new or refetched detail; keeps cursor span, expansion, scroll and toggles."""
+    def set_detail(self, detail: RunDetail, model: TimelineModel | None = None) -> None:
+        """Show a new or refetched detail; keeps cursor span, expansion, scroll and toggles.
+
+        ``model`` is ``build_model(detail)`` when the caller built it already (the run
+        loader builds it off the UI thread with the rest of what the view needs)."""
         self._generation += 1
         estimate = _estimate_spans(detail, self.SYNC_SPAN_LIMIT)
         if estimate <= self.SYNC_SPAN_LIMIT:
-            model = build_model(detail)
+            if model is None:
+                model = build_model(detail)
             self._swap(model, layout(model, self._options), self._generation)
             return
         if self._model is None:
             self._status_line = f"laying out {fmt.plural(estimate, 'span')}…"
             self.virtual_size = Size(self.scrollable_content_region.width, 1)
             self.refresh()
-        self._layout_worker(detail, self._options, self._generation, estimate)
+        self._layout_worker(detail, model, self._options, self._generation)
+
+    async def rows_painted(self) -> None:
+        """Until a row of the current layout has been painted."""
+        await self._rows_painted.wait()
 
     def show_progress(self, text: str) -> None:
         """Before the first layout: one line saying what the load is doing."""
@@ -287,10 +298,15 @@ class TimelineView(ScrollView, can_focus=True):
         description="timeline layout",
     )
     def _layout_worker(
-        self, detail: RunDetail, options: TimelineOptions, generation: int, estimate: int
+        self,
+        detail: RunDetail,
+        model: TimelineModel | None,
+        options: TimelineOptions,
+        generation: int,
     ) -> None:
         worker = get_current_worker()
-        model = build_model(detail)
+        if model is None:
+            model = build_model(detail)
         if worker.is_cancelled:
             return
         lay = layout(model, options)
@@ -339,6 +355,7 @@ class TimelineView(ScrollView, can_focus=True):
     def _install(self, lay: TimelineLayout, keep: str | None, follow: bool = False) -> None:
         model = lay.model
         self._layout = lay
+        self._rows_painted.clear()
         index = None
         if keep is not None:
             index = lay.index_of(keep)
@@ -584,6 +601,8 @@ class TimelineView(ScrollView, can_focus=True):
         index = y + self.scroll_offset.y
         if lay is None or index >= len(lay) or width <= 0:
             return Strip.blank(width, base)
+        if not self._rows_painted.is_set():
+            self._rows_painted.set()
         row = lay[index]
         selected = index == self._cursor
         cache_key = (
