@@ -1,7 +1,7 @@
 """Benchmarks of crux-tui. Prints a table and writes JSON.
 
 python benchmarks/run.py [--sizes 1000,10000,50000,100000] [--repeat 3] [--json OUT]
-    [--phases ingest,projection,http,decode,app,tree] [--no-live] [--no-rss]
+    [--phases ingest,projection,http,restart,decode,app,tree] [--no-live] [--no-rss]
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ Phase = Callable[[str, int, Callable[[], list[Result]]], None]
 
 
 #: The phases of a size job, in the order they run (``--phases`` picks some).
-PHASES = ("ingest", "projection", "http", "decode", "app", "tree")
+PHASES = ("ingest", "projection", "http", "restart", "decode", "app", "tree")
 
 
 def run_size(
@@ -119,6 +119,8 @@ def run_size(
         phase("projection", size, projection)
     if "http" in phases:
         phase("GET RunDetail", size, lambda: bench_backend.detail_over_http(size, n))
+    if "restart" in phases:
+        phase("restart", size, lambda: bench_backend.restart(size, n))
     if bodies and "decode" in phases:
         phase("decode", size, lambda: bench_client.decode_and_layout(size, bodies[0], n))
     figures: list[Result] = []

@@ -14,6 +14,8 @@ def test_every_benchmark_phase_runs_at_a_small_size() -> None:
         "ingest, POST /records (records/s)",
         "stored records -> RunDetail JSON",
         "GET RunDetail, repeat read (settled run, cached)",
+        "GET RunDetail after restart, kept body",
+        "GET RunDetail after restart, projected",
         "open, projected on request -> first paint",
         "open, projected on request -> whole run shown",
         "open, projection ready -> first paint",
