@@ -133,7 +133,8 @@ def run_size(
     def tree() -> list[Result]:
         got = asyncio.run(bench_app.tree_reference(size, bodies[0], max(3, n)))
         figures.extend(got)
-        return got + bench_app.open_to_tree_ratios(figures, size)
+        ratios = bench_app.open_to_tree_ratios(figures, size)
+        return got + ratios + bench_app.cold_to_tree_ratios(figures, size)
 
     if "app" in phases:
         phase("app", size, app)
