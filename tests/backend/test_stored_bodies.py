@@ -44,12 +44,13 @@ def _operation_revision(db: Path, operation: str) -> int:
     return int(row[0])
 
 
-def _wait_kept(db: Path, operation: str) -> tuple[int, str]:
-    """Wait until a body is kept for the operation at its current revision."""
+def _wait_kept(db: Path, operation: str, not_by: str = "") -> tuple[int, str]:
+    """Wait until a body is kept for the operation at its current revision (by other code
+    than ``not_by``)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         row = _kept_row(db, operation)
-        if row is not None and row[0] == _operation_revision(db, operation):
+        if row is not None and row[0] == _operation_revision(db, operation) and row[1] != not_by:
             return row
         time.sleep(0.05)
     raise AssertionError(f"no body was kept for {operation}")
@@ -114,7 +115,7 @@ def test_a_body_kept_by_other_code_is_not_served(tmp_path: Path) -> None:
 
     with BackendProcess(db=str(db)) as backend:
         assert _agent_name(_detail(backend.url, "r1")) == "renamed-agent"
-        assert _wait_kept(db, "r1")[1] == stamp  # kept again, by this code
+        assert _wait_kept(db, "r1", not_by="crux-tui 0.0.1")[1] == stamp  # kept again, by this code
 
 
 def test_an_in_memory_backend_keeps_no_body(make_backend: Callable[..., EmbeddedBackend]) -> None:
