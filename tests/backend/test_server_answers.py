@@ -354,3 +354,19 @@ def test_a_run_detail_streamed_from_disk_is_json_too(
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         assert response.json()["run"]["runId"] == "a"
+
+
+def test_a_clock_without_a_zone_is_read_as_utc() -> None:
+    """``--clock`` / ``clock=`` given without a time zone is UTC (never the local zone); no
+    clock is the wall clock, in UTC."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from crux_tui.backend.server import make_clock
+
+    pinned = datetime(2026, 5, 16, 18, 0, 5, tzinfo=UTC)
+    assert make_clock("2026-05-16T18:00:05")() == pinned
+    assert make_clock("2026-05-16T18:00:05Z")() == pinned
+    assert make_clock(datetime(2026, 5, 16, 18, 0, 5))() == pinned
+    east = datetime(2026, 5, 16, 20, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert make_clock(east)() == pinned  # a zone given is kept: the same instant
+    assert make_clock(None)().tzinfo is UTC
