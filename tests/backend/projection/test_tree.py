@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
+
 from .builders import (
     artifact,
     child_spans,
@@ -11,6 +15,7 @@ from .builders import (
     node_by_span,
     project,
     span,
+    ts,
 )
 
 DETAIL = {"presentation": {"display": "detail"}}
@@ -347,3 +352,116 @@ def test_scores_and_confidences_are_not_summed_in_roll_ups():
     assert b.children["evalScore"] == 0.75
     assert b.children["modelConfidence"] == 0.75
     assert b.children["inputTokens"] == 4
+
+
+def test_a_tool_call_leaves_a_generation_for_the_nearest_stream_or_agent_only():
+    """§3.1: a tool.call under a generation moves up through generations to the nearest
+    ``generation.stream``, or to the agent above them; under anything else it stays."""
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("s", "agent", "generation.stream", start=1, end=8, metrics={"x": 1}),
+            span("g1", "s", "generation.call", start=1, end=4),
+            span("g2", "g1", "generation.call", start=1, end=3),
+            span("t1", "g2", "tool.call", start=2, end=2.5),
+            span("t2", "g1", "tool.call", start=3, end=3.5),
+            span("f", "agent", "flow.run", start=5, end=8),
+            span("g3", "f", "generation.call", start=5, end=6),
+            span("t3", "g3", "tool.call", start=5.5, end=5.8),
+        ]
+    )
+    d = project(g, now=10)
+    assert child_spans(node_by_span(d, "s")) == ["g1", "t1", "t2"]
+    assert child_spans(node_by_span(d, "g3")) == ["t3"]  # a flow is no agent: it stays
+    assert child_spans(node_by_span(d, "agent")) == ["s", "f"]
+
+
+def test_a_flow_suspension_moves_to_the_nearest_flow_run():
+    g = graph(
+        [
+            span("outer", "", "flow.run", start=0, end=9),
+            span("inner", "outer", "flow.run", start=1, end=8),
+            span("step", "inner", "flow.step", start=1, end=2),
+            span("sub", "step", "custom.op", start=1, end=2),
+            span("susp", "sub", "flow.suspension", start=2, end=2, status="suspended"),
+            span("a", "", "agent.run", start=0, end=9),
+            span("lone", "a", "flow.suspension", start=2, end=3, status="suspended"),
+        ]
+    )
+    d = project(g, now=10)
+    assert child_spans(node_by_span(d, "inner")) == ["step", "susp"]
+    assert child_spans(node_by_span(d, "a")) == ["lone"]  # no flow.run above: it stays
+
+
+def test_the_first_tool_request_carrying_a_call_id_owns_it():
+    """§3.5 orderAfter: the generation whose ``tool.request`` artifact (attributes, else
+    preview) first names the tool call's id; other artifact kinds and artifacts of no
+    span name nothing."""
+    spans_ = [
+        span("agent", "", "agent.run", start=0, end=99),
+        span("g1", "agent", "generation.call", start=1, end=2),
+        span("g2", "agent", "generation.call", start=3, end=4),
+        span("g3", "agent", "generation.call", start=5, end=6),
+        span("t", "agent", "tool.call", start=0.5, end=1, attributes={"toolCallId": "c"}),
+        span("u", "agent", "tool.call", start=0.6, end=1, attributes={"toolCallId": "d"}),
+    ]
+    arts = [
+        artifact("g3", "output", 3.1, toolCallId="c"),
+        artifact("", "tool.request", 3.2, toolCallId="c"),
+        artifact("g2", "tool.request", 3.5, preview={"toolCallId": "c"}),
+        artifact("g3", "tool.request", 5.5, toolCallId="c"),
+        artifact("g1", "tool.request", 1.5, toolCallId="d"),
+    ]
+    d = project(graph(spans_, artifacts=arts), now=100)
+    order = child_spans(node_by_span(d, "agent"))
+    assert order.index("t") == order.index("g2") + 1
+    assert order.index("u") > order.index("g1")
+
+
+def test_siblings_order_by_start_time_as_time_and_unparseable_or_missing_starts_as_text():
+    def sibling(sid: str, started: str) -> Any:
+        return msgspec.structs.replace(
+            span(sid, "agent", "generation.call", start=1, end=2), startedAt=started
+        )
+
+    for n in (0, 12):  # a small level (the Go comparator) and a large one
+        filler = [sibling(f"z{i:02d}", ts(50 + i)) for i in range(n)]
+        g = graph(
+            [
+                span("agent", "", "agent.run", start=0, end=99),
+                sibling("a", "2026-05-16T18:00:02Z"),
+                sibling("b", "2026-05-16T18:00:01.500Z"),
+                sibling("c", "2026-05-16T20:00:01+02:00"),  # 18:00:01Z
+                *filler,
+            ]
+        )
+        order = child_spans(node_by_span(project(g, now=100), "agent"))
+        assert order[:3] == ["c", "b", "a"], n
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=99),
+            sibling("y", "later"),
+            sibling("x", "earlier"),
+            sibling("w", ""),
+            sibling("v", ts(1)),
+        ]
+    )
+    # unparseable starts compare as text; an empty start falls back to the span id
+    order = child_spans(node_by_span(project(g, now=100), "agent"))
+    assert order.index("x") < order.index("y")
+    assert order.index("v") < order.index("w")
+
+
+def test_in_a_large_level_a_span_follows_its_canonical_parent():
+    spans_ = [span("agent", "", "agent.run", start=0, end=99)]
+    spans_ += [
+        span(f"g{i:02d}", "agent", "generation.call", start=i * 2, end=i * 2 + 1) for i in range(13)
+    ]
+    spans_ += [
+        span("h", "agent", "handoff.prepare", start=30, end=31),
+        span("r", "h", "agent.run", start=0.5, end=40),  # earlier clock, canonical child of h
+    ]
+    d = project(graph(spans_), now=100)
+    order = child_spans(node_by_span(d, "agent"))
+    assert order.index("r") == order.index("h") + 1
+    assert len(order) == 15
