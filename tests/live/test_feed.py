@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
 from crux_tui.contract.models import ObservabilityEvent
-from crux_tui.live.feed import LIVE, POLLING, RECONNECTING, RESYNC, LiveFeed
+from crux_tui.live.feed import CONNECTING, LIVE, POLLING, RECONNECTING, RESYNC, LiveFeed
 
 API = "/api/observability"
 
@@ -132,3 +132,37 @@ async def test_feed_is_cancellable(backend: EmbeddedBackend) -> None:
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=5)
     assert task in done and task.cancelled()
+
+
+async def test_states_tells_the_current_state_then_each_change(
+    pinned_backend: EmbeddedBackend,
+) -> None:
+    """``states()`` yields the state now, then every state the feed takes, in order."""
+    feed = LiveFeed(pinned_backend.url)
+    states = feed.states()
+    assert await asyncio.wait_for(anext(states), 5) == CONNECTING
+    it = feed.events()
+    pending = asyncio.ensure_future(next_event(it))
+    assert await asyncio.wait_for(anext(states), 10) == CONNECTING  # the feed started
+    assert await asyncio.wait_for(anext(states), 10) == LIVE
+    assert (await pending).action == RESYNC
+    await states.aclose()
+    await it.aclose()
+
+
+async def test_a_revision_the_consumer_read_counts_only_while_live(
+    pinned_backend: EmbeddedBackend,
+) -> None:
+    """``note_revision``: views read while the feed is live are current, so a catch-up may
+    start from their revision (never going back); read while it is not, they may be behind
+    and are not taken."""
+    feed = LiveFeed(pinned_backend.url)
+    feed.note_revision(3)
+    assert feed.revision is None  # not live yet
+    it = feed.events()
+    await next_event(it)
+    assert feed.state == LIVE
+    feed.note_revision(7)
+    feed.note_revision(5)
+    assert feed.revision == 7
+    await it.aclose()
