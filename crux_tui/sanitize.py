@@ -64,11 +64,11 @@ def clean(text: object, *, multiline: bool = False) -> str:
     space; with ``multiline=True`` (stacks, previews) newlines are kept and tabs expand.
     """
     value = text if isinstance(text, str) else str(text)
-    if value.isprintable() and (multiline or "\t" not in value):
+    if value.isprintable():  # no tab, line end or escape in it
         return value
     value = _ESCAPE_SEQUENCE.sub("", value)
-    if multiline:
-        value = value.replace("\r\n", "\n").replace("\t", "    ")
+    if multiline:  # a carriage return is a control character: "\r\n" ends as "\n" below
+        value = value.replace("\t", "    ")
     else:
         value = _SINGLE_LINE.sub(" ", value)
     return _NOT_PRINTABLE_ASCII.sub(_drop_unsafe, value)
