@@ -67,10 +67,8 @@ def clean(text: object, *, multiline: bool = False) -> str:
     if value.isprintable():  # no tab, line end or escape in it
         return value
     value = _ESCAPE_SEQUENCE.sub("", value)
-    if multiline:  # a carriage return is a control character: "\r\n" ends as "\n" below
-        value = value.replace("\t", "    ")
-    else:
-        value = _SINGLE_LINE.sub(" ", value)
+    # multiline: a carriage return is a control character, so "\r\n" ends as "\n" below
+    value = value.replace("\t", "    ") if multiline else _SINGLE_LINE.sub(" ", value)
     return _NOT_PRINTABLE_ASCII.sub(_drop_unsafe, value)
 
 
