@@ -66,6 +66,17 @@ MAX_PAGE_LIMIT = 1000
 STATE_CACHE_SIZE = 4096
 #: Reader connections a file store keeps open at most (a query waits for a free one).
 READER_POOL_SIZE = 4
+#: Page size of an in-memory database. Committing a transaction costs time in proportion
+#: to the pages the database holds (at 100k spans, 4 KiB pages: 2.3 ms a 50-record batch,
+#: 16 KiB: 0.6 ms). A file database keeps SQLite's 4 KiB: its commits write whole pages
+#: to the log, and random record ids touch about one index page a record.
+MEMORY_PAGE_SIZE = 16384
+#: Pages a file database's write-ahead log grows to before it is copied back (SQLite's
+#: default is 1,000): an index page touched by many batches is written back once, not
+#: once per thousand pages, and the log is synced less often.
+WAL_CHECKPOINT_PAGES = 10_000
+#: Bytes the log file is cut back to after a checkpoint.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 #: ``PRAGMA user_version`` of the current layout (2: operations). An older database is
 #: upgraded on open by rebuilding runs and operations from its records.
 STORE_FORMAT = 2
@@ -284,6 +295,8 @@ class Store:
         with self._lock:
             conn = self._conn
             upgrade = self._drop_old_layout(conn)
+            if self.memory:  # before the first table: the page size is fixed from then on
+                conn.execute(f"PRAGMA page_size = {MEMORY_PAGE_SIZE}")
             conn.executescript(_SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('revision', 0)")
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', 0)")
@@ -346,6 +359,8 @@ class Store:
         if not self.memory:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         return conn
 
     def _borrow_reader(self) -> sqlite3.Connection:
