@@ -266,7 +266,7 @@ async def drive(pilot: Any, state: str) -> None:
     await until(pilot, lambda: app.connection_state == "live", "the live stream")
     await STATES[state].steps(pilot)
     await pilot.pause()
-    busy = ("run-detail", "runs-refresh", "run-head", "timeline-layout", "run-symptoms")
+    busy = ("run-detail", "runs-refresh", "run-head", "timeline-layout", "run-symptoms", "run-rest")
     await until(
         pilot,
         lambda: not any(not w.is_finished and w.group in busy for w in app.workers),

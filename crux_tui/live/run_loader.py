@@ -310,7 +310,10 @@ class RunLoader:
 
     async def _apply_head(self, head: RunDetailHead, seq: int, done: asyncio.Event) -> None:
         try:
-            preview, prepared = await asyncio.to_thread(preview_of, head)
+            if len(items(head.rows)) > INDEX_OFF_THREAD_SPANS:
+                preview, prepared = await asyncio.to_thread(preview_of, head)
+            else:  # a few milliseconds: a thread would only wait for the interpreter
+                preview, prepared = preview_of(head)
             # only while its own fetch is still the latest and has neither failed nor finished
             current = seq == self._request_seq and self._failed_seq != seq
             if current and self.state.detail is None and not self.closed:

@@ -29,6 +29,7 @@ async def test_help_key_is_always_visible_and_keys_come_by_importance(
         assert "? Keys" in line and line.split()[:2] == ["/", "Filter"], line
         screen = await open_run(app, pilot, "run_tool_error")
         await wait_for(pilot, lambda: screen.timeline.rows, what="rows")
+        await wait_for(pilot, lambda: "? Keys" in footer(app), what="the run's keys")
         line = footer(app)
         assert "? Keys" in line and "^p palette" in line, line
         assert line.split()[:6] == ["esc", "Back", "/", "Search", "i", "Infra"], line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -44,6 +45,9 @@ from crux_tui.timeline import TimelineModel, operation_id
 
 #: Terminal width from which the detail pane sits to the right of the timeline.
 WIDE_WIDTH = 120
+#: The worker group of ``RunScreen._show_the_rest``, and how long (s) it waits for rows.
+REST_GROUP = "run-rest"
+REST_WAIT = 0.5
 
 
 def header_text(
@@ -223,7 +227,9 @@ class RunScreen(CruxScreen):
         yield DiagnosticsList(id="diagnostics")
         yield Input(placeholder="search spans — enter keeps, esc clears", id="run-search")
         yield Static("", id="run-statusline", markup=False)
-        yield CruxFooter()
+        footer = CruxFooter()
+        footer.held = True  # the keys come once the rows are painted (``_show_the_rest``)
+        yield footer
 
     def _update_header(self) -> None:
         run = self.detail.run if self.detail is not None else self.summary
@@ -243,6 +249,17 @@ class RunScreen(CruxScreen):
         if self.loader is not None and self.loader.state is not self.run_state:
             self.run_state = self.loader.state  # what arrived while the screen mounted
         self.set_interval(0.25, self._poll_tick)
+        self.run_worker(self._show_the_rest(), group=REST_GROUP, exit_on_error=False)
+
+    async def _show_the_rest(self) -> None:
+        """Once the first rows are painted (or a moment has passed without any): the
+        widgets a run is not shown sooner for, the detail pane's sections and the footer's
+        keys (a dozen widgets of the two dozen the screen has: mounting them first would
+        delay the rows by as much again)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.timeline.rows_painted(), REST_WAIT)
+        self.detail_pane.add_sections()
+        await self.query_one(CruxFooter).release()
 
     def on_unmount(self) -> None:
         if self.loader is not None:

@@ -741,10 +741,20 @@ class DetailPane(VerticalScroll):
         self._requests: tuple[RunDetail | None, dict[str, list[ArtifactSummary]]] = (None, {})
         #: the run's symptoms; the shown span's are listed
         self.symptoms: list[Symptom] = []
+        #: the artifacts and attributes sections are mounted (``add_sections``)
+        self._sections = False
 
     def compose(self) -> ComposeResult:
         yield Static(HangingText(render_detail(None, None)), id="detail-summary", markup=False)
-        # Sections start hidden (nothing selected yet); ``show`` reveals what has content.
+
+    def add_sections(self) -> None:
+        """Mount the artifacts and attributes sections, hidden (``show`` reveals what has
+        content), unless they are: the pane mounts without them, so that a run screen shows
+        its rows first (they are four widgets, a tree among them); the screen adds them once
+        its rows are painted, ``show`` as soon as a row has artifacts or attributes."""
+        if self._sections:
+            return
+        self._sections = True
         sections: list[Widget] = [
             Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title"),
             OptionList(id="detail-artifacts"),
@@ -753,7 +763,7 @@ class DetailPane(VerticalScroll):
         ]
         for section in sections:
             section.display = False
-            yield section
+        self.mount_all(sections)
 
     @property
     def artifacts(self) -> list[ArtifactSummary]:
@@ -771,25 +781,28 @@ class DetailPane(VerticalScroll):
         self._evidence = evidence_of(subject, self._run_requests)
         self.query_one("#detail-summary", Static).update(HangingText(self._summary()))
         self._artifacts = list(self._evidence.artifacts)
+        attrs = (subject.attributes if subject is not None else None) or {}
+        same = subject is not None and subject.id == previous
+        if not same:
+            self.scroll_home(animate=False)
+        if not (self._artifacts or attrs or self._sections):
+            return  # nothing for the sections to show, and none to hide
+        self.add_sections()
         options = self.query_one("#detail-artifacts", OptionList)
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(
             [Option(artifact_text(a), id=f"artifact-{i}") for i, a in enumerate(self._artifacts)]
         )
-        same = subject is not None and subject.id == previous
         if self._artifacts:
             options.highlighted = (
                 min(highlighted, len(self._artifacts) - 1)
                 if same and highlighted is not None
                 else 0
             )
-        attrs = (subject.attributes if subject is not None else None) or {}
         tree = self.query_one("#detail-attributes", JsonTree)
         if not same or tree.value != attrs:
             tree.set_value(attrs, label=f"attributes ({len(attrs)})")
-        if not same:
-            self.scroll_home(animate=False)
         self._sync_sections()
 
     def _run_requests(self) -> dict[str, list[ArtifactSummary]]:
