@@ -433,39 +433,3 @@ async def test_a_big_run_is_shown_from_the_model_its_loader_built(make_backend) 
             timeout=60,
         )
         assert len(screen.timeline.model.entries) >= size
-
-
-async def test_the_rows_are_painted_before_the_footer_keys_mount(
-    demo_url: str, monkeypatch
-) -> None:
-    """A run screen mounts what its rows do not need after they are painted: when the first
-    row is painted the footer has no keys yet; they come right after. The detail pane adds
-    its artifacts and attributes sections when a row has some."""
-    from textual.widgets._footer import FooterKey
-
-    from crux_tui.app.widgets.timeline_view import TimelineView
-
-    keys_at_first_row: list[int] = []
-    render_line = TimelineView.render_line
-
-    def spy(view: TimelineView, y: int):
-        if not keys_at_first_row and view.rows is not None and len(view.rows):
-            keys_at_first_row.append(len(view.screen.query(FooterKey)))
-        return render_line(view, y)
-
-    monkeypatch.setattr(TimelineView, "render_line", spy)
-    app = make_app(demo_url, poll_interval=100.0)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_run(app, pilot, "run_tool_error")
-        await wait_for(pilot, lambda: "Keys" in screen_text(app), what="the footer's keys")
-        assert keys_at_first_row == [0]
-        screen.timeline.select_span(
-            next(e.key for e in screen.timeline.model.entries if e.primitive == "tool.call")
-        )
-        pane = screen.detail_pane
-
-        def listed() -> bool:
-            found = pane.query("#detail-artifacts")
-            return bool(found) and found.first().display and found.first().option_count > 1
-
-        await wait_for(pilot, listed, what="the artifacts listed")

@@ -227,9 +227,7 @@ class RunScreen(CruxScreen):
         yield DiagnosticsList(id="diagnostics")
         yield Input(placeholder="search spans — enter keeps, esc clears", id="run-search")
         yield Static("", id="run-statusline", markup=False)
-        footer = CruxFooter()
-        footer.held = True  # the keys come once the rows are painted (``_show_the_rest``)
-        yield footer
+        yield CruxFooter()
 
     def _update_header(self) -> None:
         run = self.detail.run if self.detail is not None else self.summary
@@ -253,13 +251,10 @@ class RunScreen(CruxScreen):
 
     async def _show_the_rest(self) -> None:
         """Once the first rows are painted (or a moment has passed without any): the
-        widgets a run is not shown sooner for, the detail pane's sections and the footer's
-        keys (a dozen widgets of the two dozen the screen has: mounting them first would
-        delay the rows by as much again)."""
+        detail pane's sections, which the rows are not shown later for."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.timeline.rows_painted(), REST_WAIT)
         self.detail_pane.add_sections()
-        await self.query_one(CruxFooter).release()
 
     def on_unmount(self) -> None:
         if self.loader is not None:

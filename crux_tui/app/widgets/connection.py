@@ -43,9 +43,10 @@ class ConnectionIndicator(Static):
     ConnectionIndicator { width: auto; height: 1; padding: 0 1; }
     """
 
-    state: reactive[str] = reactive("connecting")
-    detail: reactive[str] = reactive("")
-    transport: reactive[str] = reactive("")
+    # layout: the indicator is as wide as what it says, and the header lays out around it
+    state: reactive[str] = reactive("connecting", layout=True)
+    detail: reactive[str] = reactive("", layout=True)
+    transport: reactive[str] = reactive("", layout=True)
 
     def __init__(self, *, show_detail: bool = False, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)

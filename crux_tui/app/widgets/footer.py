@@ -9,8 +9,6 @@ right next to the palette key, and goes compact on narrow terminals.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -26,8 +24,6 @@ if TYPE_CHECKING:
 HELP_BINDING_ID = "app.help"
 #: Below this width the keys lose their padding.
 COMPACT_WIDTH = 120
-#: :meth:`CruxFooter.release` waits at most this long (s) for the keys to be composed.
-RELEASE_WAIT = 5.0
 
 
 class CruxFooter(Footer):
@@ -48,15 +44,13 @@ class CruxFooter(Footer):
     """
 
     _laid_out_for = 0
-    #: no keys until :meth:`release` (a screen shows its content first; see ``RunScreen``)
-    held = False
     #: what the keys were composed from (``_keys_signature``): ``None`` before the first
     _composed: tuple[object, ...] | None = None
 
     def on_resize(self) -> None:
         width = self.app.size.width
         self.compact = width < COMPACT_WIDTH
-        if width != self._laid_out_for and not self.held:
+        if width != self._laid_out_for:
             self.refresh(recompose=True)  # keys that no longer fit are left out
 
     def bindings_changed(self, screen: Screen[object]) -> None:
@@ -72,27 +66,8 @@ class CruxFooter(Footer):
     async def _recompose_if_changed(self) -> None:
         """Several changes before one refresh compose once, and not at all when the keys
         end up as they were."""
-        if self.is_attached and not self.held and self._keys_signature() != self._composed:
+        if self.is_attached and self._keys_signature() != self._composed:
             await self.recompose()
-
-    async def release(self) -> None:
-        """Show the keys (held since the footer was made); returns once they are composed."""
-        if not self.held:
-            return
-        self.held = False
-        if not (self._bindings_ready and self.is_attached):
-            return  # composed when the bindings are ready
-        composed = asyncio.Event()
-
-        async def recompose() -> None:  # in the footer's own context (its keys bind to it)
-            try:
-                await self.recompose()
-            finally:
-                composed.set()
-
-        self.call_later(recompose)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(composed.wait(), RELEASE_WAIT)
 
     def _keys_signature(self) -> tuple[object, ...]:
         """What the composed keys depend on: the width, the shown bindings in footer order
@@ -127,7 +102,7 @@ class CruxFooter(Footer):
         return sorted(seen.values(), key=lambda item: order.get(item[0].id, len(order)))
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready or self.held:
+        if not self._bindings_ready:
             return
         self._composed = self._keys_signature()
         self._laid_out_for = width = self.app.size.width

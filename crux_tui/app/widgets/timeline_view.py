@@ -13,6 +13,7 @@ rendered as ``rich.text.Text`` with explicit styles, never as markup.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -67,6 +68,9 @@ from crux_tui.timeline import (
     structure,
 )
 
+#: A worker warming the other toggles' structures waits this long (s) for the rows to paint.
+WARM_WAIT = 2.0
+
 
 class TimelineView(ScrollView, can_focus=True):
     """Virtualized folded timeline of one run."""
@@ -74,6 +78,8 @@ class TimelineView(ScrollView, can_focus=True):
     HELP_TITLE = "Timeline"
     #: details with more (estimated) spans than this are laid out in a thread worker
     SYNC_SPAN_LIMIT: ClassVar[int] = 3000
+    #: ... unless their model is built already and they have no more spans than this
+    SYNC_LAYOUT_LIMIT: ClassVar[int] = 50_000
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "toggle_infrastructure", "Infra", id="timeline.infrastructure"),
@@ -176,8 +182,9 @@ class TimelineView(ScrollView, can_focus=True):
         #: cells the widest row's label needs (small layouts only; 0 = not measured)
         self._label_need = 0
         self._errors: tuple[tuple[int, tuple[bool, bool, bool]], list[str]] | None = None
-        #: set once a row of the layout installed last has been painted
+        #: set once a row of the layout installed last has been painted (for tasks, threads)
         self._rows_painted = asyncio.Event()
+        self._rows_painted_sync = threading.Event()
         self._matches: tuple[tuple[int, tuple[bool, bool, bool], str], list[str]] | None = None
 
     # ------------------------------------------------------------------ public API
@@ -213,10 +220,15 @@ class TimelineView(ScrollView, can_focus=True):
         loader builds it off the UI thread with the rest of what the view needs)."""
         self._generation += 1
         estimate = _estimate_spans(detail, self.SYNC_SPAN_LIMIT)
-        if estimate <= self.SYNC_SPAN_LIMIT:
+        if estimate <= self.SYNC_SPAN_LIMIT or (
+            model is not None and estimate <= self.SYNC_LAYOUT_LIMIT
+        ):
             if model is None:
                 model = build_model(detail)
+            # a built model lays out its visible rows in milliseconds (17 ms at 50k spans)
             self._swap(model, layout(model, self._options), self._generation)
+            if estimate > self.SYNC_SPAN_LIMIT:
+                self._warm_worker(model, self._options)
             return
         if self._model is None:
             self._status_line = f"laying out {fmt.plural(estimate, 'span')}…"
@@ -313,7 +325,23 @@ class TimelineView(ScrollView, can_focus=True):
         if worker.is_cancelled:
             return
         self.app.call_from_thread(self._swap, model, lay, generation)
-        # warm the structures of the other toggles so the first toggle is instant
+        self._warm(model, options)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="timeline-layout",
+        description="timeline layout",
+    )
+    def _warm_worker(self, model: TimelineModel, options: TimelineOptions) -> None:
+        self._warm(model, options)
+
+    def _warm(self, model: TimelineModel, options: TimelineOptions) -> None:
+        """In a worker: the structures of the other toggles, so that the first toggle is
+        instant; once the rows are painted (this holds the interpreter meanwhile)."""
+        worker = get_current_worker()
+        self._rows_painted_sync.wait(WARM_WAIT)
         for variant in (
             options.toggle_infrastructure(),
             options.toggle_canonical(),
@@ -356,6 +384,7 @@ class TimelineView(ScrollView, can_focus=True):
         model = lay.model
         self._layout = lay
         self._rows_painted.clear()
+        self._rows_painted_sync.clear()
         index = None
         if keep is not None:
             index = lay.index_of(keep)
@@ -603,6 +632,7 @@ class TimelineView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if not self._rows_painted.is_set():
             self._rows_painted.set()
+            self._rows_painted_sync.set()
         row = lay[index]
         selected = index == self._cursor
         cache_key = (
