@@ -53,6 +53,17 @@ def test_ruler_ticks():
     assert ruler_ticks(0, 10) == [(0, 0.0)]
 
 
+def test_ruler_ticks_step_by_1_2_5_and_label_the_whole_window():
+    """The step is the first of 1, 2, 5, 10, 20, 50, ... ms that puts labels ``min_gap``
+    columns apart; ticks run from 0 to the window's end (included), at most one a column."""
+    assert ruler_ticks(1000, 50) == [(c, c * 20.0) for c in range(0, 51, 10)]  # step 200
+    assert ruler_ticks(3000, 40) == [(0, 0.0), (13, 1000.0), (26, 2000.0), (40, 3000.0)]
+    assert ruler_ticks(1000, 50, min_gap=4) == [(c, c * 20.0) for c in range(0, 51, 5)]
+    assert ruler_ticks(250, 50, min_gap=5) == [(c, c * 5.0) for c in range(0, 51, 10)]  # 50, not 25
+    assert ruler_ticks(1000, 3, min_gap=0) == [(0, 0.0), (0, 1.0), (0, 2.0)]  # width-bound
+    assert ruler_ticks(10, 0) == [(0, 0.0)] and ruler_ticks(-1, 10) == [(0, 0.0)]
+
+
 def test_running_run_window_without_end():
     root = node("a", status="running", ended=False, start=0, duration=300)
     start, end = run_window(run_detail(root, ended=False))

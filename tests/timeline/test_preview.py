@@ -86,3 +86,35 @@ def test_damaged_rows_still_show_every_row() -> None:
     assert [c.id for c in items(items(preview.root.children)[0].children)] == ["span:c"]
     empty = detail_from_head(RunDetailHead(run=run))
     assert empty.root.id == "run:r" and not items(empty.root.children)
+
+
+def test_a_run_without_a_root_row_gets_a_virtual_run_node_from_its_summary() -> None:
+    """No row is the root: the preview's root is the run itself (``run:<id>``, virtual),
+    with the run's name, status and times; labelled by its id when it has no name."""
+    run = RunSummary(
+        runId="r",
+        traceId="t",
+        name="agent",
+        status="error",
+        startedAt="2026-05-16T18:00:00Z",
+        endedAt="2026-05-16T18:00:02Z",
+        durationMs=2000,
+    )
+    root = detail_from_head(RunDetailHead(run=run)).root
+    assert (root.id, root.runId, root.traceId, root.kind, root.virtual) == (
+        "run:r",
+        "r",
+        "t",
+        "run",
+        True,
+    )
+    assert (root.name, root.status, root.startedAt, root.endedAt, root.durationMs) == (
+        "agent",
+        "error",
+        "2026-05-16T18:00:00Z",
+        "2026-05-16T18:00:02Z",
+        2000,
+    )
+    assert (root.display.kind, root.display.label) == ("run", "agent")
+    unnamed = detail_from_head(RunDetailHead(run=RunSummary(runId="r2"))).root
+    assert (unnamed.display.kind, unnamed.display.label) == ("run", "r2")

@@ -14,6 +14,7 @@ from crux_tui.timeline import (
     match_count,
     match_targets,
     reveal,
+    reveal_all,
     step_target,
 )
 from tests.timeline.builders import boundary, convex_run, detail, node, run_detail
@@ -151,6 +152,33 @@ def test_canonical_falls_back_to_the_owner_when_no_canonical_parent_is_reachable
     )
     lay = layout(build_model(run_detail(root)), CANON)
     assert tree(lay) == [(0, "r"), (1, "g"), (2, "p"), (3, "t"), (1, "h")]
+
+
+def test_reveal_all_expands_every_collapsed_ancestor_of_the_rows_asked_for():
+    """``reveal_all`` (the ``i`` toggle revealing boundaries, a search): each collapsed
+    ancestor of a row showing one of the keys is expanded, nothing else; unknown keys and
+    rows already shown change nothing (the same options back)."""
+    root = node(
+        "a",
+        children=[
+            node("b", children=[node("c", children=[node("d"), node("e")])]),
+            node("f", children=[node("g")]),
+        ],
+    )
+    model = build_model(run_detail(root))
+    collapsed = collapse_all(TimelineOptions())
+    assert [r.key for r in layout(model, collapsed)] == ["a", "b", "f"]
+    revealed = reveal_all(model, collapsed, ["d", "nope"])
+    assert revealed.expanded == {"b", "c"}
+    assert [r.key for r in layout(model, revealed)] == ["a", "b", "c", "d", "e", "f"]
+    assert reveal_all(model, revealed, ["d", "e"]) is revealed
+    assert reveal_all(model, collapsed, ["nope"]) is collapsed
+
+
+def test_with_search_sets_only_the_search():
+    options = TimelineOptions(show_details=True).with_search("tool")
+    assert (options.search, options.show_details) == ("tool", True)
+    assert options.with_search("") == TimelineOptions(show_details=True)
 
 
 def test_details_inline_under_owner():
