@@ -68,3 +68,19 @@ def test_running_run_window_without_end():
     root = node("a", status="running", ended=False, start=0, duration=300)
     start, end = run_window(run_detail(root, ended=False))
     assert end - start == 300
+
+
+def test_bar_geometry_edges():
+    """Offsets and durations count from 0 (not from 1 ms), a window of 1 ms is a window,
+    an open-ended bar of a zero window fills the width, an open-ended bar is a running one."""
+    assert bar_geometry(0, 5, 10, 100) == (0, 50, "done")
+    assert bar_geometry(5, 0, 10, 100) == (50, 1, "done")
+    assert bar_geometry(0, 1, 1, 10) == (0, 10, "done")
+    assert bar_geometry(5, 10, 0, 10, status="running", open_ended=True) == (0, 10, "running")
+    assert bar_geometry(0, 10, 1000, 40, status="ok", open_ended=True).kind == "running"
+
+
+def test_ruler_ticks_edges():
+    """A window of 1 ms has a ruler; a tick past the window's end is not drawn."""
+    assert ruler_ticks(1, 100) == [(0, 0.0), (100, 1.0)]
+    assert ruler_ticks(999.5, 50)[-1] == (40, 800.0)
