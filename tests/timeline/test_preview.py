@@ -118,3 +118,43 @@ def test_a_run_without_a_root_row_gets_a_virtual_run_node_from_its_summary() -> 
     assert (root.display.kind, root.display.label) == ("run", "agent")
     unnamed = detail_from_head(RunDetailHead(run=RunSummary(runId="r2"))).root
     assert (unnamed.display.kind, unnamed.display.label) == ("run", "r2")
+
+
+@pytest.mark.parametrize("detail", RUNS[:3], ids=lambda d: d.run.runId)
+def test_each_preview_node_carries_its_row(detail: RunDetail) -> None:
+    """Every node of the preview carries what its row says (ids, path, kind, label as name,
+    model, provider, times); the root names no parent span; the preview keeps the head's
+    schema version, rows, facets and counts, and no span index (the whole detail brings it)."""
+    head = RunDetailHead.of(detail)
+    preview = detail_from_head(head)
+    nodes: dict[str, RunDetailNode] = {}
+    stack = [preview.root]
+    while stack:
+        node = stack.pop()
+        nodes[node.id] = node
+        stack.extend(items(node.children))
+    rows = items(head.rows)
+    assert rows and len(nodes) == len(rows)
+    for row in rows:
+        node = nodes[row.nodeId]
+        assert (node.spanId, node.parentId, node.path) == (row.spanId, row.parentId, row.path)
+        assert (node.kind, node.name, node.display) == (
+            row.display.kind,
+            row.display.label,
+            row.display,
+        )
+        assert (node.model, node.provider, node.status) == (row.model, row.provider, row.status)
+        timing = row.timing
+        assert (node.startedAt, node.endedAt, node.durationMs) == (
+            timing.startedAt,
+            timing.endedAt,
+            timing.durationMs,
+        )
+    assert preview.root.parentSpanId == ""
+    assert (preview.schemaVersion, preview.rows, preview.facets, preview.counts) == (
+        head.schemaVersion,
+        head.rows,
+        head.facets,
+        head.counts,
+    )
+    assert preview.spanIndex == {}
