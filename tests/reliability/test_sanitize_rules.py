@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from crux_tui.sanitize import clean, clipboard_text, inert_json, is_unsafe_char, say
 
 
@@ -97,3 +99,9 @@ def test_say_writes_one_cleaned_line_and_flushes_when_asked() -> None:
     assert out.getvalue() == "ab c\n" and out.flushed == 0
     say("d", out, flush=True)
     assert out.getvalue() == "ab c\nd\n" and out.flushed == 1
+
+
+def test_say_writes_to_standard_error_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    say("x\x07y")
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "xy\n")
