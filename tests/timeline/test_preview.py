@@ -100,7 +100,9 @@ def test_a_run_without_a_root_row_gets_a_virtual_run_node_from_its_summary() -> 
         endedAt="2026-05-16T18:00:02Z",
         durationMs=2000,
     )
-    root = detail_from_head(RunDetailHead(run=run)).root
+    preview = detail_from_head(RunDetailHead(run=run, schemaVersion=5))
+    assert preview.schemaVersion == 5
+    root = preview.root
     assert (root.id, root.runId, root.traceId, root.kind, root.virtual) == (
         "run:r",
         "r",
