@@ -494,3 +494,64 @@ def test_r4_a_deadline_from_a_timeout_keeps_the_start_times_offset():
     a = node_by_span(project(g, now=5), "a")
     assert a.endedAt == "2026-05-16T20:00:02+02:00"
     assert a.attributes["diagnostics"]["deadlineAt"] == "2026-05-16T20:00:02+02:00"
+
+
+def test_r2_closes_only_open_boundary_spans():
+    """An expired lease closes an open boundary span; a boundary span that ended, or an
+    open span that is no boundary, keeps its status whatever lease events it has."""
+    lease = {"leaseExpiresAt": ts(5)}
+    g = graph(
+        [
+            span("ended", "", "runtime.convex.action", start=0, end=6, status="ok"),
+            span("tool", "", "tool.call", start=0),
+            span("open", "", "runtime.convex.action", start=0),
+        ],
+        events=[
+            event(sid, "runtime.convex.boundary.requested", 0, **lease)
+            for sid in ("ended", "tool", "open")
+        ],
+        lastActivityAt=ts(9),
+    )
+    d = project(g, now=10)
+    assert node_by_span(d, "ended").status == "ok"
+    assert node_by_span(d, "tool").status == "running"
+    assert node_by_span(d, "open").status == "stale"
+
+
+def test_r3_reaches_through_a_span_that_is_neither_open_nor_ended():
+    """The nearest terminal ancestor is looked for above a parent that is not terminal
+    (here one with a status but no end, which R3 does not close either)."""
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="cancelled"),
+            span("mid", "flow", "flow.step", start=1, status="pending"),
+            span("leaf", "mid", "tool.call", start=2),
+        ]
+    )
+    leaf = node_by_span(project(g, now=6), "leaf")
+    assert (leaf.status, leaf.endedAt) == ("cancelled", ts(5))
+    assert leaf.attributes["diagnostics"]["ancestorSpanId"] == "flow"
+
+
+def test_r4_reads_every_deadline_event_and_keeps_the_first_of_equal_deadlines():
+    g = graph(
+        [
+            span("a", "", "generation.call", start=0),
+            span(
+                "b",
+                "",
+                "generation.call",
+                start=0,
+                attributes={"deadlineAt": ts(3), "timeoutMs": 3000},
+            ),
+        ],
+        events=[
+            event("a", "usage.observed", 0.5, inputTokens=1),
+            event("a", "operation.deadline", 1, deadlineAt=ts(2), timeoutMs=2000),
+            event("b", "operation.deadline", 1, deadlineAt=ts(3), timeoutMs=1234),
+        ],
+    )
+    d = project(g, now=4)
+    a = node_by_span(d, "a")
+    assert (a.status, a.endedAt) == ("incomplete", "2026-05-16T18:00:02Z")
+    assert node_by_span(d, "b").attributes["diagnostics"]["timeoutMs"] == 3000
