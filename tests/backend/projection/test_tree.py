@@ -465,3 +465,28 @@ def test_in_a_large_level_a_span_follows_its_canonical_parent():
     order = child_spans(node_by_span(d, "agent"))
     assert order.index("r") == order.index("h") + 1
     assert len(order) == 15
+
+
+def test_status_roll_up_precedence_ties_and_unknown_statuses():
+    """§4: a node shows the highest-precedence status of itself and its children; on a tie
+    it keeps its own; a status the precedence does not know ranks below all; a suspended
+    flow.suspension keeps ``suspended`` whatever happened below it."""
+
+    def rolled(own: str, *children: str, primitive: str = "flow.step") -> str:
+        spans_ = [span("f", "", "flow.run", start=0, end=9)]
+        spans_.append(span("p", "f", primitive, start=1, end=8, status=own))
+        spans_ += [
+            span(f"c{i}", "p", "tool.call", start=2 + i, end=3 + i, status=s)
+            for i, s in enumerate(children)
+        ]
+        return node_by_span(project(graph(spans_), now=10), "p").status
+
+    assert rolled("ok", "success") == "ok"
+    assert rolled("success", "ok", "skipped") == "success"
+    assert rolled("ok", "error", "blocked") == "error"
+    assert rolled("whatever", "ok") == "ok"
+    assert rolled("ok", "whatever") == "ok"
+    assert rolled("whatever", "other") == "whatever"
+    assert rolled("suspended", "error", primitive="flow.suspension") == "suspended"
+    assert rolled("suspended", "error") == "error"
+    assert rolled("ok", "error", primitive="flow.suspension") == "error"
