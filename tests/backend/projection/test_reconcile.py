@@ -554,4 +554,5 @@ def test_r4_reads_every_deadline_event_and_keeps_the_first_of_equal_deadlines():
     d = project(g, now=4)
     a = node_by_span(d, "a")
     assert (a.status, a.endedAt) == ("incomplete", "2026-05-16T18:00:02Z")
+    assert a.attributes["diagnostics"]["timeoutMs"] == 2000  # the event's own timeout
     assert node_by_span(d, "b").attributes["diagnostics"]["timeoutMs"] == 3000
