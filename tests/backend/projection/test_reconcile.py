@@ -315,19 +315,26 @@ def test_r1_an_event_without_a_string_name_or_timestamp_counts_as_absent():
     """The projection takes any Graph (one built in-process is not validated): an event
     whose name or timestamp is not a string is no ack, and never the latest one."""
     g = graph(
-        [span("b", "", "runtime.convex.action", start=1), span("n", "", "runtime.convex.action")],
+        [
+            span("b", "", "runtime.convex.action", start=1),
+            span("n", "", "runtime.convex.action"),
+            span("f", "", "flow.run", start=0, end=2, status="cancelled"),
+            span("m", "f", "generation.call", start=1),
+        ],
         events=[
             msgspec.structs.replace(
                 event("b", "runtime.convex.boundary.completed", 9, status="ok"), timestamp=None
             ),
             event("b", "runtime.convex.boundary.completed", 2, status="cancelled"),
             msgspec.structs.replace(event("n", "x", 1), name=["runtime.convex.boundary.failed"]),
+            msgspec.structs.replace(event("m", "x", 1), name=["usage.observed"]),
         ],
     )
     d = project(g, now=3)
     b = node_by_span(d, "b")
     assert (b.status, b.endedAt) == ("cancelled", "2026-05-16T18:00:02Z")
     assert node_by_span(d, "n").status == "running"
+    assert node_by_span(d, "m").status == "cancelled"  # no completion evidence
 
 
 def test_r2_of_two_leases_that_expire_together_the_first_event_is_named():
