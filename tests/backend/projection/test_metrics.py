@@ -78,6 +78,8 @@ def test_total_tokens_is_at_least_input_plus_output():
     assert own({"inputTokens": 2, "outputTokens": 3, "totalTokens": 4})["totalTokens"] == 5
     assert own({"inputTokens": 2, "outputTokens": 3, "totalTokens": 9})["totalTokens"] == 9
     assert own({"outputTokens": 3})["totalTokens"] == 3
+    assert own({"inputTokens": 1})["totalTokens"] == 1
+    assert own({"inputTokens": 0}) == {"inputTokens": 0}  # no tokens: no total
     assert "totalTokens" not in own({"costUsd": 1})
 
 
