@@ -215,20 +215,19 @@ def slow_app(delays: list[float], names: list[str]) -> Starlette:
 
 
 async def test_slow_run_detail_times_out_clearly_and_keys_keep_working(serve_app) -> None:
-    url = serve_app(slow_app([3.0, 0.0], ["never shown", "fast second"]))
-    client = CruxClient(url, timeout=httpx.Timeout(1.0, connect=1.0))
+    url = serve_app(slow_app([6.0, 0.0], ["never shown", "fast second"]))
+    client = CruxClient(url, timeout=httpx.Timeout(2.0, connect=2.0))
     app = make_app(url, client=client, poll_interval=100.0, start_feed=False)  # no polling
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_slow_run(pilot, app)
-        # the fetch is pending: keys still work
-        started = time.monotonic()
+        # the fetch is pending: keys still work (handled before it times out)
         await pilot.press("p")
         assert not screen.detail_pane.display
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: app.screen is screen, what="back")
-        assert time.monotonic() - started < 1.0 and screen.detail is None
+        assert screen.detail is None and not screen.error_message  # still pending
         await wait_for(pilot, lambda: "timed out" in screen.error_message, what="timeout")
         await wait_for(pilot, lambda: "timed out" in screen_text(app), what="message shown")
         assert app.screen is screen and app.is_running
