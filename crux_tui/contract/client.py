@@ -440,9 +440,7 @@ def _mapped_errors(base: str, url: str) -> Iterator[None]:
         yield
     except httpx.TimeoutException as exc:
         raise RequestTimeout(url) from exc
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError) as exc:
-        raise BackendUnreachable(base, str(exc)) from exc
-    except httpx.HTTPError as exc:
+    except httpx.HTTPError as exc:  # connection refused or dropped, protocol errors, …
         raise BackendUnreachable(base, str(exc)) from exc
 
 

@@ -83,13 +83,6 @@ def index_subjects(detail: RunDetail) -> dict[str, Subject]:
     return index
 
 
-async def index_subjects_async(detail: RunDetail) -> dict[str, Subject]:
-    """:func:`index_subjects`, in a thread for a big run (100 ms and more at 100k spans)."""
-    if _is_big(detail):
-        return await asyncio.to_thread(index_subjects, detail)
-    return index_subjects(detail)
-
-
 def _is_big(detail: RunDetail) -> bool:
     return max(detail.run.spanCount, len(items(detail.rows))) > INDEX_OFF_THREAD_SPANS
 
