@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -65,13 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         print("no results match", " ".join(args.globs), file=sys.stderr)
         return 1
     width = max(len(r[0]) for r in rows)
-    print(f"{'module':<{width}}  killed  survived  no-tests  not-run   score")
+    print(f"{'module':<{width}}  killed  survived  no-tests  not-run   score  95% interval")
     for module, killed, survived, no_tests, not_run in rows:
         checked = len(killed) + len(survived) + len(no_tests)
         score = f"{100 * len(killed) / checked:5.1f}%" if checked else "    -"
+        interval = ""
+        if checked and not_run:
+            low, high = wilson_interval(len(killed), checked)
+            interval = f"  {100 * low:.0f}-{100 * high:.0f}%"
         print(
             f"{module:<{width}}  {len(killed):6}  {len(survived):8}  {len(no_tests):8}"
-            f"  {len(not_run):7}  {score}"
+            f"  {len(not_run):7}  {score}{interval}"
         )
     if args.survivors:
         for _module, _killed, survived, no_tests, _not_run in rows:
@@ -80,6 +85,20 @@ def main(argv: list[str] | None = None) -> int:
             for name in sorted(no_tests, key=_natural):
                 print("no tests", name)
     return 0
+
+
+def wilson_interval(killed: int, judged: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of a score measured on a random sample of ``judged`` mutants.
+
+    A module only partly judged (``not-run`` > 0) from ``dev/mutation_sample.py``'s random
+    sample: the interval says where the whole module's score lies (a prefix of a run, fast
+    mutants first, is not a random sample and its interval means little).
+    """
+    share = killed / judged
+    centre = share + z * z / (2 * judged)
+    spread = z * math.sqrt(share * (1 - share) / judged + z * z / (4 * judged * judged))
+    scale = 1 + z * z / judged
+    return (centre - spread) / scale, (centre + spread) / scale
 
 
 def _natural(name: str) -> tuple[str, int]:
