@@ -43,3 +43,19 @@ def test_open_runs_are_not_settled_and_do_move() -> None:
     early = project_run_detail(graph, start)
     late = project_run_detail(graph, start + timedelta(minutes=5))
     assert early.run.status == "running" and late.run.status != "running"
+
+
+def test_an_ended_run_with_a_span_left_open_is_not_settled() -> None:
+    """The run's end is not enough: one span without an end keeps the clock in the projection."""
+    run = RunBuilder("ended-open-span")
+    store = Store(":memory:")
+    store.ingest_batch(
+        [
+            run.run_start(),
+            run.span_start("agent", "agent.run", name="agent"),
+            run.run_end(at=2000),
+        ]
+    )
+    assert not clock_independent(store.graph("ended-open-span", include_records=False))
+    store.ingest_batch([run.span_end("agent", at=1500)])
+    assert clock_independent(store.graph("ended-open-span", include_records=False))
