@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import httpx
 import msgspec
 import pytest
 from gocrux import fixtures as fx
@@ -24,8 +25,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.contract.client import CruxClient
-from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunSummary
+from crux_tui.contract.client import MIN_HEAD_BODY_BYTES, CruxClient
+from crux_tui.contract.models import (
+    HEAD_LENGTH_HEADER,
+    ObservabilityEvent,
+    RunDetail,
+    RunSummary,
+)
 from crux_tui.demo import build_demo_records
 from crux_tui.live import run_loader, runs_loader
 from crux_tui.live.directory import RunDirectory
@@ -262,6 +268,42 @@ async def test_a_big_run_shows_its_rows_first(serve_app, make_backend) -> None:
         assert not loader.state.partial and loader.state.detail is not preview
         assert next(s.partial for s in states if s.detail is not None) is True
         assert viewer.symptom_book.count(run_id) is not None
+
+
+async def test_a_big_body_paints_its_head_rows_before_its_tail(serve_app, backend) -> None:
+    """The first load of a RunDetail body of a megabyte or more paints the rows of its head
+    (a partial state, not analysed) while the tail is still on its way; the whole body then
+    replaces it. (The quick form of the test above: a small real run, its body padded.)"""
+    await post_records(backend.url, simple_run("run_padded", "padded run"))
+    got = httpx.get(f"{backend.url}{API}/runs/run_padded", timeout=10)
+    head_length = int(got.headers[HEAD_LENGTH_HEADER])
+    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+    release = threading.Event()
+
+    async def detail(request: Request) -> StreamingResponse:
+        async def held_back() -> AsyncIterator[bytes]:
+            yield body[: head_length + 10]
+            await anyio.to_thread.run_sync(release.wait, 20)
+            yield body[head_length + 10 :]
+
+        headers = {"content-length": str(len(body)), HEAD_LENGTH_HEADER: str(head_length)}
+        return StreamingResponse(held_back(), media_type="application/json", headers=headers)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        states: list[RunState] = []
+        loader = RunLoader("run_padded", viewer, runner, states.append)
+        loader.refresh()
+        await until(lambda: loader.state.partial, "the rows painted from the head")
+        preview = loader.state.detail
+        assert preview is not None and preview.run.runId == "run_padded"
+        assert [row.spanId for row in preview.rows or []] == ["run_padded_agent", "run_padded_gen"]
+        assert loader.busy and viewer.symptom_book.count("run_padded") is None
+        release.set()
+        await runner.idle()
+        assert not loader.state.partial and loader.state.detail is not preview
+        assert loader.state.detail is not None and loader.state.detail.run.runId == "run_padded"
+        assert viewer.symptom_book.count("run_padded") is not None
 
 
 async def test_the_first_load_says_what_it_waits_for(serve_app) -> None:
