@@ -125,3 +125,17 @@ def test_an_in_memory_backend_keeps_no_body(make_backend: Callable[..., Embedded
     _detail(backend.url, "r1")
     backend.app.state.body_keeper.close()  # whatever was queued is written now
     assert backend.store.stored_body_bytes() == (0, 0)
+
+
+def test_kept_bodies_are_counted_as_stored_and_as_served(
+    tmp_path: Path, make_backend: Callable[..., EmbeddedBackend]
+) -> None:
+    """``stored_body_bytes`` is ``(stored, served)``: the kept bodies are compressed, so they
+    take fewer bytes than the RunDetail bodies they are served as."""
+    backend = make_backend(db=str(tmp_path / "runs.sqlite3"))
+    _post(backend.url, simple_run("r1"))
+    served = len(_detail(backend.url, "r1").content)
+    backend.app.state.body_keeper.close()  # whatever was queued is written now
+    stored, raw = backend.store.stored_body_bytes()
+    assert raw == served
+    assert 0 < stored < served
