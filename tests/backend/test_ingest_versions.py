@@ -135,6 +135,23 @@ def test_deployment_is_validated_from_v3(version: int, deployment: object, accep
     assert code_of(record, version) == ("accepted" if accepted else "invalid_record")
 
 
+def test_a_deployment_rejection_names_its_unknown_keys() -> None:
+    """The rejection of a deployment with keys outside projectId / deploymentId /
+    manifestId names them (sorted, the first five), so the sender knows what to drop."""
+
+    def message(deployment: dict[str, Any]) -> str:
+        record = {**RunBuilder("r", schema_version=3).run_start(), "deployment": deployment}
+        disposition, _ = validate_record(0, record, 3)
+        assert disposition.code == "invalid_record"
+        return disposition.message or ""
+
+    assert message({"projectId": "proj_1", "zone": "a", "region": "eu"}) == (
+        "deployment has unknown keys: region, zone"
+    )
+    many = {"projectId": "proj_1", **{f"k{n}": n for n in range(7)}}
+    assert message(many) == "deployment has unknown keys: k0, k1, k2, k3, k4"
+
+
 def test_deployment_is_an_unknown_field_in_v2_and_shows_on_the_row_from_v3(
     pinned_backend: EmbeddedBackend,
 ) -> None:
