@@ -82,6 +82,23 @@ def test_canonical_parents_across_member_runs() -> None:
         assert len(rows) == 8 + infra
 
 
+def test_a_row_moved_by_canonical_parents_says_where_the_backend_presented_it() -> None:
+    """With canonical parents, a row that left its presentation parent names it
+    (``moved_from``); under the presentation no row does, not even one hoisted past a
+    hidden boundary (notify:send under notifyUser)."""
+
+    def moved(options: TimelineOptions) -> dict[str, str]:
+        rows = layout(build_model(chat()), expand_all(options))
+        return {row.label: row.moved_from for row in rows if row.moved_from}
+
+    assert moved(TimelineOptions()) == {}
+    assert moved(TimelineOptions(show_infrastructure=True)) == {}
+    # mounted on the operation root by the backend, under its trigger's row here
+    assert moved(TimelineOptions(canonical_parents=True)) == {"notify:send": "support agent"}
+    both = TimelineOptions(canonical_parents=True, show_infrastructure=True)
+    assert moved(both) == {"notify:send": "support agent"}
+
+
 def test_each_member_is_shown_once() -> None:
     detail = chat()
     for options in (
@@ -138,6 +155,20 @@ def test_a_trigger_inside_the_member_itself_does_not_lose_rows() -> None:
                 "sendEmail",
             ]
         )
+
+
+def test_a_mounted_member_run_missing_from_member_runs_stays_where_it_is_mounted() -> None:
+    """A member run root the backend mounted but ``memberRuns`` does not list has no trigger
+    span to move under: it stays where it is mounted, under every parent toggle."""
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    body["memberRuns"] = [m for m in body["memberRuns"] if m["run"]["runId"] != fx.CHILD_NOTIFY]
+    detail = decode(body)
+    for options in (TimelineOptions(), TimelineOptions(canonical_parents=True)):
+        assert tree(detail, options)[5:] == [
+            (1, "notifyUser", ""),
+            (1, "notify:send", fx.CHILD_NOTIFY),  # on the operation root, as mounted
+            (2, "sendEmail", ""),
+        ]
 
 
 def test_a_v2_run_has_no_member_runs() -> None:
