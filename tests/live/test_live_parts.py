@@ -58,6 +58,67 @@ def test_token_throttle_passes_one_then_the_latest_held() -> None:
     assert throttle.offer(_chunk(4), 12.1) is not None  # a full interval later
 
 
+def _chunk_of(ref: str, payload_run: object) -> ObservabilityEvent:
+    """A ``token.chunk`` whose ``refId`` is ``ref`` and whose payload's ``runId`` is
+    ``payload_run`` (absent when ``None``)."""
+    shape = token_chunk_event("run_x", "s", 0)
+    shape["refId"] = ref
+    if payload_run is None:
+        del shape["payload"]["runId"]
+    else:
+        shape["payload"]["runId"] = payload_run
+    event = decode_message(json.dumps({"type": "observability:event", "event": shape}))
+    assert event is not None
+    return event
+
+
+def test_token_throttle_keys_a_chunk_by_its_ref_else_its_payload_run() -> None:
+    """A chunk's run is its ``refId``; without one, its payload's ``runId`` when that is a
+    string; else it names no run (all such chunks, an empty ``runId``'s too, are one burst,
+    and none raises)."""
+    throttle = TokenThrottle(1.0)
+    # by refId, whatever the payload says
+    assert throttle.offer(_chunk_of("run_a", "run_same"), 10.0) is not None
+    assert throttle.offer(_chunk_of("run_b", "run_same"), 10.0) is not None
+    assert throttle.offer(_chunk_of("run_a", None), 10.1) is None
+    # no refId: by the payload's runId
+    assert throttle.offer(_chunk_of("", "run_c"), 10.0) is not None
+    assert throttle.offer(_chunk_of("", "run_d"), 10.0) is not None
+    assert throttle.offer(_chunk_of("", "run_c"), 10.1) is None
+    # neither: one run-less burst, a runId that is not a string included
+    assert throttle.offer(_chunk_of("", None), 10.0) is not None
+    assert throttle.offer(_chunk_of("", ["not", "a", "run"]), 10.1) is None
+    assert throttle.offer(_chunk_of("", 7), 10.2) is None
+    assert throttle.offer(_chunk_of("", ""), 10.3) is None
+
+
+def test_token_throttle_drops_a_held_chunk_once_a_newer_one_passes() -> None:
+    """A chunk that passes because its run's interval ended replaces the one held for that
+    run: the older one is never released after it."""
+    throttle = TokenThrottle(1.0)
+    assert throttle.offer(_chunk(0), 10.0) is not None
+    assert throttle.offer(_chunk(1), 10.5) is None  # held
+    newer = throttle.offer(_chunk(2), 11.2)  # offered before the held one was due-checked
+    assert newer is not None and newer.payload["eventId"] == "evt_2"
+    assert throttle.next_due() is None
+    assert throttle.due(13.0) == []
+
+
+def test_token_throttle_forgets_idle_runs_but_never_one_with_a_held_chunk() -> None:
+    """Past 1024 remembered runs, those whose interval has ended are forgotten; a run with a
+    held chunk is kept, and its chunk is still released when due."""
+    throttle = TokenThrottle(1.0)
+    assert throttle.offer(_chunk(0, "run_held"), 10.0) is not None
+    assert throttle.offer(_chunk(1, "run_held"), 10.5) is None
+    for n in range(1100):
+        assert throttle.offer(_chunk(n, f"run_{n}"), 10.0) is not None
+    # past the interval: the next new run makes the throttle forget the idle ones
+    assert throttle.offer(_chunk(0, "run_new"), 12.0) is not None
+    assert throttle.next_due() == 11.0
+    assert [e.payload["eventId"] for e in throttle.due(12.0)] == ["evt_1"]
+    assert throttle.offer(_chunk(2, "run_held"), 12.5) is None  # passed at 12.0: held again
+
+
 def test_run_directory_maps_member_runs_to_their_operation() -> None:
     detail, problems = decode_tolerant(
         json.dumps(fx.chat_operation(fx.datetime.now(fx.UTC)).detail).encode(), RunDetail
