@@ -394,6 +394,97 @@ async def test_the_list_is_read_and_paged(
         assert [run.runId for run in loader.state.runs] == ["run_03"]
 
 
+def proxied_page(backend_url: str, hold: Callable[[Request], threading.Event | None]) -> Starlette:
+    """The real backend's runs pages, each held until ``hold(request)`` is set (when it
+    names an event)."""
+
+    async def page(request: Request) -> JSONResponse:
+        gate = hold(request)
+        if gate is not None:
+            await anyio.to_thread.run_sync(gate.wait, 20)
+        async with httpx.AsyncClient() as client:
+            got = await client.get(f"{backend_url}{API}/runs/page", params=request.query_params)
+        return JSONResponse(got.json(), status_code=got.status_code)
+
+    return Starlette(routes=[Route(f"{API}/runs/page", page)])
+
+
+async def test_a_page_asked_before_a_status_filter_change_is_dropped(
+    backend: EmbeddedBackend, serve_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status filter starts the list again: the next page of the unfiltered list, still
+    on its way when the filter changed, is never added to the filtered one."""
+    monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
+    for index in range(8):
+        status = "error" if index == 3 else "ok"
+        await post_records(
+            backend.url,
+            simple_run(f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index)),
+        )
+    next_page, filtered = threading.Event(), threading.Event()
+
+    def hold(request: Request) -> threading.Event | None:
+        if "cursor" in request.query_params:
+            return next_page
+        return filtered if request.query_params.get("status") else None
+
+    url = serve_app(proxied_page(backend.url, hold))
+    pages: list[asyncio.Task[None]] = []
+
+    class Runner(TaskRunner):
+        def spawn(self, job: Any, work: Any) -> asyncio.Task[None]:
+            task = super().spawn(job, work)
+            if job is runs_loader.PAGE:
+                pages.append(task)
+            return task
+
+    async with viewer_of(url) as (viewer, _):
+        runner = Runner()
+        try:
+            loader, _ = runs_loader_for(viewer, runner, [True])
+            loader.refresh()
+            await runner.idle()
+            assert len(loader.state.runs) == 4 and loader.state.next_cursor
+            loader.load_next_page()  # held at the backend
+            loader.set_status("error")  # its first page held too
+            next_page.set()
+            await pages[0]
+            assert loader.state.runs == [] and loader.state.status == "error"
+            filtered.set()
+            await runner.idle()
+            assert [run.runId for run in loader.state.runs] == ["run_03"]
+        finally:
+            await runner.aclose()
+        assert not runner.errors
+
+
+async def test_a_list_read_that_succeeds_clears_the_last_error(
+    backend: EmbeddedBackend, serve_app
+) -> None:
+    """The error of a failed list read is said until a read succeeds, then cleared."""
+    await post_records(backend.url, simple_run("run_a", "a"))
+    answers = {"n": 0}
+
+    async def page(request: Request) -> JSONResponse:
+        answers["n"] += 1
+        if answers["n"] == 1:
+            return JSONResponse({"error": "busy"}, status_code=503)
+        async with httpx.AsyncClient() as client:
+            got = await client.get(f"{backend.url}{API}/runs/page", params=request.query_params)
+        return JSONResponse(got.json())
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/page", page)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True])
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.error and loader.state.error_reachable and not loader.state.runs
+        loader.refresh()
+        await runner.idle()
+        assert [run.runId for run in loader.state.runs] == ["run_a"]
+        assert loader.state.error == ""
+
+
 async def test_a_covered_list_does_not_poll_and_reads_when_shown(backend: EmbeddedBackend) -> None:
     await post_records(backend.url, simple_run("run_a", "a", status="running"))
     clock = Clock()
