@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from gocrux import fixtures as fx
@@ -10,6 +11,7 @@ from gocrux.shapes import deleted_event, lifecycle_event, token_chunk_event
 from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunSummary
 from crux_tui.contract.tolerant import decode_tolerant
 from crux_tui.live.directory import RunDirectory
+from crux_tui.live.session import Coalescer, Job, TaskRunner
 from crux_tui.live.throttle import TokenThrottle
 from crux_tui.live.websocket import decode_message, ws_url
 
@@ -139,3 +141,65 @@ def test_run_directory_maps_member_runs_to_their_operation() -> None:
     assert directory.members_of(fx.CHAT) == {fx.CHAT, fx.CHILD_SUM, fx.CHILD_NOTIFY}
     directory.forget([fx.CHAT])
     assert directory.operation_of(fx.CHILD_SUM) == fx.CHILD_SUM and len(directory) == 1
+
+
+async def test_task_runner_keeps_the_errors_of_its_work_and_waits_for_work_it_started() -> None:
+    """A TaskRunner names each task after its job, keeps what the work raised (a cancelled
+    task raised nothing), cancels the running work of an exclusive job when a new one
+    starts, and ``idle`` waits for work started by work, never raising."""
+    runner = TaskRunner()
+    seen: list[str] = []
+    release = asyncio.Event()
+
+    async def child() -> None:
+        await asyncio.sleep(0)
+        seen.append("child")
+
+    async def parent() -> None:
+        runner.spawn(Job("children"), child())
+        seen.append("parent")
+
+    async def failing() -> None:
+        raise ValueError("boom")
+
+    async def held() -> None:
+        await release.wait()
+        seen.append("held")
+
+    exclusive = Job("single", exclusive=True)
+    assert runner.spawn(Job("parents", "start a child"), parent()).get_name() == "start a child"
+    assert runner.spawn(Job("failures"), failing()).get_name() == "failures"
+    first = runner.spawn(exclusive, held())
+    runner.spawn(exclusive, held())  # cancels the first
+    assert runner.busy
+    release.set()
+    await runner.idle()
+    assert not runner.busy and first.cancelled()
+    assert sorted(seen) == ["child", "held", "parent"]
+    assert len(runner.errors) == 1 and isinstance(runner.errors[0], ValueError)
+    assert str(runner.errors[0]) == "boom"
+
+
+async def test_coalescer_runs_one_load_in_flight_and_one_more_for_a_burst() -> None:
+    """Requests while a load runs ask for exactly one more load after it; none before the
+    first request."""
+    runner = TaskRunner()
+    gate = asyncio.Event()
+    loads: list[int] = []
+
+    async def load() -> None:
+        loads.append(len(loads))
+        await gate.wait()
+
+    coalescer = Coalescer(runner, Job("loads"), load)
+    await asyncio.sleep(0)
+    assert loads == [] and coalescer.running is False and coalescer.pending is False
+    coalescer.request()
+    assert coalescer.running is True
+    await asyncio.sleep(0)
+    for _ in range(3):
+        coalescer.request()
+    gate.set()
+    await runner.idle()
+    assert loads == [0, 1] and coalescer.running is False and coalescer.pending is False
+    assert runner.errors == []
