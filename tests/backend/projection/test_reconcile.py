@@ -563,3 +563,32 @@ def test_r4_reads_every_deadline_event_and_keeps_the_first_of_equal_deadlines():
     assert (a.status, a.endedAt) == ("incomplete", "2026-05-16T18:00:02Z")
     assert a.attributes["diagnostics"]["timeoutMs"] == 2000  # the event's own timeout
     assert node_by_span(d, "b").attributes["diagnostics"]["timeoutMs"] == 3000
+
+
+def test_r3_compares_a_start_that_does_not_parse_with_the_ancestors_end_as_text():
+    """Times that do not parse are compared as text: R3 still decides, the projection answers."""
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="error"),
+            span("early", "flow", "generation.call", start=1),
+            span("late", "flow", "generation.call", start=2),
+        ]
+    )
+    g.spans[1].startedAt = "0000 unknown"  # sorts before the parent's end as text
+    g.spans[2].startedAt = "unknown"  # sorts after it
+    d = project(g, now=10)
+    early, late = node_by_span(d, "early"), node_by_span(d, "late")
+    assert (early.status, early.endedAt) == ("error", ts(5))
+    assert reconciled_from(early) == "terminal.ancestor"
+    assert (late.status, late.endedAt) == ("running", "")
+
+
+def test_r7_a_stale_run_and_span_without_a_start_time_have_no_elapsed_duration():
+    """A stale span or run counts its elapsed time from its start; none known: 0 ms."""
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(10))
+    g.run.startedAt = ""
+    g.spans[0].startedAt = ""
+    d = project(g, now=100)
+    assert (d.run.status, d.run.durationMs) == ("incomplete", 0)
+    t = node_by_span(d, "t")
+    assert (t.status, t.durationMs) == ("stale", 0)

@@ -1,0 +1,50 @@
+"""The operation RunDetail (crux-v5.md C) projected from the real store's operation graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from crux_tui.backend.projection.operation import project_operation_detail
+from crux_tui.backend.store import Store
+from crux_tui.contract.models import RunDetail
+from tests.backend.operation_records import OP, child_records, root_records
+
+NOW = datetime(2026, 5, 16, 18, 0, 2, tzinfo=UTC)
+
+
+def _operation(records: list[dict]) -> RunDetail:
+    store = Store(":memory:")
+    store.ingest_batch(records)
+    graph = store.operation_graph(OP)
+    assert graph is not None
+    return project_operation_detail(graph, NOW)
+
+
+def test_an_incomplete_operations_root_is_a_primary_run_node_like_any_run_root():
+    """Without its root run, the synthetic root is shown as the root of a run would be."""
+    incomplete = _operation(child_records("run_early"))
+    complete = _operation(root_records() + child_records("run_early"))
+    for doc in (incomplete, complete):
+        assert doc.root.source.placementReason == "primary"
+    assert incomplete.root.virtual and incomplete.root.kind == "run"
+    assert incomplete.run.operationId == OP
+
+
+def test_the_operations_span_index_places_details_and_mounted_runs_where_they_are_shown():
+    """Re-flattened after mounting: the root run's spans keep the placement its own projection
+    gave them (a folded span is a detail of its owner, at its path), a child's spans follow
+    its mount."""
+    alone = _operation(root_records())
+    doc = _operation(root_records() + child_records("run_c"))
+    for sid in ("agent", "tool", "sched"):
+        assert doc.spanIndex[sid] == alone.spanIndex[sid], sid
+    sched = doc.spanIndex["sched"]
+    assert (sched.placement, sched.ownerNodeId, sched.reason) == (
+        "detail",
+        "span:tool",
+        "chronology",
+    )
+    assert sched.path == [f"run:{OP}", "span:tool", "detail:sched"]
+    child = doc.spanIndex["run_c_action"]
+    assert (child.placement, child.nodeId) == ("node", "run:run_c")
+    assert child.path == [f"run:{OP}", "span:tool", "run:run_c"]
