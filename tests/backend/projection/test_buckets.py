@@ -1,0 +1,72 @@
+"""Events, artifacts and relations per span (§1 step 8), from records through the real store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from records import RunBuilder
+
+from crux_tui.backend.projection import project_run_detail
+from crux_tui.backend.store import Store
+from crux_tui.contract.models import RunDetail
+
+from .builders import event, graph, node_by_span, project, span
+
+NOW = datetime(2026, 5, 16, 18, 0, 2, tzinfo=UTC)
+
+
+def _detail(run: RunBuilder, records: list[dict]) -> RunDetail:
+    store = Store(":memory:")
+    store.ingest_batch(records)
+    graph = store.graph(run.run_id, include_records=False)
+    assert graph is not None
+    return project_run_detail(graph, NOW)
+
+
+def test_a_spans_events_are_in_time_order_then_by_event_id_whatever_the_arrival_order():
+    run = RunBuilder("events")
+    records = [
+        run.run_start(),
+        run.span("agent", "agent.run", at=1, end=900),
+        run.event("agent", "step.late", at=300, event_id="ev_a"),
+        run.event("agent", "step.tie_b", at=200, event_id="ev_b"),
+        run.event("agent", "step.tie_a", at=200, event_id="ev_a2"),
+        run.event("agent", "token.chunk", at=150),  # never a span's event
+        run.event("agent", "step.early", at=100, event_id="ev_z"),
+        run.run_end(),
+    ]
+    agent = node_by_span(_detail(run, records), "agent")
+    assert [e.name for e in agent.events or ()] == [
+        "step.early",
+        "step.tie_a",
+        "step.tie_b",
+        "step.late",
+    ]
+
+
+def test_a_spans_relations_are_in_creation_order_then_by_edge_id_whatever_the_arrival_order():
+    run = RunBuilder("edges")
+    records = [
+        run.run_start(),
+        run.span("agent", "agent.run", at=1, end=900),
+        run.span("a", "tool.call", parent="agent", at=10, end=20),
+        run.span("b", "tool.call", parent="agent", at=30, end=40),
+        {**run.edge("a", "agent", "caused", at=700), "edgeId": "edge_0"},
+        {**run.edge("b", "agent", "caused", at=600), "edgeId": "edge_2"},  # a tie on time:
+        {**run.edge("agent", "a", "explains", at=600), "edgeId": "edge_1"},  # by id
+        run.run_end(),
+    ]
+    edges = {r["edgeId"]: r for r in records if r["type"] == "edge"}
+    agent = node_by_span(_detail(run, records), "agent")
+    got = [(e.createdAt, e.edgeId) for e in agent.relations or ()]
+    assert got == sorted((e["createdAt"], e["edgeId"]) for e in edges.values())
+    assert [edge_id for _, edge_id in got] == ["edge_1", "edge_2", "edge_0"]
+
+
+def test_token_chunks_are_never_a_spans_events_even_in_a_graph_that_carries_them():
+    """The store serves token chunks apart; a graph holding some still shows none as events."""
+    g = graph(
+        [span("gen", "", "generation.call", start=0, end=1)],
+        events=[event("gen", "token.chunk", 0.2), event("gen", "usage.observed", 0.5)],
+    )
+    assert [e.name for e in node_by_span(project(g), "gen").events or ()] == ["usage.observed"]

@@ -1,0 +1,31 @@
+"""RFC3339 times as the Go backend reads them (``time.RFC3339Nano``): every valid calendar
+day is a time, an offset counts its hours and minutes."""
+
+from __future__ import annotations
+
+from crux_tui.backend.projection import times
+
+from .builders import graph, node_by_span, project, span
+
+
+def test_the_first_and_last_day_of_a_month_are_times():
+    for value in ("2026-06-01T00:00:00Z", "2026-01-01T12:00:00Z", "2026-02-28T00:00:00Z"):
+        assert times.ns(value) is not None, value
+    assert times.ns("2026-06-00T00:00:00Z") is None
+    assert times.ns("2026-02-29T00:00:00Z") is None  # not a leap year
+    day = 86_400 * 10**9
+    assert times.ns("2026-06-01T00:00:00Z") == times.ns("2026-05-31T00:00:00Z") + day
+
+
+def test_an_offset_counts_its_hours_and_its_minutes():
+    utc = times.ns("2026-05-16T18:00:00Z")
+    assert times.ns("2026-05-16T23:30:00+05:30") == utc
+    assert times.ns("2026-05-16T14:15:00-03:45") == utc
+    assert times.ns("2026-05-16T23:30:00+0530") == utc
+
+
+def test_freshness_reads_an_offset_time_as_the_instant_it_names():
+    """R7: a span last active 30 s ago, written in +05:30, is not stale yet."""
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt="2026-05-16T23:30:30+05:30")
+    assert node_by_span(project(g, now=89), "t").status == "running"
+    assert node_by_span(project(g, now=91), "t").status == "stale"
