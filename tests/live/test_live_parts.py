@@ -10,7 +10,7 @@ from gocrux.shapes import deleted_event, lifecycle_event, token_chunk_event
 
 from crux_tui.contract.models import ObservabilityEvent, RunDetail, RunSummary
 from crux_tui.contract.tolerant import decode_tolerant
-from crux_tui.live.directory import RunDirectory
+from crux_tui.live.directory import RunDirectory, operation_id
 from crux_tui.live.session import Coalescer, Job, TaskRunner
 from crux_tui.live.throttle import TokenThrottle
 from crux_tui.live.websocket import decode_message, ws_url
@@ -141,6 +141,18 @@ def test_run_directory_maps_member_runs_to_their_operation() -> None:
     assert directory.members_of(fx.CHAT) == {fx.CHAT, fx.CHILD_SUM, fx.CHILD_NOTIFY}
     directory.forget([fx.CHAT])
     assert directory.operation_of(fx.CHILD_SUM) == fx.CHILD_SUM and len(directory) == 1
+
+
+def test_a_run_summary_names_its_operation_else_its_root_run_else_itself() -> None:
+    """``operationId`` (v4+), else ``rootRunId`` (an older backend listing a member run),
+    else the run itself (a v2 run is its own operation); the directory maps by it."""
+    assert operation_id(RunSummary(runId="run_c", rootRunId="run_r", operationId="op")) == "op"
+    assert operation_id(RunSummary(runId="run_c", rootRunId="run_r")) == "run_r"
+    assert operation_id(RunSummary(runId="run_v2")) == "run_v2"
+    directory = RunDirectory()
+    directory.note_runs([RunSummary(runId="run_c", rootRunId="run_r"), RunSummary(runId="run_v2")])
+    assert directory.operation_of("run_c") == "run_r"
+    assert directory.operation_of("run_v2") == "run_v2" and len(directory) == 1
 
 
 async def test_task_runner_keeps_the_errors_of_its_work_and_waits_for_work_it_started() -> None:
