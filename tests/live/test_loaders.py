@@ -306,6 +306,149 @@ async def test_a_big_body_paints_its_head_rows_before_its_tail(serve_app, backen
         assert viewer.symptom_book.count("run_padded") is not None
 
 
+@pytest.mark.parametrize("length_said", [True, False])
+async def test_the_download_note_of_a_first_load_is_thinned(serve_app, length_said: bool) -> None:
+    """A big first load says how much has arrived at most every 0.1 s (on the loader's
+    clock, frozen here: once), then once when all of it is in; a body whose length is not
+    said (chunked) is noted without a total until then."""
+    import json
+
+    body = json.dumps(slow_detail("chunked run", "span_0")).encode() + b" " * (5 << 20)
+    step = len(body) // 6 + 1
+
+    async def detail(request: Request) -> StreamingResponse:
+        async def trickle() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), step):
+                yield body[start : start + step]
+                await asyncio.sleep(0.02)
+
+        headers = {"content-length": str(len(body))} if length_said else {}
+        return StreamingResponse(trickle(), media_type="application/json", headers=headers)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        states: list[RunState] = []
+        loader = RunLoader("run_slow", viewer, runner, states.append, clock=Clock())
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.detail is not None and not loader.state.error
+        notes: list[run_loader.Download] = []
+        for state in states:  # each note once (a later state carries it on)
+            if state.download is not None and (not notes or state.download is not notes[-1]):
+                notes.append(state.download)
+        total = len(body) if length_said else None
+        assert [(n.total, n.done) for n in notes] == [(total, False), (len(body), True)]
+
+
+async def test_a_run_load_that_succeeds_clears_the_last_error(
+    backend: EmbeddedBackend, serve_app
+) -> None:
+    """The error of a failed load is said until a load succeeds, then cleared."""
+    await post_records(backend.url, simple_run("run_a", "a"))
+    answers = {"n": 0}
+
+    async def detail(request: Request) -> JSONResponse:
+        answers["n"] += 1
+        if answers["n"] == 1:
+            return JSONResponse({"error": "busy"}, status_code=503)
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = await client.get(f"{backend.url}{API}/runs/run_a")
+        return JSONResponse(got.json())
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_a", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.error and loader.state.detail is None
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.detail is not None and loader.state.error == ""
+
+
+async def test_apply_shows_a_detail_unless_a_newer_request_was_applied(
+    backend: EmbeddedBackend,
+) -> None:
+    """``apply`` (what the run screen calls too) shows a RunDetail, its index and model made
+    when not given, unless the answer of a newer request is shown: the same request again
+    is not older."""
+    await post_records(backend.url, simple_run("run_a", "a"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        detail = await viewer.client.run_detail("run_a")
+        loader = RunLoader("run_a", viewer, runner, lambda state: None)
+        assert loader.apply(detail, 2)
+        assert loader.state.detail is detail and loader.state.model is not None
+        assert "run_a_gen" in loader.state.subjects
+        again = await viewer.client.run_detail("run_a")
+        assert loader.apply(again, 2) and loader.state.detail is again
+        assert not loader.apply(detail, 1) and loader.state.detail is again
+        assert loader.applied == 2
+        await runner.idle()
+
+
+async def test_a_delta_that_does_not_fit_what_is_shown_is_read_again_whole(
+    pinned_backend: EmbeddedBackend, serve_app
+) -> None:
+    """When the changes the backend sends do not fit the RunDetail shown (here: the first
+    body lost a node on its way), the loader asks for the whole RunDetail and shows it."""
+    from crux_tui.contract.delta import DELTA_BASE_HEADER, DETAIL_TAG_HEADER
+    from tests.backend.test_detail_delta import pinned_run
+
+    records = pinned_run(40, "run_misfit")
+    await post_records(pinned_backend.url, records[:30])
+    answers: list[str] = []
+
+    async def detail(request: Request) -> JSONResponse:
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = await client.get(
+                f"{pinned_backend.url}{API}/runs/run_misfit", params=request.query_params
+            )
+        body = got.json()
+        is_delta = DELTA_BASE_HEADER in got.headers
+        answers.append("delta" if is_delta else "whole")
+        if len(answers) == 1:
+            body["root"]["children"].pop()  # the first body loses its last subtree
+        headers = {
+            name: got.headers[name]
+            for name in (DETAIL_TAG_HEADER, DELTA_BASE_HEADER)
+            if name in got.headers
+        }
+        return JSONResponse(body, headers=headers)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_misfit", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.detail is not None
+        await post_records(pinned_backend.url, records[30:-2])  # still running
+        loader.refresh()
+        await runner.idle()
+        assert answers == ["whole", "delta", "whole"]
+        whole = await viewer.client.run_detail("run_misfit")  # as the backend has it
+        assert loader.state.detail == whole and not loader.state.error
+
+
+async def test_symptoms_found_by_the_run_loader_count_from_when_it_read_them(
+    backend: EmbeddedBackend,
+) -> None:
+    """The symptoms a run view finds go to the shared book stamped with the loader's clock:
+    a running operation counts as current (the runs list does not read it again) for
+    a while after that, whatever revision the list shows."""
+    await post_records(backend.url, simple_run("run_live", "live", status="running"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("run_live", viewer, runner, lambda state: None, clock=clock)
+        loader.refresh()
+        await runner.idle()
+        detail = loader.state.detail
+        assert detail is not None and loader.state.symptoms == ()
+        book, newer = viewer.symptom_book, detail.run.revision + 1
+        assert book.count("run_live") == 0
+        assert book.is_current("run_live", newer, clock.now + 9.0, every=10.0)
+        assert not book.is_current("run_live", newer, clock.now + 10.0, every=10.0)
+
+
 async def test_the_first_load_says_what_it_waits_for(serve_app) -> None:
     import json
 
