@@ -1,0 +1,103 @@
+"""The timeline's span index (``timeline.model``), pure: what each entry says of its span
+(timing, kind, error), the window of the run, and where spans of member runs belong."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import msgspec
+from gocrux import fixtures as fx
+
+from crux_tui.contract.models import RunDetail, Timing
+from crux_tui.timeline import TimelineOptions, build_model, expand_all, layout
+from crux_tui.timeline.model import error_evidence, parse_ms
+from tests.timeline.builders import convex_run, detail, node, run_detail, ts
+
+NOW = datetime(2026, 5, 16, 18, 0, 30, tzinfo=UTC)
+
+
+def test_a_span_without_a_duration_lasts_from_its_start_to_its_end() -> None:
+    """No ``durationMs`` (neither in its timing nor on the span): its end minus its start."""
+    span = node("s", start=100, duration=0)
+    span.timing = Timing(startedAt=ts(100), endedAt=ts(350))
+    span.durationMs = None
+    model = build_model(run_detail(node("a", start=0, duration=1000, children=[span])))
+    entry = model.entry("s")
+    assert entry is not None and entry.duration_ms == 250
+
+
+def test_the_window_starts_at_the_run_start_when_that_is_before_the_first_span() -> None:
+    """A run that started before its first span: the window starts with the run, and span
+    offsets count from there; a run still going lasts at least its ``durationMs``."""
+    root = node("a", start=100, duration=50, ended=False, status="running")
+    running = run_detail(root, ended=False, duration=2000)
+    running.run = msgspec.structs.replace(running.run, startedAt=ts(0))
+    model = build_model(running)
+    assert model.window_start_ms == parse_ms(ts(0))
+    assert model.window_end_ms == parse_ms(ts(2000))
+    entry = model.entry("a")
+    assert entry is not None and entry.start_offset_ms == 100
+
+
+def test_a_folded_detail_shows_its_family_else_its_kind_else_its_role() -> None:
+    details = [
+        detail("by_family", family="prompt", kind="tool", role="input"),
+        detail("by_kind", family="", primitive="x.y", kind="tool", role="input"),
+        detail("by_role", family="", primitive="x.y", kind="", role="input"),
+        detail("plain", family="", primitive="x.y", kind="", role=""),
+    ]
+    model = build_model(run_detail(node("a", details=details)))
+    kinds = {key: model.entry(key).display_kind for key in ("by_family", "by_kind", "by_role")}
+    assert kinds == {"by_family": "prompt", "by_kind": "tool", "by_role": "input"}
+    plain = model.entry("plain")
+    assert plain is not None and plain.display_kind == "detail"
+
+
+def test_error_evidence_is_the_message_else_the_name_of_the_error() -> None:
+    assert error_evidence(node("m", error={"message": "boom", "name": "TypeError"})) == "boom"
+    assert error_evidence(node("n", error={"name": "TypeError"})) == "TypeError"
+    assert error_evidence(node("t", error="timed out")) == "timed out"
+    assert error_evidence(node("none")) is None
+
+
+def test_infrastructure_spans_are_counted_once_each() -> None:
+    """The folded ``runtime.convex.*`` boundaries (B and b2 of the convex run)."""
+    model = build_model(convex_run())
+    assert model.infrastructure_count == 2
+    assert sorted(e.key for e in model.entries if e.infrastructure) == ["B", "b2"]
+
+
+def test_a_member_runs_detail_without_a_parent_hangs_from_that_member_run() -> None:
+    """A folded detail of a member run's span that names no parent span of its own belongs,
+    canonically, to that member run's root (not to the operation's)."""
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    summarize = body["root"]["children"][1]["children"][0]["children"][0]
+    assert summarize["spanId"] == "sp_sum_gen"
+    prompt = copy.deepcopy(body["root"]["children"][2]["details"][0])
+    prompt.update(
+        spanId="sp_sum_prompt",
+        runId=fx.CHILD_SUM,
+        parentSpanId="",
+        family="prompt",
+        primitive="prompt.resolve",
+        name="summary prompt",
+        label="summary prompt",
+        id="detail:sp_sum_prompt",
+        kind="detail",
+        role="input",
+        source={"placementReason": "chronology", "ownerSpanId": "sp_sum_gen"},
+    )
+    summarize["details"] = [prompt]
+    operation = msgspec.json.decode(msgspec.json.encode(body), type=RunDetail)
+    options = expand_all(TimelineOptions(show_details=True, canonical_parents=True))
+    rows = [
+        (row.depth, row.label, row.member_run) for row in layout(build_model(operation), options)
+    ]
+    labels = [label for _, label, _ in rows]
+    at = labels.index("summary prompt")
+    assert rows[at - 2 : at + 1] == [
+        (2, "summarize:thread", fx.CHILD_SUM),
+        (3, "summarize", ""),
+        (3, "summary prompt", ""),  # under the member run's root, beside its owner
+    ]
