@@ -7,7 +7,7 @@ import sys
 from crux_tui.backend.projection import presented_run_status
 from crux_tui.contract.models import SpanSummary
 
-from .builders import at, diag_codes, graph, project, span
+from .builders import at, diag_codes, graph, project, span, ts
 
 
 def test_missing_parent_span_and_cross_trace_and_alias_conflict():
@@ -71,3 +71,23 @@ def test_deep_chain_is_iterative():
     spans_ = [span(f"s{i}", f"s{i - 1}" if i else "", "agent.run", start=0) for i in range(n)]
     d = project(graph(spans_), now=1)
     assert len(d.rows) == n + 1 and len(d.spanIndex) == n
+
+
+def test_hostile_input_diagnostics_name_the_spans_they_are_about():
+    spans_ = [
+        span("a", "b", "agent.run", start=0, end=1),
+        span("b", "a", "agent.run", start=0, end=1),  # cycle a -> b -> a
+        span("dup", "", "tool.call", start=0, end=1),
+        span("dup", "", "generation.call", start=0, end=1),  # duplicate id
+    ]
+    d = project(graph(spans_), now=2)
+    named = {(x.code, tuple(x.spanIds or ())) for x in d.diagnostics or ()}
+    assert ("duplicate-span-id", ("dup",)) in named
+    assert any(code == "cyclic-parent-span" and len(ids) == 2 for code, ids in named)
+
+
+def test_a_missing_span_end_is_reported_when_the_runs_last_activity_is_stale():
+    """Like R7: an open span is reported from the run's last activity, not its own start."""
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(100))
+    assert "missing-span-end" not in diag_codes(project(g, now=150).diagnostics)
+    assert "missing-span-end" in diag_codes(project(g, now=161).diagnostics)

@@ -48,3 +48,24 @@ def test_the_operations_span_index_places_details_and_mounted_runs_where_they_ar
     child = doc.spanIndex["run_c_action"]
     assert (child.placement, child.nodeId) == ("node", "run:run_c")
     assert child.path == [f"run:{OP}", "span:tool", "run:run_c"]
+
+
+def test_the_operation_is_first_seen_when_its_first_member_was_even_if_the_root_came_later():
+    store = Store(":memory:")
+    store.ingest_batch(child_records("run_early", base="2026-05-16T18:00:01"))
+    store.ingest_batch(root_records())  # started earlier, arrives later
+    graph = store.operation_graph(OP)
+    assert graph is not None and graph.first_seen_at == "2026-05-16T18:00:01.000000Z"
+    doc = project_operation_detail(graph, NOW)
+    assert doc.run.firstSeenAt == graph.first_seen_at
+
+
+def test_run_level_definition_refs_are_kept_once_per_id_kind_and_role():
+    prompt = {"id": "prompt.support", "kind": "prompt", "role": "resolved-prompt"}
+    same_prompt_other_role = {**prompt, "role": "fallback-prompt"}
+    root = root_records()
+    root[0] = {**root[0], "definitionRefs": [prompt, same_prompt_other_role]}
+    child = child_records("run_c")
+    child[0] = {**child[0], "definitionRefs": [dict(prompt)]}  # the root's, again
+    doc = _operation(root + child)
+    assert doc.definitionRefs == [prompt, same_prompt_other_role]

@@ -592,3 +592,19 @@ def test_r7_a_stale_run_and_span_without_a_start_time_have_no_elapsed_duration()
     assert (d.run.status, d.run.durationMs) == ("incomplete", 0)
     t = node_by_span(d, "t")
     assert (t.status, t.durationMs) == ("stale", 0)
+
+
+def test_r4_a_deadline_at_that_is_not_text_is_no_deadline_and_the_timeout_still_sets_one():
+    g = graph(
+        [
+            span(
+                "n", "", "generation.call", start=0, attributes={"deadlineAt": 5, "timeoutMs": 1000}
+            ),
+            span("x", "", "generation.call", start=0, attributes={"deadlineAt": {"at": ts(1)}}),
+        ]
+    )
+    d = project(g, now=2)
+    n = node_by_span(d, "n")
+    assert (n.status, n.endedAt) == ("incomplete", "2026-05-16T18:00:01Z")
+    assert n.attributes["diagnostics"]["deadlineAt"] == "2026-05-16T18:00:01Z"
+    assert node_by_span(d, "x").status == "running"
