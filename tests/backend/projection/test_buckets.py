@@ -70,3 +70,40 @@ def test_token_chunks_are_never_a_spans_events_even_in_a_graph_that_carries_them
         events=[event("gen", "token.chunk", 0.2), event("gen", "usage.observed", 0.5)],
     )
     assert [e.name for e in node_by_span(project(g), "gen").events or ()] == ["usage.observed"]
+
+
+def test_a_span_that_consumed_context_also_carries_that_context_artifact():
+    """A ``consumed`` edge from a context artifact to a span attaches the artifact to the
+    consumer too (once), after its own artifacts; other artifacts and edges attach nothing."""
+    run = RunBuilder("consumed")
+    ctx_art = run.artifact("ctx", kind="context", preview="facts")
+    other_art = run.artifact("ctx", kind="output", preview="not context")
+    cited_art = run.artifact("ctx", kind="context.contribution", preview="only cited")
+    own_art = run.artifact("gen", kind="output", preview="answer")
+
+    def consumed(art: dict, edge_type: str = "consumed") -> dict:
+        return {
+            **run.edge("ctx", "gen", edge_type),
+            "from": {"kind": "artifact", "id": art["artifactId"]},
+        }
+
+    records = [
+        run.run_start(),
+        run.span("agent", "agent.run", at=1, end=900),
+        run.span("ctx", "context.resolve", parent="agent", at=10, end=20),
+        run.span("gen", "generation.call", parent="agent", at=30, end=40),
+        ctx_art,
+        other_art,
+        cited_art,
+        own_art,
+        consumed(ctx_art),
+        consumed(ctx_art),  # twice: still attached once
+        consumed(other_art),
+        consumed(cited_art, "caused"),  # not consumed
+        run.run_end(),
+    ]
+    gen = node_by_span(_detail(run, records), "gen")
+    assert [a.artifactId for a in gen.artifacts or ()] == [
+        own_art["artifactId"],
+        ctx_art["artifactId"],
+    ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+from records import RunBuilder
+
 from crux_tui.backend.projection.operation import project_operation_detail
 from crux_tui.backend.store import Store
 from crux_tui.contract.models import RunDetail
@@ -69,3 +72,35 @@ def test_run_level_definition_refs_are_kept_once_per_id_kind_and_role():
     child[0] = {**child[0], "definitionRefs": [dict(prompt)]}  # the root's, again
     doc = _operation(root + child)
     assert doc.definitionRefs == [prompt, same_prompt_other_role]
+
+
+def test_the_operations_rows_are_the_mounted_tree_in_pre_order_with_their_spans():
+    """Re-flattened after mounting: the root run's rows as its own projection made them (a
+    trigger span now has children), then each mounted node's row, expanded above depth 2."""
+    alone = _operation(root_records())
+    child = child_records("run_c")
+    extra = RunBuilder("run_c", schema_version=5, operation_id=OP, segment_id="seg_gen")
+    child.insert(
+        -1,
+        extra.span(
+            "gen",
+            "generation.call",
+            parent="run_c_action",
+            at=150,
+            end=200,
+            model="m-1",
+            provider="acme",
+        ),
+    )
+    doc = _operation(root_records() + child)
+    rows = {r.nodeId: r for r in doc.rows or ()}
+    assert list(rows) == [*(r.nodeId for r in alone.rows or ()), "run:run_c", "span:gen"]
+    for row in alone.rows or ():
+        has_children = row.hasChildren or row.nodeId == "span:tool"
+        assert rows[row.nodeId] == msgspec.structs.replace(row, hasChildren=has_children)
+    mounted, gen = rows["run:run_c"], rows["span:gen"]
+    assert (mounted.spanId, mounted.parentId, mounted.depth) == ("run_c_action", "span:tool", 2)
+    assert (gen.spanId, gen.parentId, gen.depth, gen.hasChildren) == ("gen", "run:run_c", 3, False)
+    assert (gen.model, gen.provider, gen.status) == ("m-1", "acme", "ok")
+    assert [r.expandedDefault for r in rows.values()] == [r.depth < 2 for r in rows.values()]
+    assert any(r.expandedDefault for r in rows.values())
