@@ -1,0 +1,28 @@
+"""Inspection sections (§4): events, relations and diagnostics are listed by id and label."""
+
+from __future__ import annotations
+
+from .builders import edge, event, graph, node_by_span, project, span
+
+
+def test_events_relations_and_diagnostics_are_listed_in_their_sections():
+    g = graph(
+        [
+            span("a", "", "agent.run", start=0),
+            span("t", "a", "tool.call", start=0),  # left open: stale, missing its end
+        ],
+        events=[event("t", "retry.scheduled", 0.5), event("t", "usage.observed", 0.2)],
+        edges=[edge("caused", "a", "t")],
+    )
+    t = node_by_span(project(g, now=61), "t")
+    assert t.status == "stale"
+    inspection = t.inspection or {}
+    assert inspection["events"] == [
+        {"type": "event", "id": e.eventId, "label": e.name} for e in t.events or ()
+    ]
+    assert [i["label"] for i in inspection["events"]] == ["usage.observed", "retry.scheduled"]
+    assert inspection["relations"] == [{"type": "relation", "id": "edge_a_t", "label": "caused"}]
+    assert inspection["diagnostics"] == [
+        {"type": "diagnostic", "id": "diagnostic:missing-span-end:t", "label": "missing-span-end"}
+    ]
+    assert list(inspection) == ["events", "relations", "diagnostics", "raw"]  # §4 order
