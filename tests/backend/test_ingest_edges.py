@@ -128,3 +128,19 @@ def test_a_span_end_without_span_id_is_refused(backend: EmbeddedBackend) -> None
     assert messages == ["span:end requires spanId"] * 2
     detail = httpx.get(backend.url + f"{API}/runs/ends").json()
     assert detail["run"]["spanCount"] == 1
+
+
+def test_a_source_health_that_is_not_an_object_is_ignored(backend: EmbeddedBackend) -> None:
+    """``sourceHealth`` is an object; anything else (an array, a string) says nothing about
+    delivery: the batch is ingested as one without it is."""
+    for n, health in enumerate((None, ["permanentlyRejected"], "degraded")):
+        body = batch([RunBuilder(f"run_{n}").run_start()])
+        if health is not None:
+            body["sourceHealth"] = health
+        response = post(backend, body)
+        assert response.status_code == 202
+        assert dispositions(response) == [(0, "accepted", "accepted")]
+    rows = httpx.get(backend.url + f"{API}/runs/page").json()["rows"]
+    health_of = {row["runId"]: row["deliveryHealth"] for row in rows}
+    assert health_of["run_1"] == health_of["run_2"] == health_of["run_0"]
+    assert health_of["run_0"]["status"] == "unknown"
