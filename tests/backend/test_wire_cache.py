@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from records import RunBuilder
 
 from crux_tui.backend.store import Store
 from crux_tui.backend.wire_cache import WireCache
@@ -51,3 +54,31 @@ def test_cache_is_bounded_and_never_goes_backwards() -> None:
     assert cache.get("a") == (0, ()) and cache.held == 3
     cache.put("huge", 9, tuple(range(6)))  # type: ignore[arg-type]
     assert cache.get("huge") == (0, ())
+
+
+def test_a_record_read_once_is_not_decoded_again(tmp_path: Path) -> None:
+    """Stored records never change, so a run read again decodes only the records that
+    arrived since: a record edited behind the store's back (straight in SQLite) after it
+    was read still reads as it was, and a record that arrives later is read."""
+    db = tmp_path / "runs.sqlite3"
+    store = Store(str(db))
+    try:
+        run = RunBuilder("r1")
+        store.ingest_batch([run.run_start(), run.span_start("s1", "tool.call")])
+        assert _names(store) == {"s1": "s1"}
+        with sqlite3.connect(db) as conn:
+            edited = conn.execute(
+                'UPDATE records SET payload = replace(payload, \'"name":"s1"\','
+                " '\"name\":\"edited\"') WHERE type = 'span:start'"
+            ).rowcount
+        assert edited == 1
+        store.ingest_batch([run.span_start("s2", "tool.call")])
+        assert _names(store) == {"s1": "s1", "s2": "s2"}
+    finally:
+        store.close()
+
+
+def _names(store: Store) -> dict[str, str]:
+    graph = store.graph("r1", include_records=False)
+    assert graph is not None
+    return {span.spanId: span.name for span in graph.spans}
