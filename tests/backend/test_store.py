@@ -141,6 +141,15 @@ def test_trace_alias_resolution(store: Store) -> None:
     assert store.graph("missing") is None
 
 
+def test_a_trace_of_one_operation_resolves_without_an_alias_conflict(store: Store) -> None:
+    """A trace id names an operation; the conflict flag is for a trace carried by several."""
+    store.ingest_batch(simple_run("only", trace_id="single"))
+    graph = store.graph("single")
+    assert graph is not None and graph.run.runId == "only"
+    assert graph.run.traceAliasConflict is False
+    assert store.resolve_operation("single") == ("only", False)
+
+
 def test_runs_page_order_filters_and_cursor(store: Store) -> None:
     for i in range(7):
         store.ingest_batch(

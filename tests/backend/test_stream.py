@@ -115,8 +115,10 @@ async def test_lifecycle_event_when_run_goes_stale(
     assert row["status"] == lifecycle["payload"]["status"]
 
 
-@pytest.mark.parametrize("header", ["abc", ""])
+@pytest.mark.parametrize("header", ["abc", "", "X1", "evt-1"])
 async def test_bad_last_event_id_is_ignored(pinned_backend: EmbeddedBackend, header: str) -> None:
+    """An id that is not a number (another backend's, such as ``X1`` or ``evt-1``) is not
+    one of ours: the stream starts from now, as without one."""
     started = asyncio.Event()
     task = asyncio.create_task(
         collect_events(pinned_backend.url + f"{API}/stream", 1, {"Last-Event-ID": header}, started)
