@@ -18,6 +18,7 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
     d = project(g, now=100)  # nothing protected: the run went stale
     root = d.root
     assert root.virtual and root.id == "run:run_1" and root.kind == "run"
+    assert (root.display.kind, root.display.label) == ("run", "two tools")
     assert (root.model, root.provider, root.promptId) == ("m-1", "acme", "prompt.support")
     assert (root.status, d.run.status) == ("incomplete", "incomplete")
     assert diag_codes(root.diagnostics) == ["stale-boundary"]
