@@ -22,3 +22,10 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
     assert (root.model, root.provider, root.promptId) == ("m-1", "acme", "prompt.support")
     assert (root.status, d.run.status) == ("incomplete", "incomplete")
     assert diag_codes(root.diagnostics) == ["stale-boundary"]
+    # the tree's top: no parent, its own path; its children under it, one level down
+    assert (root.parentId, root.path) == ("", ["run:run_1"])
+    assert [(r.nodeId, r.parentId, r.depth) for r in d.rows or ()] == [
+        ("run:run_1", "", 0),
+        ("span:t1", "run:run_1", 1),
+        ("span:t2", "run:run_1", 1),
+    ]

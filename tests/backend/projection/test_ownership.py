@@ -43,8 +43,16 @@ def test_an_explains_edge_between_two_details_moves_neither():
 
 
 def test_an_explains_edge_names_spans_only_through_span_endpoints():
-    """An artifact endpoint whose id is also a span's id is not that span."""
+    """An artifact endpoint whose id is also a span's id is not that span; edges of other
+    types and such edges are passed over, the explains edges after them still count."""
     _by_chronology(_project(edges=[edge("explains", "g2", "p1", src_kind="artifact")]))
-    moved = _project(edges=[edge("explains", "g2", "p1")])  # the reverse direction, span->span
-    assert detail_spans(node_by_span(moved, "g2")) == ["p1"]
-    assert moved.spanIndex["p1"].reason == "explains-edge"
+    moved = _project(
+        edges=[
+            edge("caused", "p1", "g2"),
+            edge("explains", "g2", "p1", src_kind="artifact"),
+            edge("explains", "g2", "p2"),  # the reverse direction, span->span
+        ]
+    )
+    assert detail_spans(node_by_span(moved, "g1")) == ["p1"]
+    assert detail_spans(node_by_span(moved, "g2")) == ["p2"]
+    assert moved.spanIndex["p2"].reason == "explains-edge"
