@@ -25,12 +25,18 @@ def _operation(records: list[dict]) -> RunDetail:
 
 def test_an_incomplete_operations_root_is_a_primary_run_node_like_any_run_root():
     """Without its root run, the synthetic root is shown as the root of a run would be."""
-    incomplete = _operation(child_records("run_early"))
+    incomplete = _operation(
+        child_records("run_late", base="2026-05-16T18:00:05")
+        + child_records("run_early", base="2026-05-16T18:00:01")
+    )
     complete = _operation(root_records() + child_records("run_early"))
     for doc in (incomplete, complete):
         assert doc.root.source.placementReason == "primary"
     assert incomplete.root.virtual and incomplete.root.kind == "run"
-    assert incomplete.run.operationId == OP
+    root = incomplete.root
+    assert (root.runId, root.status, root.display.severity) == (OP, "incomplete", "warn")
+    assert root.startedAt == "2026-05-16T18:00:01.000Z"  # its earliest member's start
+    assert (incomplete.run.runId, incomplete.run.operationId) == (OP, OP)
 
 
 def test_the_operations_span_index_places_details_and_mounted_runs_where_they_are_shown():
@@ -104,3 +110,26 @@ def test_the_operations_rows_are_the_mounted_tree_in_pre_order_with_their_spans(
     assert (gen.model, gen.provider, gen.status) == ("m-1", "acme", "ok")
     assert [r.expandedDefault for r in rows.values()] == [r.depth < 2 for r in rows.values()]
     assert any(r.expandedDefault for r in rows.values())
+
+
+def test_a_mounted_virtual_run_root_keeps_its_runs_metrics_and_its_hosts_total_them():
+    """Metric roll-ups are recomputed over the mounted tree: a child run with no single root
+    span still totals its run's own metrics, and the span it hangs under adds them up."""
+    child = RunBuilder("run_v", schema_version=5, operation_id=OP, trace_id=f"trace_{OP}")
+    records = [
+        child.run_start(
+            name="v",
+            root_primitive="runtime.convex.action",
+            parentRunId=OP,
+            triggeredBySpanId="tool",
+        ),
+        child.span("x1", "tool.call", at=100, end=200),
+        child.span("x2", "tool.call", at=150, end=250),
+        child.run_end(at=300, metrics={"costUsd": 0.25}),
+    ]
+    doc = _operation(root_records() + records)
+    mounted = next(n for n in doc.root.children or () if n.id == "span:tool").children or []
+    (child_root,) = mounted
+    assert child_root.id == "run:run_v" and child_root.virtual
+    assert (child_root.metricBuckets.total or {}) == {"costUsd": 0.25}
+    assert (doc.root.metricBuckets.total or {}) == {"costUsd": 0.25}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from crux_tui.backend.projection import times
 
-from .builders import graph, node_by_span, project, span
+from .builders import graph, node_by_span, project, span, ts
 
 
 def test_the_first_and_last_day_of_a_month_are_times():
@@ -29,3 +29,32 @@ def test_freshness_reads_an_offset_time_as_the_instant_it_names():
     g = graph([span("t", "", "tool.call", start=0)], lastActivityAt="2026-05-16T23:30:30+05:30")
     assert node_by_span(project(g, now=89), "t").status == "running"
     assert node_by_span(project(g, now=91), "t").status == "stale"
+
+
+def test_seconds_stop_at_a_leap_second():
+    assert times.ns("2026-12-31T23:59:60Z") is not None
+    assert times.ns("2026-05-16T18:00:61Z") is None
+
+
+def test_years_before_1000_are_written_with_four_digits():
+    assert times.reformat("0999-05-16T18:00:00.500Z") == "0999-05-16T18:00:00.5Z"
+    assert times.reformat("0042-01-01T00:00:00+01:00") == "0042-01-01T00:00:00+01:00"
+
+
+def test_now_is_read_to_the_microsecond():
+    """A deadline 0.4 ms after ``now`` (which has microseconds) has not passed yet."""
+    g = graph(
+        [
+            span(
+                "g",
+                "",
+                "generation.call",
+                start=0,
+                attributes={"deadlineAt": "2026-05-16T18:00:00.5004Z"},
+            ),
+            span("h", "", "generation.call", start=0, attributes={"deadlineAt": ts(0.5)}),
+        ]
+    )
+    d = project(g, now=0.5)
+    assert node_by_span(d, "g").status == "running"
+    assert node_by_span(d, "h").status == "incomplete"  # at its exact instant
