@@ -354,3 +354,30 @@ def test_an_operation_can_be_deleted_after_a_restart(tmp_path: Path) -> None:
         assert again.operation_summary("a") is None and again.operation_summary("b") is not None
     finally:
         again.close()
+
+
+def test_a_batch_that_fails_to_commit_leaves_nothing_of_it(tmp_path: Path) -> None:
+    """A batch rolled back (here: SQLite refuses its ``run:end`` record) changes nothing:
+    the next batch of the run rolls up only the records that were stored."""
+    import sqlite3
+
+    path = tmp_path / "runs.sqlite3"
+    store = Store(path)
+    try:
+        run = RunBuilder("r")
+        store.ingest_batch([run.run_start(), run.span_start("s1", "tool.call")])
+        assert row_of(store, "r").status == "running"
+        with sqlite3.connect(path) as conn:
+            conn.execute(
+                "CREATE TRIGGER refuse_end BEFORE INSERT ON records WHEN NEW.type = 'run:end'"
+                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        with pytest.raises(sqlite3.Error):
+            store.ingest_batch([run.run_end()])
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TRIGGER refuse_end")
+        store.ingest_batch([run.span_start("s2", "tool.call")])
+        assert row_of(store, "r").status == "running"
+        assert row_of(store, "r").spanCount == 2
+    finally:
+        store.close()
