@@ -21,6 +21,27 @@ def code_of(record: Any) -> str:
     return validate_record(0, record)[0].code
 
 
+@pytest.mark.parametrize(
+    ("field", "code", "message"),
+    [
+        ("recordId", "invalid_record", "recordId is required"),
+        ("runId", "invalid_record", "runId is required"),
+        ("segmentId", "missing_segment_identity", "missing v2 segment identity"),
+        ("type", "invalid_record", "type is required"),
+    ],
+)
+def test_a_record_missing_an_envelope_field_is_rejected_naming_it(
+    field: str, code: str, message: str
+) -> None:
+    """Each envelope field is required (absent or empty alike), and the rejection says which."""
+    start = RunBuilder("run_e").run_start()
+    absent = {key: value for key, value in start.items() if key != field}
+    for record in (absent, {**start, field: ""}):
+        disposition, wire = validate_record(3, record)
+        assert (disposition.index, disposition.outcome, disposition.code) == (3, "rejected", code)
+        assert disposition.message == message and wire is None
+
+
 def test_valid_records_of_every_type_are_accepted() -> None:
     run = RunBuilder("run_v")
     records = [
