@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .builders import diag_codes, graph, project, span
+from .builders import artifact, diag_codes, graph, node_by_span, project, span, ts
 
 
 def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
@@ -19,7 +19,8 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
     root = d.root
     assert root.virtual and root.id == "run:run_1" and root.kind == "run"
     assert (root.display.kind, root.display.label) == ("run", "two tools")
-    assert (root.model, root.provider, root.promptId) == ("m-1", "acme", "prompt.support")
+    assert (root.name, root.model, root.provider) == ("two tools", "m-1", "acme")
+    assert root.promptId == "prompt.support"
     assert (root.status, d.run.status) == ("incomplete", "incomplete")
     assert diag_codes(root.diagnostics) == ["stale-boundary"]
     # the tree's top: no parent, its own path; its children under it, one level down
@@ -29,3 +30,50 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
         ("span:t1", "run:run_1", 1),
         ("span:t2", "run:run_1", 1),
     ]
+
+
+def test_a_nodes_timing_is_its_own_start_end_and_duration_split_into_self_children_details():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("gen", "agent", "generation.call", start=1, end=3),
+            span("p", "gen", "prompt.resolve", start=1, end=1.5),  # a detail of gen
+            span("tool", "agent", "tool.call", start=4, end=8),
+        ],
+        status="ok",
+        end=9,
+    )
+    d = project(g, now=10)
+    agent, gen, tool = (node_by_span(d, s) for s in ("agent", "gen", "tool"))
+    assert (agent.timing.startedAt, agent.timing.endedAt) == (ts(0), ts(9))
+    assert (agent.timing.durationMs, agent.timing.childrenMs, agent.timing.selfMs) == (
+        9000,
+        6000,
+        3000,
+    )
+    assert agent.timing.detailsMs is None  # no details
+    assert (gen.timing.endedAt, gen.timing.detailsMs, gen.timing.selfMs) == (ts(3), 500, 2000)
+    assert (tool.timing.startedAt, tool.timing.endedAt, tool.timing.childrenMs) == (ts(4), ts(8), 0)
+
+
+def test_a_tool_call_shown_as_a_detail_still_lists_the_request_that_asked_for_it():
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("gen", "agent", "generation.call", start=1, end=2),
+            span(
+                "tool",
+                "agent",
+                "tool.call",
+                start=3,
+                end=4,
+                attributes={"toolCallId": "call_1", "presentation": {"display": "detail"}},
+            ),
+            span("after", "agent", "generation.call", start=5, end=6),
+        ],
+        artifacts=[artifact("gen", "tool.request", 1.5, preview={"toolCallId": "call_1"})],
+    )
+    d = project(g, now=10)
+    tool = next(x for x in node_by_span(d, "after").details or () if x.spanId == "tool")
+    tools = (tool.inspection or {})["tools"]
+    assert [(i["kind"], i.get("sourceSpanId")) for i in tools] == [("tool.request", "gen")]

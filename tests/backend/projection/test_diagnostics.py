@@ -7,7 +7,7 @@ import sys
 from crux_tui.backend.projection import presented_run_status
 from crux_tui.contract.models import SpanSummary
 
-from .builders import at, diag_codes, graph, project, span, ts
+from .builders import at, diag_codes, event, graph, node_by_span, project, span, ts
 
 
 def test_missing_parent_span_and_cross_trace_and_alias_conflict():
@@ -91,3 +91,34 @@ def test_a_missing_span_end_is_reported_when_the_runs_last_activity_is_stale():
     g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(100))
     assert "missing-span-end" not in diag_codes(project(g, now=150).diagnostics)
     assert "missing-span-end" in diag_codes(project(g, now=161).diagnostics)
+
+
+def test_every_span_diagnostic_names_its_span_and_says_what_happened():
+    g = graph(
+        [
+            span("b", "", "runtime.convex.action", start=0),  # its lease expires (R2)
+            span("a", "", "agent.run", start=0),  # above a deadline (R5)
+            span("g", "a", "generation.call", start=0, attributes={"timeoutMs": 1000}),  # R4
+            span("t", "", "tool.call", start=0),  # left open (R7)
+        ],
+        events=[event("b", "runtime.convex.boundary.requested", 0, leaseExpiresAt=ts(5))],
+    )
+    d = project(g, now=100)
+    expected = {
+        "b": "convex-boundary-lease-expired",
+        "a": "descendant-operation-deadline-exceeded",
+        "g": "operation-deadline-exceeded",
+        "t": "missing-span-end",
+    }
+    for sid, code in expected.items():
+        (diag,) = node_by_span(d, sid).diagnostics or ()
+        assert (diag.code, diag.spanIds) == (code, [sid]), sid
+        assert diag.severity == "warn" and diag.message and diag.suggestedFix, sid
+    (missing,) = [x for x in d.diagnostics or () if x.code == "missing-span-end"]
+    assert missing.spanIds == ["t"] and missing.message
+    # the run itself, closed by the deadline below it (R5), says so first
+    assert (d.run.status, d.diagnostics[0].code) == (
+        "incomplete",
+        "descendant-operation-deadline-exceeded",
+    )
+    assert d.diagnostics[0].spanIds is None and d.diagnostics[0].message
