@@ -7,7 +7,8 @@ exit code under ``exit_code_by_key``). This prints, per module whose dotted name
 of the GLOBs (default: every mutated module), the mutants killed, survived, not covered by
 any selected test ("no tests") and not run yet, and the score: killed / (killed + survived +
 no tests), a timeout or a type-check failure counting as killed. ``--survivors`` lists the
-mutants that were not killed, for ``mutmut show NAME``.
+mutants that were not killed, for ``mutmut show NAME``; ``--only FILE`` counts only the mutants
+FILE names (a round of ``dev/mutation_sample.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--survivors", action="store_true", help="list the mutants not killed")
     parser.add_argument("--mutants", type=Path, default=Path("mutants"), help="mutmut's directory")
+    parser.add_argument(
+        "--only",
+        type=Path,
+        metavar="FILE",
+        help="count only the mutants named in FILE (one per line: a sample round)",
+    )
     args = parser.parse_args(argv)
+    only = set(args.only.read_text().split()) if args.only else None
     if not args.mutants.is_dir():
         print(f"no {args.mutants}/: run mutmut first", file=sys.stderr)
         return 1
@@ -52,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         if not any(fnmatch.fnmatchcase(module, g) for g in args.globs):
             continue
         codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        whole = len(codes)
+        if only is not None:
+            codes = {k: c for k, c in codes.items() if k in only}
         if not codes:
             continue
         killed = [k for k, c in codes.items() if c in KILLED]
@@ -61,17 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         other = [
             k for k, c in codes.items() if c not in KILLED | SURVIVED | NO_TESTS | NOT_RUN
         ]  # suspicious, segfault
-        rows.append((module, killed, survived + other, no_tests, not_run))
+        rows.append((module, killed, survived + other, no_tests, not_run, whole))
     if not rows:
         print("no results match", " ".join(args.globs), file=sys.stderr)
         return 1
     width = max(len(r[0]) for r in rows)
     print(f"{'module':<{width}}  killed  survived  no-tests  not-run   score  95% interval")
-    for module, killed, survived, no_tests, not_run in rows:
+    for module, killed, survived, no_tests, not_run, whole in rows:
         checked = len(killed) + len(survived) + len(no_tests)
         score = f"{100 * len(killed) / checked:5.1f}%" if checked else "    -"
         interval = ""
-        if checked and not_run:
+        if checked and checked < whole:
             low, high = wilson_interval(len(killed), checked)
             interval = f"  {100 * low:.0f}-{100 * high:.0f}%"
         print(
@@ -79,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {len(not_run):7}  {score}{interval}"
         )
     if args.survivors:
-        for _module, _killed, survived, no_tests, _not_run in rows:
+        for _module, _killed, survived, no_tests, _not_run, _whole in rows:
             for name in sorted(survived, key=_natural):
                 print("survived", name)
             for name in sorted(no_tests, key=_natural):

@@ -63,3 +63,14 @@ def test_a_wholly_judged_module_has_no_interval(tmp_path: Path) -> None:
     }
     out = _run("mutation_scores.py", "--mutants", str(_mutants(tmp_path, codes)))
     assert out.splitlines()[1].split() == ["crux_tui.thing", "1", "1", "0", "0", "50.0%"]
+
+
+def test_only_counts_the_mutants_of_one_sample_round(tmp_path: Path) -> None:
+    codes: dict[str, int | None] = {f"crux_tui.thing.x_f__mutmut_{n}": 1 for n in range(1, 11)}
+    codes["crux_tui.thing.x_f__mutmut_11"] = 0
+    round_file = tmp_path / "round.txt"
+    round_file.write_text("crux_tui.thing.x_f__mutmut_1\ncrux_tui.thing.x_f__mutmut_11\n")
+    mutants = _mutants(tmp_path, codes)
+    out = _run("mutation_scores.py", "--mutants", str(mutants), "--only", str(round_file))
+    # 2 of the module's 11 judged: a sample, with its interval, though none is left unrun
+    assert out.splitlines()[1].split() == ["crux_tui.thing", "1", "1", "0", "0", "50.0%", "9-91%"]
