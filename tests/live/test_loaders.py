@@ -306,6 +306,55 @@ async def test_a_big_body_paints_its_head_rows_before_its_tail(serve_app, backen
         assert viewer.symptom_book.count("run_padded") is not None
 
 
+async def test_a_preview_whose_load_failed_first_is_not_painted(
+    serve_app, backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A head previewed off the UI thread, whose body died before the preview was ready, is
+    not painted: the failure is what the view says. (The loop's executor has two workers:
+    one downloads the body, then both are kept busy until the failure is shown, so the
+    preview waits its turn.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)  # every head off the loop
+    await post_records(backend.url, simple_run("run_dies", "dying run"))
+    got = httpx.get(f"{backend.url}{API}/runs/run_dies", timeout=10)
+    head_length = int(got.headers[HEAD_LENGTH_HEADER])
+    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+    asked, head, tail = threading.Event(), threading.Event(), threading.Event()
+
+    async def detail(request: Request) -> StreamingResponse:
+        asked.set()
+
+        async def dies() -> AsyncIterator[bytes]:
+            await anyio.to_thread.run_sync(head.wait, 20)
+            yield body[: head_length + 10]
+            await anyio.to_thread.run_sync(tail.wait, 20)
+            raise ConnectionResetError("the backend died mid-body")
+
+        headers = {"content-length": str(len(body)), HEAD_LENGTH_HEADER: str(head_length)}
+        return StreamingResponse(dies(), media_type="application/json", headers=headers)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(2))
+    workers = threading.Event()
+    async with viewer_of(url) as (viewer, runner):
+        states: list[RunState] = []
+        loader = RunLoader("run_dies", viewer, runner, states.append)
+        loader.refresh()  # the download takes the first worker
+        await until(asked.is_set, "the body asked for")
+        busy = [loop.run_in_executor(None, workers.wait, 20) for _ in range(2)]  # second, queued
+        head.set()
+        await until(lambda: loader._preview_done is not None, "the head arrived")
+        tail.set()
+        await until(lambda: loader.state.error, "the failure said")
+        workers.set()
+        await asyncio.gather(*busy)
+        await runner.idle()
+        assert loader.state.detail is None and not loader.state.partial
+        assert loader.state.error and all(s.detail is None for s in states)
+
+
 @pytest.mark.parametrize("length_said", [True, False])
 async def test_the_download_note_of_a_first_load_is_thinned(serve_app, length_said: bool) -> None:
     """A big first load says how much has arrived at most every 0.1 s (on the loader's
