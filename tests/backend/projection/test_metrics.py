@@ -102,6 +102,8 @@ def test_roll_up_sums_keeps_the_first_rate_and_the_smallest_positive_time_to_fir
         {"ttftMs": -5},
     )
     assert got == {"ttftMs": 20, "tokensPerSecond": 30, "costUsd": 6}
+    # sub-millisecond times too: the smallest positive one
+    assert children_of({"ttftMs": 0.5}, {"ttftMs": 0.8})["ttftMs"] == 0.5
 
 
 def test_a_run_with_several_roots_totals_them_and_fills_gaps_from_the_run_metrics():

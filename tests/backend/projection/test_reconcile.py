@@ -608,3 +608,45 @@ def test_r4_a_deadline_at_that_is_not_text_is_no_deadline_and_the_timeout_still_
     assert (n.status, n.endedAt) == ("incomplete", "2026-05-16T18:00:01Z")
     assert n.attributes["diagnostics"]["deadlineAt"] == "2026-05-16T18:00:01Z"
     assert node_by_span(d, "x").status == "running"
+
+
+def test_r6_carries_how_the_cause_was_reconciled_up_through_levels():
+    """The reason found at the bottom of the chain (here R1's failed ack) stays the reason
+    at every level above it that R6 closed."""
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            span("a", "p", "flow.run", start=0),
+            span("b", "a", "runtime.convex.action", start=0, attributes=dict(BOUNDARY_HINT)),
+        ],
+        events=[event("b", "runtime.convex.boundary.failed", 1)],
+    )
+    d = project(g, now=3)
+    assert node_by_span(d, "a").attributes["diagnostics"] == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "b",
+        "decidedByReason": "runtime.convex.boundary",
+    }
+    assert node_by_span(d, "p").attributes["diagnostics"] == {
+        "reconciledFrom": "terminal.children",
+        "decidedBy": "a",
+        "causeSpanId": "b",
+        "decidedByReason": "runtime.convex.boundary",
+    }
+
+
+def test_r7_two_live_deadlines_under_one_parent_protect_it_and_the_run():
+    g = graph(
+        [
+            span("a", "", "agent.run", start=0),
+            span("g1", "a", "generation.call", start=0, attributes={"deadlineAt": ts(500)}),
+            span("g2", "a", "generation.call", start=0, attributes={"deadlineAt": ts(600)}),
+            span("t", "", "tool.call", start=0),
+        ]
+    )
+    d = project(g, now=100)
+    assert [node_by_span(d, s).status for s in ("a", "g1", "g2")] == ["running"] * 3
+    assert d.run.status == "running"
+    t = node_by_span(d, "t")
+    assert t.status == "stale"
+    assert t.attributes["diagnostics"] == {"reconciledFrom": "freshness", "staleAfterMs": 60_000}
