@@ -69,3 +69,69 @@ def test_a_parent_in_another_operation_is_foreign() -> None:
     assert health == "conflicted"
     assert [d.code for d in diagnostics] == ["foreign-parent-run"]
     assert "other_op" in diagnostics[0].message
+
+
+def test_every_topology_diagnostic_says_which_runs_and_spans_it_is_about() -> None:
+    """One warning per problem, each naming the runs (and the span) concerned, in member order,
+    the operation's root first when it has not arrived; a member with no problem says nothing."""
+    health, diagnostics = topology(
+        [
+            MemberLink("op", parent_run_id="up"),
+            MemberLink("ok", "op", "s1", "t"),
+            MemberLink("orphan"),
+            MemberLink("selfish", "selfish", "x"),
+            MemberLink("abroad", "z", "s"),
+            MemberLink("waiting", "late", "s"),
+            MemberLink("traced", "ok", "s1", "t2"),
+            MemberLink("untold", "op"),
+            MemberLink("lost", "op", "nowhere"),
+            MemberLink("c1", "c2", "x"),
+            MemberLink("c2", "c1", "x"),
+        ],
+        root_present=False,
+        foreign={"z": "other_op"},
+    )
+    assert health == "conflicted"
+    got = [(d.code, d.message) for d in diagnostics]
+    assert got[:9] == [
+        (
+            "incomplete-operation-root",
+            "the run:start of the root run op of this operation has not arrived",
+        ),
+        ("root-has-parent", "the root run op names a parent run up"),
+        ("missing-parent-run", "child run orphan names no parent run"),
+        ("self-parent-run", "child run selfish names itself as parent"),
+        ("foreign-parent-run", "the parent z of child run abroad belongs to operation other_op"),
+        ("missing-parent-run", "the parent run late of child run waiting has not arrived"),
+        ("parent-trace-conflict", "child run traced and its parent ok carry different trace ids"),
+        (
+            "missing-trigger-span",
+            "span s1 of parent run ok, which started child run traced, is not recorded",
+        ),
+        ("missing-trigger-span", "child run untold does not name the span of op that started it"),
+    ]
+    assert got[9:] == [
+        (
+            "missing-trigger-span",
+            "span nowhere of parent run op, which started child run lost, is not recorded",
+        ),
+        (
+            "missing-trigger-span",
+            "span x of parent run c2, which started child run c1, is not recorded",
+        ),
+        (
+            "missing-trigger-span",
+            "span x of parent run c1, which started child run c2, is not recorded",
+        ),
+        ("parent-run-cycle", "the parent links of runs c1, c2 form a cycle"),
+    ]
+    for d in diagnostics:
+        assert d.severity == "warn" and d.suggestedFix.startswith("Inspect immutable run:start")
+
+
+def test_the_root_ends_every_parent_chain_even_when_it_names_a_member_as_parent() -> None:
+    health, diagnostics = topology(
+        [MemberLink("op", parent_run_id="a"), MemberLink("a", "op", "s1")]
+    )
+    assert health == "conflicted"
+    assert [d.code for d in diagnostics] == ["root-has-parent"]  # not a cycle
