@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 from records import RunBuilder
 
 from crux_tui.backend.projection import project_run_detail
@@ -107,3 +108,13 @@ def test_a_span_that_consumed_context_also_carries_that_context_artifact():
         own_art["artifactId"],
         ctx_art["artifactId"],
     ]
+
+
+def test_an_event_without_a_timestamp_comes_first():
+    """Events sort by timestamp text; a missing (non-text) timestamp is the empty text."""
+    late = event("gen", "usage.observed", 0.5)
+    stamped = event("gen", "retry.scheduled", 0.2)
+    bare = msgspec.structs.replace(event("gen", "cache.hit", 0.9), timestamp=None)
+    g = graph([span("gen", "", "generation.call", start=0, end=1)], events=[late, stamped, bare])
+    names = [e.name for e in node_by_span(project(g), "gen").events or ()]
+    assert names == ["cache.hit", "retry.scheduled", "usage.observed"]

@@ -650,3 +650,21 @@ def test_r7_two_live_deadlines_under_one_parent_protect_it_and_the_run():
     t = node_by_span(d, "t")
     assert t.status == "stale"
     assert t.attributes["diagnostics"] == {"reconciledFrom": "freshness", "staleAfterMs": 60_000}
+
+
+def test_reconciliation_adds_to_the_diagnostics_a_span_already_carries():
+    """What the producer put in ``attributes.diagnostics`` stays next to how it was closed."""
+    g = graph(
+        [
+            span("flow", "", "flow.run", start=0, end=5, status="error"),
+            span(
+                "gen", "flow", "generation.call", start=1, attributes={"diagnostics": {"retry": 2}}
+            ),
+        ]
+    )
+    gen = node_by_span(project(g, now=10), "gen")
+    assert gen.attributes["diagnostics"] == {
+        "retry": 2,
+        "reconciledFrom": "terminal.ancestor",
+        "ancestorSpanId": "flow",
+    }
