@@ -19,6 +19,8 @@ from crux_tui.live.websocket import decode_message, ws_url
 def test_ws_url() -> None:
     assert ws_url("http://127.0.0.1:4400") == "ws://127.0.0.1:4400/ws/ui"
     assert ws_url("https://tunnel.example/base/", "a b") == "wss://tunnel.example/base/ws/ui?t=a+b"
+    # only the trailing slashes go: the base path is kept whatever it ends with
+    assert ws_url("http://host:1/DEVTOOLS-X//") == "ws://host:1/DEVTOOLS-X/ws/ui"
 
 
 def test_only_observability_messages_decode() -> None:
@@ -58,6 +60,7 @@ def test_token_throttle_passes_one_then_the_latest_held() -> None:
     assert throttle.next_due() is None
     assert throttle.offer(_chunk(3), 11.5) is None  # 0.5 s after the release
     assert throttle.offer(_chunk(4), 12.1) is not None  # a full interval later
+    assert throttle.offer(_chunk(5), 13.1) is not None  # exactly one interval later
 
 
 def _chunk_of(ref: str, payload_run: object) -> ObservabilityEvent:
@@ -114,10 +117,14 @@ def test_token_throttle_forgets_idle_runs_but_never_one_with_a_held_chunk() -> N
     assert throttle.offer(_chunk(1, "run_held"), 10.5) is None
     for n in range(1100):
         assert throttle.offer(_chunk(n, f"run_{n}"), 10.0) is not None
+    # a new run makes the throttle forget idle runs: none is yet, each one's interval goes on
+    assert throttle.offer(_chunk(0, "run_other"), 10.6) is not None
+    assert throttle.offer(_chunk(1, "run_5"), 10.7) is None  # held, not passed
     # past the interval: the next new run makes the throttle forget the idle ones
     assert throttle.offer(_chunk(0, "run_new"), 12.0) is not None
     assert throttle.next_due() == 11.0
-    assert [e.payload["eventId"] for e in throttle.due(12.0)] == ["evt_1"]
+    released = sorted((e.refId, e.payload["eventId"]) for e in throttle.due(12.0))
+    assert released == [("run_5", "evt_1"), ("run_held", "evt_1")]
     assert throttle.offer(_chunk(2, "run_held"), 12.5) is None  # passed at 12.0: held again
 
 
