@@ -171,6 +171,18 @@ def test_a_mounted_member_run_missing_from_member_runs_stays_where_it_is_mounted
         ]
 
 
+def test_a_trigger_span_of_another_run_than_the_parent_is_not_followed() -> None:
+    """``triggeredBySpanId`` names a span of the member's parent run; a span of that id in
+    another run is not its trigger: the member stays where the backend mounted it."""
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    summarize = next(m for m in body["memberRuns"] if m["run"]["runId"] == fx.CHILD_SUM)
+    summarize["triggeredBySpanId"] = "sp_notify_tool"  # a span of the notify child
+    rows = tree(decode(body), TimelineOptions(canonical_parents=True))
+    labels = [label for _, label, _ in rows]
+    assert labels[labels.index("scheduler.runAfter summarize") + 1] == "summarize:thread"
+    assert labels[labels.index("sendEmail") + 1 :] == []  # nothing moved under it
+
+
 def test_a_v2_run_has_no_member_runs() -> None:
     body = fx.plain_operation(NOW).detail
     model = build_model(decode(body))

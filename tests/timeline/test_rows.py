@@ -91,6 +91,43 @@ def test_infrastructure_boundary_without_moved_children_is_a_leaf_row():
     assert tree(layout(model, INFRA)) == [(0, "a"), (1, "g"), (1, "x"), (1, "h")]
 
 
+def test_a_boundary_brought_back_at_a_siblings_start_goes_after_it():
+    """Boundaries shown again go among their new siblings by start time; at the same start
+    the row the backend presented comes first."""
+    root = node(
+        "a",
+        kind="agent",
+        duration=100,
+        children=[
+            node(
+                "g",
+                kind="generation",
+                start=10,
+                details=[boundary("x", canonical_parent="a", start=60)],
+            ),
+            node("h", start=60),
+        ],
+    )
+    model = build_model(run_detail(root))
+    assert tree(layout(model, INFRA)) == [(0, "a"), (1, "g"), (1, "h"), (1, "x")]
+
+
+def test_a_layout_slice_is_its_rows():
+    lay = layout(build_model(convex_run()), TimelineOptions())
+    assert [row.key for row in lay[1:3]] == ["g1", "t"]
+    assert [row.key for row in lay[:]] == [row.key for row in lay]
+
+
+def test_reveal_all_opens_a_collapsed_root_too():
+    """Every ancestor of a found row is opened, the run's root included."""
+    model = build_model(convex_run())
+    folded = TimelineOptions(collapsed=frozenset({"a"}))
+    assert tree(layout(model, folded)) == [(0, "a")]
+    opened = reveal_all(model, folded, ["s2"])
+    assert "a" not in opened.collapsed and "s" in opened.expanded
+    assert "s2" in [row.key for row in layout(model, opened)]
+
+
 def test_canonical_toggle_rebuilds_tree_from_canonical_parents():
     model = build_model(convex_run())
     lay = layout(model, CANON)
