@@ -157,6 +157,8 @@ def test_batch_version_dispositions() -> None:
         (1, "", "unsupported_schema_version"),
     ]
     assert all(d.message == "unsupported observability batch schema version" for d in out)
+    # sending the same batch again cannot succeed: not retryable (false, not unknown)
+    assert all(d.outcome == "rejected" and d.retryable is False for d in out)
 
 
 json_values = st.recursive(
