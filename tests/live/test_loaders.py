@@ -601,11 +601,13 @@ def proxied_page(backend_url: str, hold: Callable[[Request], threading.Event | N
     return Starlette(routes=[Route(f"{API}/runs/page", page)])
 
 
+@pytest.mark.parametrize("page_first", [True, False])
 async def test_a_page_asked_before_a_status_filter_change_is_dropped(
-    backend: EmbeddedBackend, serve_app, monkeypatch: pytest.MonkeyPatch
+    backend: EmbeddedBackend, serve_app, monkeypatch: pytest.MonkeyPatch, page_first: bool
 ) -> None:
     """A status filter starts the list again: the next page of the unfiltered list, still
-    on its way when the filter changed, is never added to the filtered one."""
+    on its way when the filter changed, is never added to the filtered one, whether it
+    arrives before or after the filtered list's first page."""
     monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
     for index in range(8):
         status = "error" if index == 3 else "ok"
@@ -613,10 +615,11 @@ async def test_a_page_asked_before_a_status_filter_change_is_dropped(
             backend.url,
             simple_run(f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index)),
         )
-    next_page, filtered = threading.Event(), threading.Event()
+    next_page, filtered, page_asked = threading.Event(), threading.Event(), threading.Event()
 
     def hold(request: Request) -> threading.Event | None:
         if "cursor" in request.query_params:
+            page_asked.set()
             return next_page
         return filtered if request.query_params.get("status") else None
 
@@ -638,16 +641,151 @@ async def test_a_page_asked_before_a_status_filter_change_is_dropped(
             await runner.idle()
             assert len(loader.state.runs) == 4 and loader.state.next_cursor
             loader.load_next_page()  # held at the backend
+            await until(page_asked.is_set, "the next page asked for")
             loader.set_status("error")  # its first page held too
-            next_page.set()
-            await pages[0]
-            assert loader.state.runs == [] and loader.state.status == "error"
-            filtered.set()
+            if page_first:
+                next_page.set()
+                await pages[0]
+                assert loader.state.runs == [] and loader.state.status == "error"
+                filtered.set()
+            else:
+                filtered.set()
+                await until(lambda: loader.state.loaded_once, "the filtered first page")
+                next_page.set()
+                await pages[0]
             await runner.idle()
             assert [run.runId for run in loader.state.runs] == ["run_03"]
         finally:
             await runner.aclose()
         assert not runner.errors
+
+
+async def test_a_filtered_list_pages_with_its_filter(
+    backend: EmbeddedBackend, serve_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next pages of a list filtered by status are filtered too; a text filter that
+    keeps fewer than half a page of rows pages on (half a page or more: it does not); a
+    page asked again while one is on its way is not asked twice."""
+    monkeypatch.setattr(runs_loader, "PAGE_SIZE", 4)
+    for index in range(9):
+        status = "error" if index % 3 == 0 else "ok"
+        await post_records(
+            backend.url,
+            simple_run(f"run_{index:02d}", f"run {index}", status=status, started=ago(99 - index)),
+        )
+    next_page = threading.Event()
+    pages_asked: list[str] = []
+
+    def hold(request: Request) -> threading.Event | None:
+        if "cursor" in request.query_params:
+            pages_asked.append(request.query_params["cursor"])
+            return next_page
+        return None
+
+    url = serve_app(proxied_page(backend.url, hold))
+    async with viewer_of(url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True])
+        loader.set_status("ok")
+        await runner.idle()
+        assert len(loader.state.runs) == 4 and loader.state.next_cursor
+        loader.fill(2)  # half a page matches: enough
+        await runner.idle()
+        assert pages_asked == []
+        loader.fill(1)  # fewer: page on
+        await until(lambda: pages_asked, "the next page asked for")
+        loader.load_next_page()  # asked again while it is on its way: nothing more
+        await asyncio.sleep(0.1)
+        next_page.set()
+        await runner.idle()
+        assert len(pages_asked) == 1
+        statuses = {run.runId: run.status for run in loader.state.runs}
+        assert len(statuses) == 6 and set(statuses.values()) == {"ok"}
+
+
+async def test_forgotten_operations_leave_the_list(backend: EmbeddedBackend) -> None:
+    """Deleted operations' rows go (and their member runs from the directory)."""
+    for run_id in ("run_a", "run_b"):
+        await post_records(backend.url, simple_run(run_id, run_id))
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader, states = runs_loader_for(viewer, runner, [True])
+        loader.refresh()
+        await runner.idle()
+        viewer.directory.note_runs([RunSummary(runId="run_a_child", operationId="run_a")])
+        loader.forget(["run_a"])
+        assert [run.runId for run in loader.state.runs] == ["run_b"]
+        assert states[-1] is loader.state
+        assert viewer.directory.operation_of("run_a_child") == "run_a_child"
+
+
+async def test_the_symptom_pass_reads_on_past_a_run_it_cannot_read(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run deleted between the list read and the symptom pass is skipped: the pass reads
+    the rows after it all the same."""
+    monkeypatch.setattr(runs_loader, "SYMPTOM_PASS_DELAY", 0.0)
+    for index in range(3):
+        await post_records(
+            backend.url, simple_run(f"run_{index}", f"run {index}", started=ago(30 - index))
+        )
+    async with viewer_of(backend.url) as (viewer, runner):
+        shown = [False]
+        loader, _ = runs_loader_for(viewer, runner, shown)
+        loader.refresh()
+        await runner.idle()
+        await asyncio.sleep(0.05)  # the pass's timer fired: covered, it read nothing
+        rows = [run.runId for run in loader.state.runs]
+        assert len(rows) == 3
+        await viewer.client.delete_run(rows[0])
+        shown[0] = True
+        loader.resume()
+        await until(lambda: not runner.busy and not loader.symptoms_to_find()[1:], "the pass")
+        await runner.idle()
+        book = viewer.symptom_book
+        assert book.count(rows[0]) is None
+        assert [book.count(run) for run in rows[1:]] == [0, 0]
+
+
+async def test_the_symptom_pass_reads_runs_of_up_to_its_span_limit(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await post_records(backend.url, simple_run("run_a", "a"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [False])
+        loader.refresh()
+        await runner.idle()
+        (row,) = loader.state.runs
+        monkeypatch.setattr(runs_loader, "SYMPTOM_SPAN_LIMIT", row.spanCount)
+        assert [run.runId for run in loader.symptoms_to_find()] == ["run_a"]
+        monkeypatch.setattr(runs_loader, "SYMPTOM_SPAN_LIMIT", row.spanCount - 1)
+        assert loader.symptoms_to_find() == []
+
+
+async def test_list_polling_scales_with_the_poll_interval_and_resumes_when_shown(
+    backend: EmbeddedBackend,
+) -> None:
+    """Without a stream a list with a running row is read every poll interval (1 s, shorter
+    in tests); covered, it is not polled, and it is read once shown again."""
+    await post_records(backend.url, simple_run("run_a", "a", status="running"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        viewer.poll_interval = 0.1
+        shown = [True]
+        loader, _ = runs_loader_for(viewer, runner, shown, clock=clock)
+        loader.tick(streaming=False)  # the first poll
+        assert loader.busy
+        await runner.idle()
+        clock.now += 0.1
+        loader.tick(streaming=False)
+        assert loader.busy
+        await runner.idle()
+        shown[0] = False
+        clock.now += 1.0
+        loader.tick(streaming=False)  # covered: not polled, read once shown
+        assert not loader.busy
+        shown[0] = True
+        loader.resume()
+        assert loader.busy
+        await runner.idle()
 
 
 async def test_a_list_read_that_succeeds_clears_the_last_error(
