@@ -490,3 +490,22 @@ def test_status_roll_up_precedence_ties_and_unknown_statuses():
     assert rolled("suspended", "error", primitive="flow.suspension") == "suspended"
     assert rolled("suspended", "error") == "error"
     assert rolled("ok", "error", primitive="flow.suspension") == "error"
+
+
+def test_in_a_large_level_siblings_that_anchor_on_each_other_are_all_kept_in_time_order():
+    """Two tool calls each requested by the other (an anchor cycle) cannot follow their
+    anchor: in a level of more than 12 they still appear, after the others, by start time."""
+    spans_ = [span("agent", "", "agent.run", start=0, end=99)]
+    spans_ += [
+        span(f"g{i:02d}", "agent", "generation.call", start=i * 2, end=i * 2 + 1) for i in range(12)
+    ]
+    spans_ += [
+        span("ta", "agent", "tool.call", start=3.5, end=4, attributes={"toolCallId": "ca"}),
+        span("tb", "agent", "tool.call", start=5.5, end=6, attributes={"toolCallId": "cb"}),
+    ]
+    arts = [
+        artifact("tb", "tool.request", 6, toolCallId="ca"),  # tb asked for ta
+        artifact("ta", "tool.request", 4, toolCallId="cb"),  # and ta for tb
+    ]
+    order = child_spans(node_by_span(project(graph(spans_, artifacts=arts), now=100), "agent"))
+    assert order == [f"g{i:02d}" for i in range(12)] + ["ta", "tb"]
