@@ -21,7 +21,7 @@ from gocrux.server import GoCrux
 from gocrux.shapes import deleted_event, lifecycle_event, token_chunk_event
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
@@ -270,10 +270,16 @@ async def test_a_big_run_shows_its_rows_first(serve_app, make_backend) -> None:
         assert viewer.symptom_book.count(run_id) is not None
 
 
-async def test_a_big_body_paints_its_head_rows_before_its_tail(serve_app, backend) -> None:
+@pytest.mark.parametrize("off_thread", [False, True])
+async def test_a_big_body_paints_its_head_rows_before_its_tail(
+    serve_app, backend, monkeypatch: pytest.MonkeyPatch, off_thread: bool
+) -> None:
     """The first load of a RunDetail body of a megabyte or more paints the rows of its head
     (a partial state, not analysed) while the tail is still on its way; the whole body then
-    replaces it. (The quick form of the test above: a small real run, its body padded.)"""
+    replaces it; a head of many rows is previewed in a thread. (The quick form of the test
+    above: a small real run, its body padded.)"""
+    if off_thread:
+        monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)
     await post_records(backend.url, simple_run("run_padded", "padded run"))
     got = httpx.get(f"{backend.url}{API}/runs/run_padded", timeout=10)
     head_length = int(got.headers[HEAD_LENGTH_HEADER])
@@ -304,6 +310,32 @@ async def test_a_big_body_paints_its_head_rows_before_its_tail(serve_app, backen
         assert not loader.state.partial and loader.state.detail is not preview
         assert loader.state.detail is not None and loader.state.detail.run.runId == "run_padded"
         assert viewer.symptom_book.count("run_padded") is not None
+
+
+async def test_a_view_that_never_says_it_painted_holds_nothing_for_long(
+    serve_app, backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader waits for the view to paint a preview at most ``PREVIEW_WAIT``: a view that
+    never says so holds neither the whole body nor any work of the loader."""
+    monkeypatch.setattr(run_loader, "PREVIEW_WAIT", 0.05)
+    await post_records(backend.url, simple_run("run_unpainted", "unpainted run"))
+    got = httpx.get(f"{backend.url}{API}/runs/run_unpainted", timeout=10)
+    head_length = int(got.headers[HEAD_LENGTH_HEADER])
+    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+
+    async def detail(request: Request) -> Response:
+        headers = {HEAD_LENGTH_HEADER: str(head_length)}
+        return Response(body, media_type="application/json", headers=headers)
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_unpainted", viewer, runner, lambda state: None, painted=never)
+        loader.refresh()
+        await asyncio.wait_for(runner.idle(), 20)
+        assert loader.state.detail is not None and not loader.state.partial
 
 
 async def test_a_preview_whose_load_failed_first_is_not_painted(
@@ -884,9 +916,13 @@ async def test_a_backend_that_is_not_crux_is_said_once(serve_app) -> None:
         assert not loader.state.error
 
 
+@pytest.mark.parametrize("off_thread", [False, True])
 async def test_a_running_run_is_refetched_as_a_delta_equal_to_the_whole_body(
-    pinned_backend: EmbeddedBackend,
+    pinned_backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, off_thread: bool
 ) -> None:
+    """(A delta to a run of many spans is applied in a thread.)"""
+    if off_thread:
+        monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)
     from crux_tui.contract.delta import node_index
     from tests.backend.test_detail_delta import pinned_run
 
