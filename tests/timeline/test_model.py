@@ -101,3 +101,50 @@ def test_a_member_runs_detail_without_a_parent_hangs_from_that_member_run() -> N
         (3, "summarize", ""),
         (3, "summary prompt", ""),  # under the member run's root, beside its owner
     ]
+
+
+def test_error_evidence_of_an_error_artifact_is_its_message() -> None:
+    """Without an error object, an error artifact speaks: its text preview's first line
+    (past the exception name), or its object preview's message; else it says nothing."""
+    from crux_tui.contract.models import ArtifactSummary
+
+    def with_artifact(preview: object) -> str | None:
+        span = node("s")
+        span.artifacts = [ArtifactSummary(kind="error.stack", preview=preview)]
+        return error_evidence(span)
+
+    assert with_artifact("TypeError: boom\n  at f()") == "boom"
+    assert with_artifact({"message": "disk full"}) == "disk full"
+    assert with_artifact({"name": "IOError"}) == ""
+
+
+def test_a_span_costs_what_its_metrics_say_under_any_cost_name() -> None:
+    spans = [
+        node("usd", metrics={"costUsd": 0.25}),
+        node("plain", metrics={"cost": 0.5}),
+        node("total", metrics={"totalCost": 0.75}),
+    ]
+    model = build_model(run_detail(node("a", children=spans)))
+    costs = {key: model.entry(key).cost for key in ("usd", "plain", "total")}
+    assert costs == {"usd": 0.25, "plain": 0.5, "total": 0.75}
+
+
+def test_a_root_without_ids_or_label_is_keyed_and_named_by_its_run() -> None:
+    """A virtual root (no span id, no node id) is keyed ``run:<runId>``; a root without a
+    label shows the run's name (else its id); a detail without ids is keyed by its index."""
+    anonymous = detail("", label="")
+    anonymous.id = ""
+    root = node("", label="", details=[anonymous])
+    root.primitive = ""  # nothing of its own to be named by
+    operation = run_detail(root, run_id="run_v", name="virtual run")
+    root.id = ""
+    model = build_model(operation)
+    entry = model.entries[0]
+    assert entry.key == "run:run_v" and model.by_key["run:run_v"] == 0
+    assert entry.label == "virtual run"
+    folded = model.entries[1]
+    assert (folded.node_id, folded.key) == ("", "#1")
+    unnamed = msgspec.structs.replace(
+        operation, run=msgspec.structs.replace(operation.run, name="")
+    )
+    assert build_model(unnamed).entries[0].label == "run_v"
