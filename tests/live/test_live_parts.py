@@ -135,6 +135,7 @@ def test_run_directory_maps_member_runs_to_their_operation() -> None:
     assert problems == []
     directory = RunDirectory()
     directory.note_detail(detail)
+    assert len(directory) == 2  # the two child runs: the operation's own run maps nowhere
     directory.note_runs([RunSummary(runId="run_listed_child", operationId="run_op_x")])
     lifecycle = decode_message(
         json.dumps(
@@ -169,6 +170,8 @@ async def test_task_runner_keeps_the_errors_of_its_work_and_waits_for_work_it_st
     runner = TaskRunner()
     seen: list[str] = []
     release = asyncio.Event()
+    loop_errors: list[dict] = []  # what the loop was told went wrong (in a callback)
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: loop_errors.append(context))
 
     async def child() -> None:
         await asyncio.sleep(0)
@@ -197,6 +200,12 @@ async def test_task_runner_keeps_the_errors_of_its_work_and_waits_for_work_it_st
     assert sorted(seen) == ["child", "held", "parent"]
     assert len(runner.errors) == 1 and isinstance(runner.errors[0], ValueError)
     assert str(runner.errors[0]) == "boom"
+    # closing cancels what still runs, without raising
+    stuck = runner.spawn(Job("stuck"), asyncio.Event().wait())
+    await asyncio.sleep(0)
+    await runner.aclose()
+    assert stuck.cancelled() and not runner.busy and len(runner.errors) == 1
+    assert loop_errors == []  # a cancelled task is not an error, not even for the loop
 
 
 async def test_coalescer_runs_one_load_in_flight_and_one_more_for_a_burst() -> None:

@@ -457,11 +457,14 @@ async def test_apply_shows_a_detail_unless_a_newer_request_was_applied(
     async with viewer_of(backend.url) as (viewer, runner):
         detail = await viewer.client.run_detail("run_a")
         loader = RunLoader("run_a", viewer, runner, lambda state: None)
-        assert loader.apply(detail, 2)
+        assert loader.apply(detail, 2, ["run.costUsd"])
         assert loader.state.detail is detail and loader.state.model is not None
-        assert "run_a_gen" in loader.state.subjects
+        assert loader.state.problems == ("run.costUsd",)  # what could not be parsed
+        subject = loader.state.subjects["run_a_gen"]  # by span id, as by node id
+        assert subject.spanId == "run_a_gen" and subject is loader.state.subjects[subject.id]
         again = await viewer.client.run_detail("run_a")
         assert loader.apply(again, 2) and loader.state.detail is again
+        assert loader.state.problems == ()
         assert not loader.apply(detail, 1) and loader.state.detail is again
         assert loader.applied == 2
         await runner.idle()
