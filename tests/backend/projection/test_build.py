@@ -30,6 +30,15 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
         ("span:t1", "run:run_1", 1),
         ("span:t2", "run:run_1", 1),
     ]
+    nodes = {n.id: n for n in (root, *(root.children or ()))}
+    for row in d.rows or ():  # a row shows its node as the node is
+        node = nodes[row.nodeId]
+        assert (row.spanId, row.display, row.timing) == (node.spanId, node.display, node.timing)
+        assert (row.status, row.path, row.hasChildren) == (
+            node.status,
+            node.path,
+            bool(node.children),
+        )
 
 
 def test_a_nodes_timing_is_its_own_start_end_and_duration_split_into_self_children_details():
