@@ -11,7 +11,7 @@ from crux_tui.backend.projection import project_run_detail
 from crux_tui.backend.store import Store
 from crux_tui.contract.models import RunDetail
 
-from .builders import event, graph, node_by_span, project, span
+from .builders import artifact, edge, event, graph, node_by_span, project, span
 
 NOW = datetime(2026, 5, 16, 18, 0, 2, tzinfo=UTC)
 
@@ -118,3 +118,25 @@ def test_an_event_without_a_timestamp_comes_first():
     g = graph([span("gen", "", "generation.call", start=0, end=1)], events=[late, stamped, bare])
     names = [e.name for e in node_by_span(project(g), "gen").events or ()]
     assert names == ["cache.hit", "retry.scheduled", "usage.observed"]
+
+
+def test_a_consumed_context_attaches_to_a_span_without_artifacts_and_names_no_span_by_its_id():
+    """The consumer need not have artifacts of its own; the artifact end of the edge is an
+    artifact even when its id is also a span's id: only the consuming span lists the edge."""
+    ctx = artifact("ctx", "context", 0.5, preview="facts")
+    ctx.artifactId = "ctx"  # the same id as the span that made it
+    consumed = edge("consumed", "ctx", "gen", src_kind="artifact")
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=9),
+            span("ctx", "agent", "tool.call", start=0.1, end=0.9),
+            span("gen", "agent", "generation.call", start=1, end=2),
+        ],
+        artifacts=[ctx],
+        edges=[consumed],
+    )
+    d = project(g, now=10)
+    gen, ctx_node = node_by_span(d, "gen"), node_by_span(d, "ctx")
+    assert [a.artifactId for a in gen.artifacts or ()] == ["ctx"]
+    assert [e.edgeId for e in gen.relations or ()] == [consumed.edgeId]
+    assert ctx_node.relations is None or ctx_node.relations == []
