@@ -42,6 +42,26 @@ def test_a_record_missing_an_envelope_field_is_rejected_naming_it(
         assert disposition.message == message and wire is None
 
 
+def test_a_record_of_another_version_is_rejected_saying_which_it_must_be() -> None:
+    """In a batch, a record must carry the batch's version; loaded alone, any supported one.
+    The rejection keeps the record's id and says which version it must be."""
+    record = RunBuilder("run_v", schema_version=4).run_start()
+    in_batch, _ = validate_record(0, record, 3)
+    assert (in_batch.code, in_batch.recordId) == ("unsupported_schema_version", record["recordId"])
+    assert in_batch.message == "record schemaVersion must be 3"
+    alone, _ = validate_record(0, {**record, "schemaVersion": 9})
+    assert alone.message == "record schemaVersion must be one of 2, 3, 4, 5"
+
+
+def test_a_run_start_link_that_is_not_a_string_is_named() -> None:
+    child = RunBuilder("child", schema_version=5, operation_id="op")
+    for name in ("parentRunId", "triggeredBySpanId"):
+        record = child.run_start(parentRunId="op", triggeredBySpanId="s")
+        disposition, _ = validate_record(0, {**record, name: 5}, 5)
+        assert disposition.code == "invalid_record"
+        assert disposition.message == f"run:start: {name} must be a string"
+
+
 def test_valid_records_of_every_type_are_accepted() -> None:
     run = RunBuilder("run_v")
     records = [
