@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 #: mutmut 3.8's exit codes (``mutmut.stats.status_by_exit_code``), folded into what a score needs.
-KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
+#: -9 is the runner's SIGKILL a second after SIGXCPU when a test run ignores it (an endless
+#: loop that allocates); mutmut prints it as "segfault", its tests did not pass: killed.
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255, -9}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 NOT_RUN = {None, 2, 34}  # not checked, interrupted, skipped

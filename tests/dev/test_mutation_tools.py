@@ -74,3 +74,13 @@ def test_only_counts_the_mutants_of_one_sample_round(tmp_path: Path) -> None:
     out = _run("mutation_scores.py", "--mutants", str(mutants), "--only", str(round_file))
     # 2 of the module's 11 judged: a sample, with its interval, though none is left unrun
     assert out.splitlines()[1].split() == ["crux_tui.thing", "1", "1", "0", "0", "50.0%", "9-91%"]
+
+
+def test_a_mutant_killed_after_its_cpu_limit_counts_as_killed(tmp_path: Path) -> None:
+    """-9: mutmut's runner sends SIGKILL when a test run outlives SIGXCPU (an endless loop)."""
+    codes: dict[str, int | None] = {
+        "crux_tui.thing.x_f__mutmut_1": -9,
+        "crux_tui.thing.x_f__mutmut_2": 0,
+    }
+    out = _run("mutation_scores.py", "--mutants", str(_mutants(tmp_path, codes)))
+    assert out.splitlines()[1].split() == ["crux_tui.thing", "1", "1", "0", "0", "50.0%"]
