@@ -96,6 +96,8 @@ def test_valid_records_of_every_type_are_accepted() -> None:
         (lambda r: r.update(segmentSeq=0), "missing_segment_identity", "segment identity"),
         (lambda r: r.update(segmentSeq="1"), "missing_segment_identity", "segment identity"),
         (lambda r: r.update(segmentSeq=2**64), "missing_segment_identity", "segment identity"),
+        # the largest is 2**63 - 1 (a signed 64-bit integer, as Crux's Go backend stores it)
+        (lambda r: r.update(segmentSeq=2**63), "missing_segment_identity", "segment identity"),
         (lambda r: r.update(segmentSeq=2), "invalid_record", "segmentSeq 1"),
         (lambda r: r.update(rootPrimitive="nope.run"), "unknown_primitive", "nope.run"),
         (lambda r: r.update(name=12), "invalid_record", "$.name"),

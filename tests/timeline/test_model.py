@@ -148,3 +148,12 @@ def test_a_root_without_ids_or_label_is_keyed_and_named_by_its_run() -> None:
         operation, run=msgspec.structs.replace(operation.run, name="")
     )
     assert build_model(unnamed).entries[0].label == "run_v"
+
+
+def test_the_node_count_leaves_out_folded_details() -> None:
+    """``node_count`` (what decides whether a run opens fully expanded) counts the tree's
+    nodes; folded details are counted apart."""
+    model = build_model(convex_run())
+    details = sum(1 for e in model.entries if e.is_detail)
+    assert details > 0 and model.detail_count == details
+    assert model.node_count == len(model.entries) - details

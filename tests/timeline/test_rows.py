@@ -419,3 +419,16 @@ def test_error_targets_are_where_errors_start_not_where_they_rolled_up():
     )
     model = build_model(run_detail(root))
     assert error_targets(model, TimelineOptions()) == ["tool", "judge", "step", "bare"]
+
+
+def test_each_toggle_flips_its_option_and_twice_restores_it():
+    """``d``, ``i`` and ``c`` are toggles: pressed twice, the timeline is as it was."""
+    opts = TimelineOptions()
+    for name, field in (
+        ("toggle_details", "show_details"),
+        ("toggle_infrastructure", "show_infrastructure"),
+        ("toggle_canonical", "canonical_parents"),
+    ):
+        once = getattr(opts, name)()
+        assert getattr(once, field) is (not getattr(opts, field)), name
+        assert getattr(getattr(once, name)(), field) is getattr(opts, field), name

@@ -14,9 +14,11 @@ def test_a_virtual_run_root_carries_the_runs_own_fields_and_diagnostics():
         model="m-1",
         provider="acme",
         promptId="prompt.support",
+        attributes={"crux.app": "support-bot"},
     )
     d = project(g, now=100)  # nothing protected: the run went stale
     root = d.root
+    assert (root.attributes or {}).get("crux.app") == "support-bot"  # the run's own attributes
     assert root.virtual and root.id == "run:run_1" and root.kind == "run"
     assert (root.display.kind, root.display.label) == ("run", "two tools")
     assert (root.name, root.model, root.provider) == ("two tools", "m-1", "acme")
