@@ -421,22 +421,29 @@ async def test_the_download_note_of_a_first_load_is_thinned(serve_app, length_sa
         assert [(n.total, n.done) for n in notes] == [(total, False), (len(body), True)]
 
 
+def _busy_once_then_from(backend: EmbeddedBackend):
+    """An endpoint that answers 503 the first time, then what ``backend`` answers at the
+    same path and query."""
+    answers = {"n": 0}
+
+    async def endpoint(request: Request) -> JSONResponse:
+        answers["n"] += 1
+        if answers["n"] == 1:
+            return JSONResponse({"error": "busy"}, status_code=503)
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = await client.get(f"{backend.url}{request.url.path}", params=request.query_params)
+        return JSONResponse(got.json())
+
+    return endpoint
+
+
 async def test_a_run_load_that_succeeds_clears_the_last_error(
     backend: EmbeddedBackend, serve_app
 ) -> None:
     """The error of a failed load is said until a load succeeds, then cleared."""
     await post_records(backend.url, simple_run("run_a", "a"))
-    answers = {"n": 0}
-
-    async def detail(request: Request) -> JSONResponse:
-        answers["n"] += 1
-        if answers["n"] == 1:
-            return JSONResponse({"error": "busy"}, status_code=503)
-        async with httpx.AsyncClient(timeout=30) as client:
-            got = await client.get(f"{backend.url}{API}/runs/run_a")
-        return JSONResponse(got.json())
-
-    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    busy_once = _busy_once_then_from(backend)
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", busy_once)]))
     async with viewer_of(url) as (viewer, runner):
         loader = RunLoader("run_a", viewer, runner, lambda state: None)
         loader.refresh()
@@ -828,17 +835,7 @@ async def test_a_list_read_that_succeeds_clears_the_last_error(
 ) -> None:
     """The error of a failed list read is said until a read succeeds, then cleared."""
     await post_records(backend.url, simple_run("run_a", "a"))
-    answers = {"n": 0}
-
-    async def page(request: Request) -> JSONResponse:
-        answers["n"] += 1
-        if answers["n"] == 1:
-            return JSONResponse({"error": "busy"}, status_code=503)
-        async with httpx.AsyncClient() as client:
-            got = await client.get(f"{backend.url}{API}/runs/page", params=request.query_params)
-        return JSONResponse(got.json())
-
-    url = serve_app(Starlette(routes=[Route(f"{API}/runs/page", page)]))
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/page", _busy_once_then_from(backend))]))
     async with viewer_of(url) as (viewer, runner):
         loader, _ = runs_loader_for(viewer, runner, [True])
         loader.refresh()

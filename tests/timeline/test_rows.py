@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crux_tui.timeline import (
+    TimelineModel,
     TimelineOptions,
     build_model,
     build_rows,
@@ -72,7 +73,9 @@ def test_infrastructure_toggle_shows_boundaries_where_they_canonically_stand():
     )
 
 
-def test_infrastructure_boundary_without_moved_children_is_a_leaf_row():
+def _agent_with_a_boundary_of_its_own(boundary_start: int) -> TimelineModel:
+    """An agent ``a`` with ``g`` (start 10, folding boundary ``x`` whose canonical parent
+    is ``a``) and ``h`` (start 60)."""
     root = node(
         "a",
         kind="agent",
@@ -82,33 +85,23 @@ def test_infrastructure_boundary_without_moved_children_is_a_leaf_row():
                 "g",
                 kind="generation",
                 start=10,
-                details=[boundary("x", canonical_parent="a", start=50)],
+                details=[boundary("x", canonical_parent="a", start=boundary_start)],
             ),
             node("h", start=60),
         ],
     )
-    model = build_model(run_detail(root))
+    return build_model(run_detail(root))
+
+
+def test_infrastructure_boundary_without_moved_children_is_a_leaf_row():
+    model = _agent_with_a_boundary_of_its_own(50)
     assert tree(layout(model, INFRA)) == [(0, "a"), (1, "g"), (1, "x"), (1, "h")]
 
 
 def test_a_boundary_brought_back_at_a_siblings_start_goes_after_it():
     """Boundaries shown again go among their new siblings by start time; at the same start
     the row the backend presented comes first."""
-    root = node(
-        "a",
-        kind="agent",
-        duration=100,
-        children=[
-            node(
-                "g",
-                kind="generation",
-                start=10,
-                details=[boundary("x", canonical_parent="a", start=60)],
-            ),
-            node("h", start=60),
-        ],
-    )
-    model = build_model(run_detail(root))
+    model = _agent_with_a_boundary_of_its_own(60)
     assert tree(layout(model, INFRA)) == [(0, "a"), (1, "g"), (1, "h"), (1, "x")]
 
 
