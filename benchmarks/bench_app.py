@@ -51,11 +51,17 @@ def _load(url: str, records: list[dict[str, Any]]) -> None:
     assert not problems, problems[:3]
 
 
-async def _until(predicate: Callable[[], Any], timeout: float = 120) -> None:
+async def _until(
+    predicate: Callable[[], Any],
+    timeout: float = 120,
+    what: str | Callable[[], str] = "the app did not get there",
+) -> None:
+    """Until ``predicate()`` holds; ``TimeoutError`` saying ``what`` after ``timeout`` s."""
     deadline = time.perf_counter() + timeout
     while not predicate():
         if time.perf_counter() > deadline:
-            raise TimeoutError("benchmark: the app did not get there")
+            said = what if isinstance(what, str) else what()
+            raise TimeoutError(f"benchmark: {said} (after {timeout:.0f} s)")
         await asyncio.sleep(0.002)
 
 
@@ -94,7 +100,7 @@ class _Paints:
 
     async def wait(self, name: str) -> float:
         """Until the paint ``name`` happened; its moment."""
-        await _until(lambda: name in self.at)
+        await _until(lambda: name in self.at, what=f"no {name!r} paint")
         return self.at[name]
 
 
@@ -109,7 +115,8 @@ async def _open_by_key(app: Any, run_id: str) -> tuple[float, float]:
     from crux_tui.app.screens.runs import RunsScreen
 
     await _until(
-        lambda: isinstance(app.screen, RunsScreen) and app.screen.selected_run_id() == run_id
+        lambda: isinstance(app.screen, RunsScreen) and app.screen.selected_run_id() == run_id,
+        what=lambda: f"the runs list did not select the run (screen {app.screen!r})",
     )
     await _idle(app)
     with _Paints(first=lambda view: True, whole=_whole) as probe:
@@ -123,9 +130,13 @@ async def _open_by_key(app: Any, run_id: str) -> tuple[float, float]:
 async def _idle(app: Any) -> None:
     """Until the app has no work in flight (the runs list read, its symptom pass, the last
     screen's workers), then a moment more: an open is timed from an idle runs list."""
-    await _until(lambda: not any(w.is_running for w in app.workers))
+
+    def running() -> str:
+        return ", ".join(sorted(w.name or w.group for w in app.workers if w.is_running))
+
+    await _until(lambda: not running(), what=lambda: f"workers still running: {running()}")
     await asyncio.sleep(0.2)
-    await _until(lambda: not any(w.is_running for w in app.workers))
+    await _until(lambda: not running(), what=lambda: f"workers still running: {running()}")
 
 
 def _loaded(app: Any) -> bool:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from benchmarks.common import machine, table
 from benchmarks.run import run_all
 
 
-def test_every_benchmark_phase_runs_at_a_small_size() -> None:
+def test_every_benchmark_phase_runs_at_a_small_size(capsys: pytest.CaptureFixture[str]) -> None:
     results = run_all([200], 1, rss=False, isolated=False)
     names = {r.name for r in results}
+    # A phase that fails says why on stderr ("  ! app at 200 spans failed: ..."): name it.
+    progress = capsys.readouterr().err
+    sys.stderr.write(progress)  # still shown with a failure
+    failures = [line.strip() for line in progress.splitlines() if line.lstrip().startswith("! ")]
     # One figure of each phase: a phase that failed would be missing here.
     for expected in (
         "ingest, POST /records (records/s)",
@@ -31,7 +39,7 @@ def test_every_benchmark_phase_runs_at_a_small_size() -> None:
         "ingest -> repainted run view (loopback)",
         "running run receives a span -> repainted run view (loopback)",
     ):
-        assert expected in names
+        assert expected in names, failures
     assert all(r.value >= 0 for r in results)
     assert "machine:" in table(results, machine())
 
