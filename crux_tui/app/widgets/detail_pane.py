@@ -747,14 +747,16 @@ class DetailPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(HangingText(render_detail(None, None)), id="detail-summary", markup=False)
 
-    def add_sections(self) -> None:
+    def add_sections(self) -> bool:
         """Mount the artifacts and attributes sections, hidden (``show`` reveals what has
         content), unless they are: the pane mounts without them, so that a run screen shows
         its rows first (they are four widgets, a tree among them); the screen adds them once
-        its rows are painted, ``show`` as soon as a row has artifacts or attributes."""
+        its rows are painted, ``show`` as soon as a row has artifacts or attributes.
+
+        Whether they are mounted: not into a pane being removed (its screen closed before
+        they were added, while a highlight was still on its way)."""
         if self._sections:
-            return
-        self._sections = True
+            return True
         sections: list[Widget] = [
             Static("ARTIFACTS", classes="section-title", id="detail-artifacts-title"),
             OptionList(id="detail-artifacts"),
@@ -763,7 +765,9 @@ class DetailPane(VerticalScroll):
         ]
         for section in sections:
             section.display = False
-        self.mount_all(sections)
+        self.mount_all(sections)  # mounts nothing into a pane being removed
+        self._sections = bool(self.query("#detail-artifacts"))
+        return self._sections
 
     @property
     def artifacts(self) -> list[ArtifactSummary]:
@@ -787,7 +791,8 @@ class DetailPane(VerticalScroll):
             self.scroll_home(animate=False)
         if not (self._artifacts or attrs or self._sections):
             return  # nothing for the sections to show, and none to hide
-        self.add_sections()
+        if not self.add_sections():
+            return  # the pane is going away with its screen
         options = self.query_one("#detail-artifacts", OptionList)
         highlighted = options.highlighted
         options.clear_options()
