@@ -668,3 +668,18 @@ def test_reconciliation_adds_to_the_diagnostics_a_span_already_carries():
         "reconciledFrom": "terminal.ancestor",
         "ancestorSpanId": "flow",
     }
+
+
+def test_r6_a_child_with_an_end_but_no_status_is_not_terminal_and_closes_no_parent():
+    """Terminal (§0) needs a status other than "" and running: an ended child without one
+    leaves its open parent (and the run) open."""
+    g = graph(
+        [
+            span("p", "", "agent.run", start=0),
+            span("c", "p", "tool.call", start=0, end=1, status=""),
+        ]
+    )
+    d = project(g, now=2)
+    p = node_by_span(d, "p")
+    assert (p.endedAt, reconciled_from(p)) == ("", "")
+    assert (d.run.endedAt, reconciled_from(d.run)) == ("", "")
