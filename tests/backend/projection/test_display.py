@@ -141,6 +141,15 @@ def test_a_convex_agent_stream_around_one_step_folds_into_a_detail():
     assert stream_with(span("s", "x", "tool.call", start=2, end=3, name="step-1")) == "node"
 
 
+def test_only_a_generation_stream_folds_around_one_convex_agent_step():
+    """§3.3 tail: the redundant-wrapper fold is for a primary `generation.stream`; any other
+    primary span around a single Convex-Agent step stays a row."""
+    step = span("s", "x", "generation.call", start=2, end=3, name="step-1")
+    for primitive in ("generation.call", "tool.call", "flow.step"):
+        wrapper = span("x", "agent", primitive, start=1, end=8)
+        assert placement(wrapper, step) == "node", primitive
+
+
 def test_node_kinds():
     g = graph(
         [
