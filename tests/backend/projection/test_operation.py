@@ -133,3 +133,13 @@ def test_a_mounted_virtual_run_root_keeps_its_runs_metrics_and_its_hosts_total_t
     assert child_root.id == "run:run_v" and child_root.virtual
     assert (child_root.metricBuckets.total or {}) == {"costUsd": 0.25}
     assert (doc.root.metricBuckets.total or {}) == {"costUsd": 0.25}
+
+
+def test_an_incomplete_operation_whose_members_have_no_start_yet_has_no_start():
+    """C.1 / B.5: without its root, the operation starts at its earliest member's start; when
+    no member has a start yet (only a child's run:end arrived) it has none, and still projects."""
+    run_end_only = child_records("run_c")[-1:]
+    assert [r["type"] for r in run_end_only] == ["run:end"]
+    doc = _operation(run_end_only)
+    assert (doc.root.runId, doc.root.status) == (OP, "incomplete")
+    assert (doc.root.startedAt, doc.run.startedAt) == ("", "")
