@@ -80,6 +80,17 @@ def test_run_level_definition_refs_are_kept_once_per_id_kind_and_role():
     assert doc.definitionRefs == [prompt, same_prompt_other_role]
 
 
+def test_run_level_definition_refs_of_the_same_id_and_role_but_another_kind_are_both_kept():
+    """crux-v5.md C `definitionRefs`: deduplicated by id + kind + role, so a kind tells apart."""
+    prompt = {"id": "support", "kind": "prompt", "role": "resolved"}
+    agent = {**prompt, "kind": "agent"}
+    root = root_records()
+    root[0] = {**root[0], "definitionRefs": [prompt]}
+    child = child_records("run_c")
+    child[0] = {**child[0], "definitionRefs": [agent]}
+    assert _operation(root + child).definitionRefs == [prompt, agent]
+
+
 def test_the_operations_rows_are_the_mounted_tree_in_pre_order_with_their_spans():
     """Re-flattened after mounting: the root run's rows as its own projection made them (a
     trigger span now has children), then each mounted node's row, expanded above depth 2."""
