@@ -157,3 +157,16 @@ def test_the_node_count_leaves_out_folded_details() -> None:
     details = sum(1 for e in model.entries if e.is_detail)
     assert details > 0 and model.detail_count == details
     assert model.node_count == len(model.entries) - details
+
+
+def test_a_span_known_only_by_its_end_has_no_start_and_no_duration() -> None:
+    """A ``span:end`` without its ``span:start`` (presentation §0: empty family/primitive, a
+    detail) has an end but no start: it is indexed with no start and no duration, not one
+    measured from a missing start."""
+    ended_only = detail("end_only", family="", primitive="", start=None, duration=0)
+    ended_only.endedAt = ts(300)
+    ended_only.timing = Timing(endedAt=ts(300))
+    model = build_model(run_detail(node("a", start=0, duration=1000, details=[ended_only])))
+    entry = model.entry("end_only")
+    assert entry is not None
+    assert (entry.start_ms, entry.start_offset_ms, entry.duration_ms) == (None, None, 0.0)
