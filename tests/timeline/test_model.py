@@ -170,3 +170,13 @@ def test_a_span_known_only_by_its_end_has_no_start_and_no_duration() -> None:
     entry = model.entry("end_only")
     assert entry is not None
     assert (entry.start_ms, entry.start_offset_ms, entry.duration_ms) == (None, None, 0.0)
+
+
+def test_an_ended_runs_window_ends_at_its_last_timestamp_not_its_duration_later() -> None:
+    """The timestamps draw the window; the run's ``durationMs`` stands in only for an end they
+    do not give (none, or one before the start). A run that started and ended at one instant,
+    with only instant spans, keeps a zero-wide window even if its ``durationMs`` says more."""
+    instant = run_detail(node("a", start=0, duration=0), duration=0)
+    instant.run = msgspec.structs.replace(instant.run, durationMs=1200)
+    model = build_model(instant)
+    assert model.window_start_ms == model.window_end_ms == parse_ms(ts(0))
