@@ -58,3 +58,11 @@ def test_now_is_read_to_the_microsecond():
     d = project(g, now=0.5)
     assert node_by_span(d, "g").status == "running"
     assert node_by_span(d, "h").status == "incomplete"  # at its exact instant
+
+
+def test_before_or_equal_compares_unparseable_times_as_text_including_equal_ones():
+    """presentation.md R3 `span.startedAt <= ancestor.endedAt`: string compare if either fails
+    to parse, so the same unparseable text is <= itself; empty is never."""
+    assert times.before_or_equal("unknown", "unknown")
+    assert times.before_or_equal("later", "unknown") and not times.before_or_equal("x", "unknown")
+    assert not times.before_or_equal("", "") and not times.before_or_equal("", "unknown")
