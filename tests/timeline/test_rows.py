@@ -105,6 +105,23 @@ def test_a_boundary_brought_back_at_a_siblings_start_goes_after_it():
     assert tree(layout(model, INFRA)) == [(0, "a"), (1, "g"), (1, "h"), (1, "x")]
 
 
+def test_a_boundary_brought_back_leaves_the_other_rows_in_backend_order():
+    """Only the rows that moved join their new siblings by start time; the rows that stay
+    where the backend presented them keep its order (presentation §3.5), even beside a
+    boundary brought back by the infrastructure toggle."""
+    root = node(
+        "a",
+        kind="agent",
+        duration=100,
+        children=[
+            node("late", start=50),
+            node("early", start=1, details=[boundary("x", canonical_parent="a", start=70)]),
+        ],
+    )
+    model = build_model(run_detail(root))
+    assert tree(layout(model, INFRA)) == [(0, "a"), (1, "late"), (1, "early"), (1, "x")]
+
+
 def test_a_layout_slice_is_its_rows():
     lay = layout(build_model(convex_run()), TimelineOptions())
     assert [row.key for row in lay[1:3]] == ["g1", "t"]
