@@ -205,6 +205,8 @@ async def test_live_events_naming_the_operation_or_a_member_run_refetch(gocrux: 
         for shape in (
             lifecycle_event("run_of_someone_else", "error"),
             token_chunk_event("run_of_someone_else", "span_x", 1),
+            # a token chunk naming no run is of no run in particular (unlike a resync)
+            {"id": "chunk", "timestamp": 1, "kind": "token.chunk", "action": "appended"},
         ):
             loader.on_event(event(shape))
             assert not loader.busy, shape
@@ -576,6 +578,75 @@ async def test_the_first_load_says_what_it_waits_for(serve_app) -> None:
         downloads = [s.download for s in states if s.download is not None]
         assert downloads and downloads[-1].done and downloads[-1].total == len(body)
         assert loader.state.detail is not None and loader.state.detail.run.name == "trickled run"
+
+
+async def test_the_waiting_note_ends_with_the_load_that_waited(serve_app) -> None:
+    """A first load says how long it has waited for the backend; a load that fails drops
+    the note, and a later load does not carry on the note of the one before."""
+    held = [threading.Event(), threading.Event(), threading.Event()]
+    held[2].set()  # the refetch is answered at once
+    statuses = [503, 200, 200]
+    asked: list[int] = []
+
+    async def detail(request: Request) -> JSONResponse:
+        n = len(asked)
+        asked.append(n)
+        await anyio.to_thread.run_sync(held[n].wait, 20)
+        if statuses[n] != 200:
+            return JSONResponse({"error": "busy"}, status_code=statuses[n])
+        return JSONResponse(slow_detail("waited run", "span_0"))
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    clock = Clock()
+    async with viewer_of(url) as (viewer, runner):
+
+        async def load_that_waits(n: int) -> RunLoader:
+            loader = RunLoader("run_slow", viewer, runner, lambda state: None, clock=clock)
+            loader.refresh()
+            await until(lambda: len(asked) > n, "the load asked")
+            clock.now += 2.0
+            loader.tick(streaming=True)
+            assert loader.state.waited == 2
+            held[n].set()
+            await runner.idle()
+            return loader
+
+        failed = await load_that_waits(0)
+        assert failed.state.error and failed.state.waited is None  # said, no longer waiting
+        loaded = await load_that_waits(1)
+        assert loaded.state.detail is not None and not loaded.state.error
+        loaded.refresh()
+        await runner.idle()
+        assert len(asked) == 3 and loaded.state.waited is None
+
+
+async def test_the_fields_a_load_could_not_parse_are_said(
+    backend: EmbeddedBackend, serve_app
+) -> None:
+    """A RunDetail with a field that could not be parsed is shown, and the field is named
+    in the state (the view says how many); an answer without one clears them."""
+    await post_records(backend.url, simple_run("run_odd", "odd"))
+    answers: list[int] = []
+
+    async def detail(request: Request) -> JSONResponse:
+        async with httpx.AsyncClient(timeout=30) as client:
+            got = await client.get(f"{backend.url}{request.url.path}")
+        body = got.json()
+        answers.append(1)
+        if len(answers) == 1:
+            body["run"]["spanCount"] = "many"
+        return JSONResponse(body)
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_odd", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.detail is not None and loader.state.detail.run.runId == "run_odd"
+        assert loader.state.problems == ("run.spanCount",)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.problems == () and len(answers) == 2
 
 
 # ---------------------------------------------------------------------------- RunsLoader
