@@ -42,6 +42,15 @@ def test_a_record_missing_an_envelope_field_is_rejected_naming_it(
         assert disposition.message == message and wire is None
 
 
+@pytest.mark.parametrize("record", [[], "run:start", 5, None])
+def test_a_record_that_is_not_an_object_is_rejected_without_an_id(record: Any) -> None:
+    """A record that is not a JSON object has no id to name: the rejection names none."""
+    disposition, wire = validate_record(2, record)
+    assert (disposition.index, disposition.recordId, disposition.outcome) == (2, "", "rejected")
+    assert disposition.code == "invalid_record" and wire is None
+    assert disposition.message == "record must be a JSON object"
+
+
 def test_a_record_of_another_version_is_rejected_saying_which_it_must_be() -> None:
     """In a batch, a record must carry the batch's version; loaded alone, any supported one.
     The rejection keeps the record's id and says which version it must be."""
