@@ -437,3 +437,28 @@ def test_a_database_from_before_operations_is_upgraded_on_open(tmp_path: Path) -
         assert reopened.revision() == 10 and len(items(reopened.runs_page().rows)) == 3
     finally:
         reopened.close()
+
+
+def test_a_database_with_operations_but_no_format_number_is_not_rebuilt(tmp_path: Path) -> None:
+    """Only the run tables of a layout from before operations are dropped and rebuilt: a
+    database that has operations already (its format number unset) keeps its change log."""
+    import sqlite3
+
+    path = tmp_path / "unnumbered.sqlite3"
+    store = Store(path)
+    try:
+        store.ingest_batch(simple_run("run_a"))
+        store.ingest_batch(simple_run("run_b", base="2026-05-16T19:00:00"))
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 0")
+    conn.commit()
+    conn.close()
+    reopened = Store(path)
+    try:
+        assert reopened.revision() == 2
+        delta = reopened.runs_delta(1)
+        assert not delta.expired and [c.id for c in items(delta.changes)] == ["run_b"]
+    finally:
+        reopened.close()
