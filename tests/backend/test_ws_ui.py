@@ -157,3 +157,67 @@ async def test_a_client_that_does_not_read_is_disconnected(
                 received += 1
         assert received < sent  # it was cut off, not served everything
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+
+
+def _frame_opcodes(data: bytes) -> list[int]:
+    """The opcodes of the (unmasked, server-sent) WebSocket frames in ``data``."""
+    opcodes, at = [], 0
+    while at + 2 <= len(data):
+        opcodes.append(data[at] & 0x0F)
+        length, at = data[at + 1] & 0x7F, at + 2
+        if length >= 126:
+            size = 2 if length == 126 else 8
+            length, at = int.from_bytes(data[at : at + size], "big"), at + size
+        at += length
+    return opcodes
+
+
+async def test_a_client_whose_close_cannot_be_sent_is_let_go_without_an_error(
+    make_backend: Callable[..., EmbeddedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the bus ends a client's subscription (shutting down) and the close frame
+    cannot be written in time (the client reads nothing: its buffers are full), the
+    connection is let go without the close, and without an error in the server's log
+    (``crux-tui serve`` prints that log)."""
+    import logging
+    import logging.handlers
+    import socket
+
+    from crux_tui.backend import server
+
+    monkeypatch.setattr(server, "WS_WRITE_TIMEOUT", 0.1)
+    backend = make_backend(lifecycle_interval=None)
+    handler = logging.handlers.BufferingHandler(capacity=1000)
+    handler.setLevel(logging.ERROR)
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(handler)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        sock.settimeout(20)
+        sock.connect(("127.0.0.1", backend.port))
+        sock.sendall(
+            b"GET /ws/ui HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += await asyncio.to_thread(sock.recv, 1)
+        assert answer.startswith(b"HTTP/1.1 101")
+        await wait_until(lambda: backend.bus.subscriber_count() == 1, "client subscribed")
+        # an event far bigger than the socket buffers: the server cannot write any more
+        backend.bus.publish(
+            1, ObservabilityEvent(kind="test.flood", payload={"b": "x" * (16 << 20)})
+        )
+        await wait_until(lambda: len(sock.recv(65536, socket.MSG_PEEK)) > 1000, "event sent")
+        backend.bus.close()  # as at shutdown: the subscription ends, the close is due
+        await asyncio.sleep(1.5)  # the close times out meanwhile
+        received = bytearray()
+        while chunk := await asyncio.to_thread(sock.recv, 1 << 20):
+            received += chunk  # read on: the server lets go of the connection
+    finally:
+        sock.close()
+        log.removeHandler(handler)
+    assert _frame_opcodes(bytes(received)) == [1, 1]  # the index, the event: no close
+    assert [record.getMessage() for record in handler.buffer] == []
