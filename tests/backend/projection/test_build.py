@@ -88,3 +88,14 @@ def test_a_tool_call_shown_as_a_detail_still_lists_the_request_that_asked_for_it
     tool = next(x for x in node_by_span(d, "after").details or () if x.spanId == "tool")
     tools = (tool.inspection or {})["tools"]
     assert [(i["kind"], i.get("sourceSpanId")) for i in tools] == [("tool.request", "gen")]
+
+
+def test_every_node_is_placed_as_primary_the_virtual_run_root_included():
+    """presentation.md §4 *Node*: a node's ``source.placementReason`` is ``"primary"``; a
+    virtual run root is a node like any other (no canonical parent)."""
+    g = graph([span("t1", "", "tool.call", start=0), span("t2", "", "tool.call", start=1)])
+    d = project(g, now=100)
+    assert d.root.virtual
+    for node in (d.root, *(d.root.children or ())):
+        assert node.source is not None and node.source.placementReason == "primary", node.id
+    assert d.root.source is not None and d.root.source.canonicalParentSpanId == ""
