@@ -154,3 +154,25 @@ def test_an_incomplete_operation_whose_members_have_no_start_yet_has_no_start():
     doc = _operation(run_end_only)
     assert (doc.root.runId, doc.root.status) == (OP, "incomplete")
     assert (doc.root.startedAt, doc.run.startedAt) == ("", "")
+
+
+def test_a_members_own_run_level_diagnostics_stay_in_its_member_run_entry():
+    """crux-v5.md C.3 / §6: ``memberRuns[i].diagnostics`` is that member projection's
+    run-level list; a child's diagnostics stay there, not in the top-level list."""
+    child = RunBuilder("run_c", schema_version=5, operation_id=OP, trace_id=f"trace_{OP}")
+    records = [
+        child.run_start(
+            name="run_c",
+            root_primitive="runtime.convex.action",
+            parentRunId=OP,
+            triggeredBySpanId="tool",
+        ),
+        child.span("run_c_action", "runtime.convex.action", name="run_c", at=100, end=400),
+        child.span("orphan", "tool.call", parent="ghost", at=150, end=200),
+        child.run_end(at=410),
+    ]
+    doc = _operation(root_records() + records)
+    members = {m.run.runId: m for m in doc.memberRuns or ()}
+    assert [d.code for d in members["run_c"].diagnostics] == ["missing-parent-span"]
+    assert members[OP].diagnostics == []
+    assert "missing-parent-span" not in [d.code for d in doc.diagnostics or ()]
