@@ -442,3 +442,11 @@ def test_each_toggle_flips_its_option_and_twice_restores_it():
         once = getattr(opts, name)()
         assert getattr(once, field) is (not getattr(opts, field)), name
         assert getattr(getattr(once, name)(), field) is getattr(opts, field), name
+
+
+def test_expand_all_leaves_every_row_open_but_the_one_collapsed_after_it() -> None:
+    """Expand all (``expand_mode="all"``) opens every row, however deep; a row collapsed
+    afterwards closes only itself (g1's details), the deep rows elsewhere stay open."""
+    model = build_model(convex_run())
+    opts = expand_all(TimelineOptions(show_details=True)).with_expanded("g1", False)
+    assert layout(model, opts).row_keys() == ["a", "g1", "t", "g2", "b2", "s", "s2"]
