@@ -180,3 +180,14 @@ def test_an_ended_runs_window_ends_at_its_last_timestamp_not_its_duration_later(
     instant.run = msgspec.structs.replace(instant.run, durationMs=1200)
     model = build_model(instant)
     assert model.window_start_ms == model.window_end_ms == parse_ms(ts(0))
+
+
+def test_a_folded_detail_has_the_severity_of_its_status() -> None:
+    """presentation.md §4 ``display.severity`` for a folded detail (which has no display of
+    its own): error|cancelled|blocked -> error, stale|incomplete|suspended -> warn,
+    ok|success|skipped -> ok, any other status -> info."""
+    statuses = {"e": "error", "c": "Cancelled", "w": "incomplete", "o": "ok", "r": "running"}
+    details = [detail(key, status=status) for key, status in statuses.items()]
+    model = build_model(run_detail(node("a", details=details)))
+    severity = {key: model.entries[model.by_key[key]].severity for key in statuses}
+    assert severity == {"e": "error", "c": "error", "w": "warn", "o": "ok", "r": "info"}
