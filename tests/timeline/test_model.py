@@ -191,3 +191,21 @@ def test_a_folded_detail_has_the_severity_of_its_status() -> None:
     model = build_model(run_detail(node("a", details=details)))
     severity = {key: model.entries[model.by_key[key]].severity for key in statuses}
     assert severity == {"e": "error", "c": "error", "w": "warn", "o": "ok", "r": "info"}
+
+
+def test_a_span_of_the_operations_run_without_a_parent_hangs_from_the_operation() -> None:
+    """In an operation, only the mounted ``run:<id>`` nodes are member runs: a span of the
+    operation's own run that names no parent span belongs, canonically, to the operation's
+    root, wherever the backend presented it (here under ``generate reply``)."""
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    generate = body["root"]["children"][0]
+    assert generate["spanId"] == "sp_gen"
+    orphan = copy.deepcopy(generate)
+    orphan.update(spanId="sp_orphan", id="span:sp_orphan", name="orphan", parentSpanId="")
+    orphan["display"]["label"] = "orphan"
+    generate["children"] = [orphan]
+    model = build_model(msgspec.json.decode(msgspec.json.encode(body), type=RunDetail))
+    assert sorted(model.member_runs) == sorted([fx.CHILD_SUM, fx.CHILD_NOTIFY])
+    options = expand_all(TimelineOptions(canonical_parents=True))
+    depth = {row.label: row.depth for row in layout(model, options)}
+    assert depth["generate reply"] == depth["orphan"] == 1
