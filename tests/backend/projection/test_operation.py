@@ -173,6 +173,6 @@ def test_a_members_own_run_level_diagnostics_stay_in_its_member_run_entry():
     ]
     doc = _operation(root_records() + records)
     members = {m.run.runId: m for m in doc.memberRuns or ()}
-    assert [d.code for d in members["run_c"].diagnostics] == ["missing-parent-span"]
+    assert [d.code for d in members["run_c"].diagnostics or ()] == ["missing-parent-span"]
     assert members[OP].diagnostics == []
     assert "missing-parent-span" not in [d.code for d in doc.diagnostics or ()]
