@@ -918,6 +918,43 @@ async def test_a_list_read_that_succeeds_clears_the_last_error(
         assert loader.state.error == ""
 
 
+async def test_list_polling_asks_again_once_a_whole_interval_has_passed(
+    backend: EmbeddedBackend,
+) -> None:
+    """Without a stream a list with a running row is polled again when the interval since
+    the last poll has passed: exactly one interval later, not a moment after."""
+    await post_records(backend.url, simple_run("run_a", "a", status="running"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader, _ = runs_loader_for(viewer, runner, [True], clock=clock)
+        loader.tick(streaming=False)  # the first poll
+        assert loader.busy
+        await runner.idle()
+        clock.now += 0.5
+        loader.tick(streaming=False)
+        assert not loader.busy  # half an interval: not yet
+        clock.now += 0.5
+        loader.tick(streaming=False)
+        assert loader.busy  # a whole one (1 s: a running row)
+        await runner.idle()
+
+
+async def test_a_list_covered_while_nothing_changed_is_not_read_again_when_shown(
+    backend: EmbeddedBackend,
+) -> None:
+    await post_records(backend.url, simple_run("run_a", "a"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        shown = [True]
+        loader, _ = runs_loader_for(viewer, runner, shown)
+        loader.refresh()
+        await runner.idle()
+        shown[0] = False
+        loader.suspend()
+        shown[0] = True
+        loader.resume()
+        assert not loader.busy
+
+
 async def test_a_covered_list_does_not_poll_and_reads_when_shown(backend: EmbeddedBackend) -> None:
     await post_records(backend.url, simple_run("run_a", "a", status="running"))
     clock = Clock()
