@@ -127,6 +127,28 @@ async def test_a_run_loads_then_its_symptoms_are_found(backend: EmbeddedBackend)
         assert states[-1] is state and any(s.detail is not None and not s.symptoms for s in states)
 
 
+async def test_a_folded_detail_is_a_subject_by_its_id_and_by_its_span_id(
+    backend: EmbeddedBackend,
+) -> None:
+    await load_demo(backend)
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("run_unnamed_tool", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        detail = loader.state.detail
+        assert detail is not None
+        nodes, folded = [detail.root], []
+        while nodes:
+            node = nodes.pop()
+            folded += node.details or []
+            nodes += node.children or []
+        assert folded
+        for det in folded:
+            assert det.id and det.spanId
+            assert loader.state.subjects[det.id] is det
+            assert loader.state.subjects[det.spanId] is det
+
+
 async def test_a_burst_of_refreshes_is_one_request_in_flight_and_one_queued(serve_app) -> None:
     gate = threading.Event()
     served = {"n": 0}
@@ -337,6 +359,36 @@ async def test_a_view_that_never_says_it_painted_holds_nothing_for_long(
         loader = RunLoader("run_unpainted", viewer, runner, lambda state: None, painted=never)
         loader.refresh()
         await asyncio.wait_for(runner.idle(), 20)
+        assert loader.state.detail is not None and not loader.state.partial
+
+
+async def test_the_whole_body_waits_for_its_preview_to_be_painted(serve_app, backend) -> None:
+    """A first load paints the preview of a big body's head before the whole body is
+    decoded and shown: the whole body waits while the view says it is still painting."""
+    await post_records(backend.url, simple_run("run_painting", "painting run"))
+    got = httpx.get(f"{backend.url}{API}/runs/run_painting", timeout=10)
+    head_length = int(got.headers[HEAD_LENGTH_HEADER])
+    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+
+    async def detail(request: Request) -> Response:
+        headers = {HEAD_LENGTH_HEADER: str(head_length)}
+        return Response(body, media_type="application/json", headers=headers)
+
+    painting, painted = asyncio.Event(), asyncio.Event()
+
+    async def paint() -> None:
+        painting.set()
+        await painted.wait()
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_painting", viewer, runner, lambda state: None, painted=paint)
+        loader.refresh()
+        await until(painting.is_set, "the preview painting", timeout=5)
+        await asyncio.sleep(0.3)  # the whole body is in by now: it waits for the paint
+        assert loader.state.partial and loader.busy
+        painted.set()
+        await runner.idle()
         assert loader.state.detail is not None and not loader.state.partial
 
 
