@@ -262,6 +262,36 @@ async def test_a_run_deleted_at_the_backend_keeps_its_last_copy(backend: Embedde
         assert not missing.busy
 
 
+async def test_a_refetch_no_newer_than_the_answer_shown_keeps_the_deleted_mark_until_answered(
+    serve_app,
+) -> None:
+    """Only a request newer than the answer shown takes the deleted mark back as it asks
+    ("asked again: say so again if it is still gone"); one numbered like the answer the
+    caller applied keeps it until its own answer is shown."""
+    gate = threading.Event()
+    asked: list[int] = []
+
+    async def detail(request: Request) -> JSONResponse:
+        asked.append(1)
+        await anyio.to_thread.run_sync(gate.wait, 20)
+        return JSONResponse(slow_detail("still here", "span_0"))
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_slow", viewer, runner, lambda state: None)
+        shown = msgspec.convert(slow_detail("shown", "span_0"), RunDetail)
+        assert loader.apply(shown, 1)  # as the run screen may: the answer of request 1
+        await runner.idle()
+        loader.mark_deleted()
+        loader.refresh()  # the loader's request 1: not newer than what is shown
+        await until(lambda: asked, "the refetch asked")
+        assert loader.state.deleted
+        gate.set()
+        await runner.idle()
+        assert not loader.state.deleted and loader.state.detail is not None
+        assert loader.state.detail.run.name == "still here"
+
+
 async def test_an_unreachable_backend_is_said_and_polled() -> None:
     clock = Clock()
     async with viewer_of("http://127.0.0.1:9") as (viewer, runner):
