@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crux_tui.timeline import (
+    EXPAND_ALL_ROWS,
     TimelineModel,
     TimelineOptions,
     build_model,
@@ -14,6 +15,7 @@ from crux_tui.timeline import (
     layout,
     match_count,
     match_targets,
+    opening_options,
     reveal,
     reveal_all,
     step_target,
@@ -450,3 +452,43 @@ def test_expand_all_leaves_every_row_open_but_the_one_collapsed_after_it() -> No
     model = build_model(convex_run())
     opts = expand_all(TimelineOptions(show_details=True)).with_expanded("g1", False)
     assert layout(model, opts).row_keys() == ["a", "g1", "t", "g2", "b2", "s", "s2"]
+
+
+def test_canonical_parents_that_name_each_other_hang_from_the_root() -> None:
+    """Canonical parents (``c``) that loop (x under y, y under x) cannot reach the root:
+    the loop is cut where it was entered, that span hangs from the root, no span is lost."""
+    root = node(
+        "a",
+        kind="agent",
+        duration=100,
+        children=[node("x", canonical_parent="y", start=1), node("y", canonical_parent="x")],
+    )
+    model = build_model(run_detail(root))
+    assert tree(layout(model, expand_all(CANON))) == [(0, "a"), (1, "x"), (2, "y")]
+
+
+def test_a_row_with_a_single_child_has_children() -> None:
+    """A row has children (the RunDetailRow ``hasChildren``) from its first child on:
+    with one child it is expandable, and open at presentation depth 0."""
+    rows = build_rows(run_detail(node("a", kind="agent", children=[node("only")])))
+    assert [(r.key, r.has_children, r.expanded) for r in rows] == [
+        ("a", True, True),
+        ("only", False, False),
+    ]
+
+
+def test_a_run_opens_fully_expanded_when_small_and_untouched() -> None:
+    """A run of at most EXPAND_ALL_ROWS nodes opens fully expanded (nothing left to find),
+    unless its expansion was already chosen; a bigger run opens as presented."""
+    model = build_model(convex_run())
+    untouched = TimelineOptions(show_details=True)
+    opened = opening_options(model, untouched)
+    assert opened == expand_all(untouched)
+    assert "s2" in layout(model, opened).row_keys()  # below presentation depth 2
+    for chosen in (untouched.with_expanded("g1", False), collapse_all(untouched)):
+        assert opening_options(model, chosen) == chosen
+    many = [node(f"n{i}") for i in range(EXPAND_ALL_ROWS)]  # + the root: one too many
+    big = build_model(run_detail(node("a", kind="agent", children=many)))
+    assert opening_options(big, untouched) == untouched
+    at_limit = build_model(run_detail(node("a", kind="agent", children=many[1:])))
+    assert opening_options(at_limit, untouched) == expand_all(untouched)
