@@ -209,3 +209,22 @@ def test_a_span_of_the_operations_run_without_a_parent_hangs_from_the_operation(
     options = expand_all(TimelineOptions(canonical_parents=True))
     depth = {row.label: row.depth for row in layout(model, options)}
     assert depth["generate reply"] == depth["orphan"] == 1
+
+
+def test_a_span_lasts_its_timing_duration_before_its_own() -> None:
+    """``timing.durationMs`` (presentation.md §4 Node timing) is the span's duration; the
+    span's own ``durationMs`` counts only when the timing has none."""
+    span = node("s", start=100, duration=250)
+    span.durationMs = 40
+    model = build_model(run_detail(node("a", start=0, duration=1000, children=[span])))
+    entry = model.entry("s")
+    assert entry is not None and entry.duration_ms == 250
+
+
+def test_a_span_without_a_label_is_named_by_its_first_label_field() -> None:
+    """No ``display.label``: the label is the first non-empty of toolName, agentId, ...,
+    name, primitive, spanId (presentation.md §4 Node display.label)."""
+    tool = node("t", "", kind="tool", tool_name="searchDocs", name="tool.call")
+    step = node("s", "", kind="step", name="plan")
+    model = build_model(run_detail(node("a", duration=100, children=[tool, step])))
+    assert [model.entries[model.by_key[k]].label for k in ("t", "s")] == ["searchDocs", "plan"]
