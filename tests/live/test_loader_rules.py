@@ -1,0 +1,212 @@
+"""Rules of the run and runs loaders, without an app: plain asyncio against the real embedded
+backend over HTTP on 127.0.0.1 (or a small server that holds an answer back). The session is
+the real client, run directory and symptom book; what the app would show of reachability is
+recorded. Clocks are injected where a rule counts seconds. (Helpers as in ``test_loaders``.)"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crux_tui.backend.embedded import EmbeddedBackend
+from crux_tui.contract.client import CruxClient
+from crux_tui.contract.models import RunSummary
+from crux_tui.live import run_loader
+from crux_tui.live.directory import RunDirectory
+from crux_tui.live.run_loader import RunLoader
+from crux_tui.live.runs_loader import RunsLoader
+from crux_tui.live.session import TaskRunner
+from crux_tui.symptoms import SymptomBook
+from crux_tui.timeline import build_model
+from tests.app.helpers import post_records, simple_run
+from tests.reliability.test_faults import slow_detail
+
+API = "/api/observability"
+
+
+@dataclass
+class Viewer:
+    """A :class:`~crux_tui.live.session.Session` without Textual."""
+
+    url: str
+    client: CruxClient
+    directory: RunDirectory = field(default_factory=RunDirectory)
+    symptom_book: SymptomBook = field(default_factory=SymptomBook)
+    poll_interval: float = 1.0
+    #: True per read that succeeded, False per read that could not connect
+    reachable: list[bool] = field(default_factory=list)
+    #: what each read that could not connect said
+    offline: list[str] = field(default_factory=list)
+
+    def mark_reachable(self) -> None:
+        self.reachable.append(True)
+
+    def mark_unreachable(self, message: str) -> None:
+        self.reachable.append(False)
+        self.offline.append(message)
+
+    def note_revision(self, revision: int) -> None:
+        pass
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def until(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def viewer_of(url: str) -> AsyncIterator[tuple[Viewer, TaskRunner]]:
+    client = CruxClient(url)
+    runner = TaskRunner()
+    try:
+        yield Viewer(url, client), runner
+    finally:
+        await runner.aclose()
+        await client.aclose()
+    assert not runner.errors, runner.errors
+
+
+def runs_loader_for(viewer: Viewer, runner: TaskRunner, **kwargs: Any) -> RunsLoader:
+    loader: RunsLoader
+
+    def visible() -> list[RunSummary]:
+        return loader.state.runs
+
+    loader = RunsLoader(
+        viewer, runner, lambda state: None, visible=visible, shown=lambda: True, **kwargs
+    )
+    return loader
+
+
+# ---------------------------------------------------------------------------- RunLoader
+
+
+async def test_a_first_load_says_it_waits_from_half_a_second_on(serve_app) -> None:
+    gate = threading.Event()
+
+    async def detail(request: Request) -> JSONResponse:
+        await anyio.to_thread.run_sync(gate.wait, 20)  # the backend is projecting
+        return JSONResponse(slow_detail("held run", "span_0"))
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    clock = Clock()
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_slow", viewer, runner, lambda state: None, clock=clock)
+        loader.refresh()
+        start = clock.now
+        try:
+            await until(lambda: loader._fetch_started == start, "the fetch started")
+            clock.now = start + 0.25
+            loader.tick(streaming=True)
+            assert loader.state.waited is None  # a quarter second: not said
+            clock.now = start + 0.5
+            loader.tick(streaming=True)
+            assert loader.state.waited == 0  # half a second: said (rounded)
+            clock.now = start + 1.0
+            loader.tick(streaming=True)
+            assert loader.state.waited == 1
+        finally:
+            gate.set()
+        await runner.idle()
+        assert loader.state.detail is not None
+
+
+async def test_a_settled_operation_is_read_again_by_the_symptom_pass_once_its_revision_moved(
+    backend: EmbeddedBackend,
+) -> None:
+    """The symptoms a run view finds of a settled operation are current for its revision
+    only: however recent, a newer revision is read again (only a running one is spared)."""
+    await post_records(backend.url, simple_run("run_done", "done"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("run_done", viewer, runner, lambda state: None, clock=clock)
+        loader.refresh()
+        await runner.idle()
+        detail = loader.state.detail
+        assert detail is not None and run_loader.is_settled_operation(detail)
+        book, revision = viewer.symptom_book, detail.run.revision
+        assert book.count("run_done") == 0
+        assert book.is_current("run_done", revision, clock.now + 1.0, every=10.0)
+        assert not book.is_current("run_done", revision + 1, clock.now + 1.0, every=10.0)
+
+
+async def test_a_big_runs_index_and_model_are_built_off_the_event_loop(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A RunDetail with more spans than ``INDEX_OFF_THREAD_SPANS`` is indexed and modelled
+    in a worker thread: the event loop (the UI) is not held while that runs."""
+    monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)  # every run counts as big
+    built_in: list[int] = []
+
+    def recording_build_model(*args: Any, **kwargs: Any) -> Any:
+        built_in.append(threading.get_ident())
+        return build_model(*args, **kwargs)
+
+    monkeypatch.setattr(run_loader, "build_model", recording_build_model)
+    await post_records(backend.url, simple_run("run_big", "big"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("run_big", viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.detail is not None and loader.state.model is not None
+        assert built_in and threading.get_ident() not in built_in
+
+
+# ---------------------------------------------------------------------------- RunsLoader
+
+
+async def test_a_list_that_cannot_connect_tells_the_session_why() -> None:
+    async with viewer_of("http://127.0.0.1:9") as (viewer, runner):
+        loader = runs_loader_for(viewer, runner)
+        loader.refresh()
+        await runner.idle()
+        assert loader.state.error.startswith("cannot reach http://127.0.0.1:9")
+        assert not loader.state.error_reachable
+        assert viewer.offline == [loader.state.error]
+
+
+async def test_a_list_of_settled_rows_is_polled_every_five_intervals(
+    backend: EmbeddedBackend,
+) -> None:
+    """Without a stream a list whose rows all settled is polled every 5 s (not every 1 s as
+    while a row runs)."""
+    await post_records(backend.url, simple_run("run_a", "a"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = runs_loader_for(viewer, runner, clock=clock)
+        loader.tick(streaming=False)  # the first poll
+        assert loader.busy
+        await runner.idle()
+        assert [run.status for run in loader.state.runs] == ["ok"]
+        clock.now += 1.0
+        loader.tick(streaming=False)
+        assert not loader.busy  # a running list would be read again now
+        clock.now += 3.0
+        loader.tick(streaming=False)
+        assert not loader.busy
+        clock.now += 1.0
+        loader.tick(streaming=False)
+        assert loader.busy  # five seconds since the last poll
+        await runner.idle()
