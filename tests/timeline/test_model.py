@@ -228,3 +228,42 @@ def test_a_span_without_a_label_is_named_by_its_first_label_field() -> None:
     step = node("s", "", kind="step", name="plan")
     model = build_model(run_detail(node("a", duration=100, children=[tool, step])))
     assert [model.entries[model.by_key[k]].label for k in ("t", "s")] == ["searchDocs", "plan"]
+
+
+def test_the_window_starts_at_the_earliest_start_of_the_run_or_any_span() -> None:
+    """The window spans the run and every span: it starts at the earliest of the run's
+    start and the spans' starts (a run without a start begins with its first span)."""
+    spans = [node("late", start=80, duration=10), node("early", start=50, duration=10)]
+    unstarted = run_detail(node("a", start=100, duration=50, children=spans))
+    unstarted.run = msgspec.structs.replace(unstarted.run, startedAt="")
+    assert build_model(unstarted).window_start_ms == parse_ms(ts(50))
+    before_run = run_detail(node("a", start=100, duration=50, children=spans))
+    model = build_model(before_run)  # the run starts with its root, after "early"
+    assert model.window_start_ms == parse_ms(ts(50))
+    entry = model.entry("late")
+    assert entry is not None and entry.start_offset_ms == 30
+
+
+def test_a_node_with_neither_a_display_kind_nor_a_kind_shows_as_an_operation() -> None:
+    """presentation.md §4 Node ``kind``: a node that says no kind (neither ``display.kind``
+    nor ``kind``) is an operation."""
+    bare = node("b")
+    bare.kind = ""
+    bare.display = msgspec.structs.replace(bare.display, kind="")
+    model = build_model(run_detail(node("a", children=[bare])))
+    entry = model.entry("b")
+    assert entry is not None and (entry.kind, entry.display_kind) == ("operation", "operation")
+
+
+def test_a_span_without_total_tokens_counts_its_input_and_output_tokens() -> None:
+    """Without ``totalTokens`` a span's tokens are its ``inputTokens`` plus its
+    ``outputTokens`` (presentation.md metric roll-ups: total >= input + output), either
+    one alone when the other is missing."""
+    spans = [
+        node("both", metrics={"inputTokens": 100, "outputTokens": 20}),
+        node("input", metrics={"inputTokens": 7}),
+        node("output", metrics={"outputTokens": 5}),
+    ]
+    model = build_model(run_detail(node("a", children=spans)))
+    tokens = {key: model.entries[model.by_key[key]].tokens for key in ("both", "input", "output")}
+    assert tokens == {"both": 120, "input": 7, "output": 5}
