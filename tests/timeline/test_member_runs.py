@@ -187,3 +187,19 @@ def test_a_v2_run_has_no_member_runs() -> None:
     body = fx.plain_operation(NOW).detail
     model = build_model(decode(body))
     assert model.member_runs == {} and member_targets(model, TimelineOptions()) == []
+
+
+def test_the_operations_own_run_is_never_one_of_its_member_runs() -> None:
+    """Member runs are the operation's *child* runs (crux-v5.md C.4 mounts non-root members
+    only): a ``run:<operation>`` node below the root, as a hostile tree may carry, is not
+    a member run and takes no member navigation stop."""
+    body = copy.deepcopy(fx.chat_operation(NOW).detail)
+    again = copy.deepcopy(body["root"]["children"][0])
+    again.update(id=f"run:{body['run']['operationId']}", spanId="sp_again", name="again")
+    again["display"]["label"] = "again"
+    body["root"]["children"][0]["children"] = [again]
+    detail = decode(body)
+    model = build_model(detail)
+    assert sorted(model.member_runs) == sorted([fx.CHILD_SUM, fx.CHILD_NOTIFY])
+    assert member_targets(model, TimelineOptions()) == ["sp_sum_action", NOTIFY]
+    assert (2, "again", "") in tree(detail, TimelineOptions())
