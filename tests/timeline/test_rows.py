@@ -271,6 +271,18 @@ def test_expansion_survives_toggles_and_refetch():
     assert layout(refetched, opts).row_keys() == layout(model, opts).row_keys()
 
 
+def test_a_row_toggled_back_and_forth_gives_the_same_options():
+    """An override says one thing of a row: collapsing it takes back its expand override
+    (and expanding its collapse override), so the same toggles give equal options: the
+    view keeps a layout as current while its options compare equal."""
+    collapsed = TimelineOptions().with_expanded("g2", False)
+    again = collapsed.with_expanded("g2", True).with_expanded("g2", False)
+    assert again == collapsed
+    assert (again.expanded, again.collapsed) == (frozenset(), frozenset({"g2"}))
+    expanded = TimelineOptions().with_expanded("g2", True)
+    assert expanded.with_expanded("g2", False).with_expanded("g2", True) == expanded
+
+
 def test_expand_all_and_collapse_all():
     model = build_model(convex_run())
     assert "s2" in layout(model, expand_all(TimelineOptions())).row_keys()
