@@ -6,6 +6,7 @@ recorded. Clocks are injected where a rule counts seconds. (Helpers as in ``test
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,16 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import httpx
 import pytest
+from records import RunBuilder
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.contract.client import CruxClient
-from crux_tui.contract.models import RunSummary
-from crux_tui.live import run_loader
+from crux_tui.contract.client import MIN_HEAD_BODY_BYTES, CruxClient
+from crux_tui.contract.models import HEAD_LENGTH_HEADER, ObservabilityEvent, RunSummary
+from crux_tui.live import run_loader, runs_loader
 from crux_tui.live.directory import RunDirectory
 from crux_tui.live.run_loader import RunLoader
 from crux_tui.live.runs_loader import RunsLoader
@@ -174,6 +177,80 @@ async def test_a_big_runs_index_and_model_are_built_off_the_event_loop(
         assert built_in and threading.get_ident() not in built_in
 
 
+async def test_a_run_loader_that_has_not_asked_yet_says_it_waits_for_nothing() -> None:
+    """The waiting note belongs to a first load on its way: before the loader asks, however
+    late the clock, nothing is said to be waited for."""
+    clock = Clock()
+    async with viewer_of("http://127.0.0.1:9") as (viewer, runner):
+        loader = RunLoader("run_x", viewer, runner, lambda state: None, clock=clock)
+        clock.now += 2.0
+        loader.tick(streaming=True)
+        assert not loader.busy and loader.state.waited is None
+
+
+async def test_a_preview_still_painting_holds_the_whole_body_no_longer_than_preview_wait(
+    serve_app, backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole body waits for its preview at most ``PREVIEW_WAIT``: a view whose paint of
+    the preview outlasts that (it cannot be cut short) gets the whole body shown anyway."""
+    monkeypatch.setattr(run_loader, "PREVIEW_WAIT", 0.05)
+    await post_records(backend.url, simple_run("run_stuck", "stuck paint"))
+    got = await asyncio.to_thread(httpx.get, f"{backend.url}{API}/runs/run_stuck", timeout=10)
+    head_length = int(got.headers[HEAD_LENGTH_HEADER])
+    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+
+    async def detail(request: Request) -> Response:
+        headers = {HEAD_LENGTH_HEADER: str(head_length)}
+        return Response(body, media_type="application/json", headers=headers)
+
+    painting, painted = asyncio.Event(), asyncio.Event()
+
+    async def stubborn_paint() -> None:
+        painting.set()
+        while not painted.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await painted.wait()
+
+    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    async with viewer_of(url) as (viewer, runner):
+        loader = RunLoader("run_stuck", viewer, runner, lambda state: None, painted=stubborn_paint)
+        loader.refresh()
+        try:
+            await until(painting.is_set, "the preview painting", timeout=5)
+            await until(
+                lambda: not loader.state.partial or loader.state.error, "the whole body shown"
+            )
+            assert not loader.state.error, loader.state.error
+            assert loader.state.detail is not None and loader.state.detail.run.runId == "run_stuck"
+        finally:
+            painted.set()
+        await runner.idle()
+
+
+async def test_an_event_naming_the_id_a_run_was_opened_by_concerns_it(
+    backend: EmbeddedBackend,
+) -> None:
+    """The id a run view was opened by is the operation's own even when its RunDetail does
+    not carry it: here the trace of a member run only, which the backend resolves to the
+    operation. An event naming that trace makes the view read the run again."""
+    root = RunBuilder("run_root", schema_version=5, trace_id="a" * 32)
+    child = RunBuilder("run_child", schema_version=5, operation_id="run_root", trace_id="b" * 32)
+    await post_records(backend.url, [root.run_start("root"), root.run_end()])
+    await post_records(
+        backend.url, [child.run_start("child", parentRunId="run_root"), child.run_end()]
+    )
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunLoader("b" * 32, viewer, runner, lambda state: None)
+        loader.refresh()
+        await runner.idle()
+        detail = loader.state.detail
+        assert detail is not None and detail.run.runId == "run_root"
+        assert "b" * 32 not in {detail.run.traceId, *(m.run.runId for m in detail.memberRuns or [])}
+        loader.on_event(ObservabilityEvent(id="e1", kind="observability.records", refId="b" * 32))
+        assert loader.busy
+        await runner.idle()
+
+
 # ---------------------------------------------------------------------------- RunsLoader
 
 
@@ -210,3 +287,38 @@ async def test_a_list_of_settled_rows_is_polled_every_five_intervals(
         loader.tick(streaming=False)
         assert loader.busy  # five seconds since the last poll
         await runner.idle()
+
+
+async def test_a_list_not_read_yet_is_polled_one_interval_after_its_clock_starts(
+    backend: EmbeddedBackend,
+) -> None:
+    """Polling intervals of a list never polled count from the clock's zero: with a clock
+    that starts at 0 the first poll comes one interval (1 s: nothing loaded yet) in."""
+    clock = Clock()
+    clock.now = 0.0
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = runs_loader_for(viewer, runner, clock=clock)
+        clock.now = 1.0
+        loader.tick(streaming=False)
+        assert loader.busy
+        await runner.idle()
+        assert loader.state.loaded_once
+
+
+async def test_a_status_filter_change_drops_the_old_lists_next_page(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status filter starts the list again from nothing: the cursor of the unfiltered
+    list goes with its rows (no "more rows" to load) until the filtered first page says."""
+    monkeypatch.setattr(runs_loader, "PAGE_SIZE", 2)
+    for index in range(3):
+        await post_records(backend.url, simple_run(f"run_{index}", f"run {index}"))
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = runs_loader_for(viewer, runner)
+        loader.refresh()
+        await runner.idle()
+        assert len(loader.state.runs) == 2 and loader.state.next_cursor
+        loader.set_status("error")
+        assert loader.state.runs == [] and loader.state.next_cursor is None
+        await runner.idle()
+        assert loader.state.loaded_once and loader.state.runs == []
