@@ -683,3 +683,15 @@ def test_r6_a_child_with_an_end_but_no_status_is_not_terminal_and_closes_no_pare
     p = node_by_span(d, "p")
     assert (p.endedAt, reconciled_from(p)) == ("", "")
     assert (d.run.endedAt, reconciled_from(d.run)) == ("", "")
+
+
+def test_r7_a_stale_run_says_the_freshness_window_it_went_stale_after():
+    """R7 (run): an open run, nothing protected, past the 60 s window: its diagnostics say
+    ``reconciledFrom: "freshness"`` and the window, ``staleAfterMs: 60000``, as a span's do."""
+    g = graph([span("t", "", "tool.call", start=0)], lastActivityAt=ts(10))
+    d = project(g, now=71)
+    assert d.run.status == "incomplete" and d.run.attributes is not None
+    assert d.run.attributes["diagnostics"] == {
+        "reconciledFrom": "freshness",
+        "staleAfterMs": 60_000,
+    }
