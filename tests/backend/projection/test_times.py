@@ -3,6 +3,8 @@ day is a time, an offset counts its hours and minutes."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from crux_tui.backend.projection import times
 
 from .builders import graph, node_by_span, project, span, ts
@@ -66,3 +68,27 @@ def test_before_or_equal_compares_unparseable_times_as_text_including_equal_ones
     assert times.before_or_equal("unknown", "unknown")
     assert times.before_or_equal("later", "unknown") and not times.before_or_equal("x", "unknown")
     assert not times.before_or_equal("", "") and not times.before_or_equal("", "unknown")
+
+
+def test_hour_24_is_not_a_time():
+    """RFC3339 hours run 00-23 (Go rejects ``T24:00:00``); no rolling over to the next day."""
+    assert times.ns("2026-05-16T24:00:00Z") is None
+    assert times.ns("2026-05-16T23:00:00Z") is not None
+
+
+def test_a_duration_is_zero_when_the_end_is_before_the_start_or_either_does_not_parse():
+    """``durationMs`` = end - start in whole ms, clamped at 0; an unparseable end gives 0."""
+    start, end = "2026-05-16T18:00:00Z", "2026-05-16T18:00:01.5Z"
+    assert times.duration_ms(start, end) == 1500
+    assert times.duration_ms(end, start) == 0
+    assert times.duration_ms(start, start) == 0
+    assert times.duration_ms(start, "not a time") == 0
+    assert times.duration_ms("not a time", end) == 0
+
+
+def test_now_as_a_datetime_is_read_at_its_own_offset_and_naive_means_utc():
+    """The projection clock: an aware ``now`` names its instant; a naive one is UTC."""
+    utc = times.ns("2026-05-16T18:00:00.000001Z")
+    aware = datetime(2026, 5, 16, 23, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    assert times.from_datetime(aware) == utc
+    assert times.from_datetime(datetime(2026, 5, 16, 18, 0, 0, 1)) == utc
