@@ -244,3 +244,17 @@ def test_validation_never_raises(base: str, overrides: dict[str, Any]) -> None:
     disposition, wire = validate_record(0, record)
     assert disposition.outcome in ("accepted", "rejected")
     assert (wire is None) or disposition.outcome == "accepted"
+
+
+def test_a_span_without_a_primitive_is_rejected_saying_the_primitive_is_required() -> None:
+    """crux-v5.md: every span names a known primitive; absent or empty, the rejection
+    (``unknown_primitive``) says it is required rather than naming an unknown one."""
+    start = RunBuilder("r").span_start("s", "tool.call")
+    absent = {key: value for key, value in start.items() if key != "primitive"}
+    for record in (absent, {**start, "primitive": ""}):
+        disposition, wire = validate_record(0, record)
+        assert (disposition.code, disposition.message) == (
+            "unknown_primitive",
+            "primitive is required",
+        )
+        assert wire is None
