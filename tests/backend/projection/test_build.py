@@ -99,3 +99,27 @@ def test_every_node_is_placed_as_primary_the_virtual_run_root_included():
     for node in (d.root, *(d.root.children or ())):
         assert node.source is not None and node.source.placementReason == "primary", node.id
     assert d.root.source is not None and d.root.source.canonicalParentSpanId == ""
+
+
+def test_a_nodes_self_time_is_never_negative_and_zero_when_its_children_cover_it():
+    """presentation.md §4 timing: ``selfMs = durationMs - childrenMs``, floored at 0: a node
+    whose children fill (or, overlapping, exceed) its duration has no self time."""
+    g = graph(
+        [
+            span("agent", "", "agent.run", start=0, end=4),
+            span("t1", "agent", "tool.call", start=0, end=3),
+            span("t2", "agent", "tool.call", start=1, end=4),
+            span("flow", "", "flow.run", start=5, end=7),
+            span("t3", "flow", "tool.call", start=5, end=7),
+        ],
+        status="ok",
+        end=7,
+    )
+    d = project(g, now=10)
+    agent, flow = node_by_span(d, "agent"), node_by_span(d, "flow")
+    assert (agent.timing.durationMs, agent.timing.childrenMs, agent.timing.selfMs) == (
+        4000,
+        6000,
+        0,
+    )
+    assert (flow.timing.durationMs, flow.timing.childrenMs, flow.timing.selfMs) == (2000, 2000, 0)
