@@ -176,3 +176,10 @@ def test_a_members_own_run_level_diagnostics_stay_in_its_member_run_entry():
     assert [d.code for d in members["run_c"].diagnostics or ()] == ["missing-parent-span"]
     assert members[OP].diagnostics == []
     assert "missing-parent-span" not in [d.code for d in doc.diagnostics or ()]
+
+
+def test_an_operation_without_its_root_run_has_the_status_incomplete():
+    """crux-v5.md C.1 / the operation summary's ``status``: the root's effective status, or
+    ``"incomplete"`` without a root; the document's run says so as its root node does."""
+    doc = _operation(child_records("run_early", base="2026-05-16T18:00:01"))
+    assert (doc.run.status, doc.root.status) == ("incomplete", "incomplete")
