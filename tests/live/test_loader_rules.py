@@ -32,7 +32,7 @@ from crux_tui.live.runs_loader import RunsLoader
 from crux_tui.live.session import TaskRunner
 from crux_tui.symptoms import SymptomBook
 from crux_tui.timeline import build_model
-from tests.app.helpers import post_records, simple_run
+from tests.app.helpers import RunRecords, post_records, simple_run
 from tests.reliability.test_faults import slow_detail
 
 API = "/api/observability"
@@ -322,3 +322,78 @@ async def test_a_status_filter_change_drops_the_old_lists_next_page(
         assert loader.state.runs == [] and loader.state.next_cursor is None
         await runner.idle()
         assert loader.state.loaded_once and loader.state.runs == []
+
+
+async def test_a_list_is_read_again_on_records_lifecycle_and_resync_events_only(
+    backend: EmbeddedBackend,
+) -> None:
+    """A records or lifecycle event, or one without a kind (a resync), may change the list:
+    it is read again; an event of any other kind (a token chunk) leaves it be."""
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = runs_loader_for(viewer, runner)
+        for kind in ("observability.records", "observability.lifecycle", ""):
+            loader.on_event(ObservabilityEvent(kind=kind))
+            assert loader.busy, kind
+            await runner.idle()
+        loader.on_event(ObservabilityEvent(kind="token.chunk"))
+        assert not loader.busy
+
+
+async def test_symptom_marks_only_count_up(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list's symptom marks go up with every change of symptom counts (the rows read,
+    each run the pass analysed): a view never sees again a value it already painted."""
+    monkeypatch.setattr(runs_loader, "SYMPTOM_PASS_DELAY", 0.0)
+    await post_records(backend.url, simple_run("run_a", "a"))
+    marks: list[int] = []
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = RunsLoader(
+            viewer,
+            runner,
+            lambda state: marks.append(state.marks),
+            visible=lambda: loader.state.runs,
+            shown=lambda: True,
+        )
+        loader.refresh()
+        await until(lambda: viewer.symptom_book.count("run_a") is not None, "the pass")
+        await runner.idle()
+    changes = [mark for before, mark in zip([0, *marks], marks, strict=False) if mark != before]
+    assert changes == [1, 2]
+
+
+async def test_the_symptom_pass_spares_a_running_operation_ten_seconds_but_no_settled_one(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the list's pass found of a running operation holds for SYMPTOM_RUNNING_EVERY
+    seconds (of the loader's clock) though its revision moves; of a settled one (no child
+    running) only for the revision it was read at."""
+    monkeypatch.setattr(runs_loader, "SYMPTOM_PASS_DELAY", 0.0)
+    live = RunRecords("run_live", name="live")
+    await post_records(
+        backend.url,
+        [live.run_start(), live.span_start("run_live_agent", "agent.run", "live")],
+    )
+    await post_records(backend.url, simple_run("run_done", "done"))
+    clock = Clock()
+    async with viewer_of(backend.url) as (viewer, runner):
+        loader = runs_loader_for(viewer, runner, clock=clock)
+        loader.refresh()
+        await until(lambda: not runner.busy and not loader.symptoms_to_find(), "the pass")
+        await runner.idle()
+        book = viewer.symptom_book
+        done = next(run for run in loader.state.runs if run.runId == "run_done")
+        assert book.count("run_done") is not None
+        assert not book.is_current("run_done", done.revision + 1, clock.now, every=10.0)
+
+        await post_records(
+            backend.url,
+            [live.span_start("run_live_tool", "tool.call", "search", parent="run_live_agent")],
+        )
+        loader.refresh()
+        await runner.idle()
+        assert runs_loader.SYMPTOM_RUNNING_EVERY == 10.0
+        clock.now += 9.9
+        assert loader.symptoms_to_find() == []  # its revision moved, read 9.9 s ago
+        clock.now += 0.1
+        assert [run.runId for run in loader.symptoms_to_find()] == ["run_live"]
