@@ -466,3 +466,31 @@ async def test_socket_failures_count_to_offline_and_start_over_once_connected(
         (RECONNECTING, 0.01),
         (OFFLINE, 0.01),
     ]
+
+
+async def test_a_dropped_socket_is_tried_again_two_seconds_on_by_default(gocrux: GoCrux) -> None:
+    """Unless told otherwise, a feed whose socket dropped waits 2 s before it connects again
+    (then catches up with ``runs/delta``): the wait it says is coming is those 2 s."""
+    async with TcpProxy(gocrux.url) as proxy:
+        feed = LiveFeed(proxy.url, transport=WS)
+
+        async def run() -> None:
+            async for _ in feed:
+                pass
+
+        task = asyncio.create_task(run())
+        try:
+            deadline = time.monotonic() + 15
+            while feed.state != LIVE:
+                assert time.monotonic() < deadline and not task.done(), "live"
+                await asyncio.sleep(0.01)
+            proxy.refusing = True
+            proxy.cut()
+            while feed.state != RECONNECTING:
+                assert time.monotonic() < deadline and not task.done(), "reconnecting"
+                await asyncio.sleep(0.01)
+            assert feed.retry_delay == 2.0
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
