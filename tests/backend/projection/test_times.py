@@ -92,3 +92,31 @@ def test_now_as_a_datetime_is_read_at_its_own_offset_and_naive_means_utc():
     aware = datetime(2026, 5, 16, 23, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert times.from_datetime(aware) == utc
     assert times.from_datetime(datetime(2026, 5, 16, 18, 0, 0, 1)) == utc
+
+
+def test_minute_60_is_not_a_time():
+    """RFC3339 minutes run 00-59 (Go rejects ``:60:``); only seconds may reach 60."""
+    assert times.ns("2026-05-16T18:60:00Z") is None
+    assert times.ns("2026-05-16T18:59:00Z") is not None
+
+
+def test_before_or_equal_compares_two_parseable_times_as_instants_not_text():
+    """Ancestor rule ``startedAt <= endedAt`` is a time compare when both parse (§2)."""
+    assert times.before_or_equal("2026-05-16T18:00:00+02:00", "2026-05-16T17:00:00Z")
+    assert not times.before_or_equal("2026-05-16T18:00:30.5Z", "2026-05-16T18:00:30Z")
+
+
+def test_a_positive_offset_under_a_minute_is_written_with_a_plus_sign():
+    """Go ``RFC3339Nano``: any offset other than 0 east of UTC is signed ``+`` (``+00:00``)."""
+    assert times.format_ns(0, 1) == "1970-01-01T00:00:01+00:00"
+
+
+def test_sort_key_orders_times_then_unparseable_text_then_empty():
+    """Total order: parsed times first by instant, then unparseable text, empty last."""
+    values = ["", "garbage", "2026-05-16T18:01:30Z", "2026-05-16T18:01:29Z"]
+    assert sorted(values, key=times.sort_key) == [
+        "2026-05-16T18:01:29Z",
+        "2026-05-16T18:01:30Z",
+        "garbage",
+        "",
+    ]
