@@ -1,94 +1,35 @@
 """Rules of the run and runs loaders, without an app: plain asyncio against the real embedded
 backend over HTTP on 127.0.0.1 (or a small server that holds an answer back). The session is
 the real client, run directory and symptom book; what the app would show of reachability is
-recorded. Clocks are injected where a rule counts seconds. (Helpers as in ``test_loaders``.)"""
+recorded. Clocks are injected where a rule counts seconds (helpers: ``loader_kit``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from records import RunBuilder
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.contract.client import MIN_HEAD_BODY_BYTES, CruxClient
-from crux_tui.contract.models import HEAD_LENGTH_HEADER, ObservabilityEvent, RunSummary
+from crux_tui.contract.models import ObservabilityEvent, RunSummary
 from crux_tui.live import run_loader, runs_loader
-from crux_tui.live.directory import RunDirectory
 from crux_tui.live.run_loader import RunLoader
 from crux_tui.live.runs_loader import RunsLoader
 from crux_tui.live.session import TaskRunner
-from crux_tui.symptoms import SymptomBook
 from crux_tui.timeline import build_model
 from tests.app.helpers import RunRecords, post_records, simple_run
+from tests.live.loader_kit import Clock, Viewer, body_app, padded_body, until, viewer_of
 from tests.reliability.test_faults import slow_detail
 
 API = "/api/observability"
-
-
-@dataclass
-class Viewer:
-    """A :class:`~crux_tui.live.session.Session` without Textual."""
-
-    url: str
-    client: CruxClient
-    directory: RunDirectory = field(default_factory=RunDirectory)
-    symptom_book: SymptomBook = field(default_factory=SymptomBook)
-    poll_interval: float = 1.0
-    #: True per read that succeeded, False per read that could not connect
-    reachable: list[bool] = field(default_factory=list)
-    #: what each read that could not connect said
-    offline: list[str] = field(default_factory=list)
-
-    def mark_reachable(self) -> None:
-        self.reachable.append(True)
-
-    def mark_unreachable(self, message: str) -> None:
-        self.reachable.append(False)
-        self.offline.append(message)
-
-    def note_revision(self, revision: int) -> None:
-        pass
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def until(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def viewer_of(url: str) -> AsyncIterator[tuple[Viewer, TaskRunner]]:
-    client = CruxClient(url)
-    runner = TaskRunner()
-    try:
-        yield Viewer(url, client), runner
-    finally:
-        await runner.aclose()
-        await client.aclose()
-    assert not runner.errors, runner.errors
 
 
 def runs_loader_for(viewer: Viewer, runner: TaskRunner, **kwargs: Any) -> RunsLoader:
@@ -194,14 +135,7 @@ async def test_a_preview_still_painting_holds_the_whole_body_no_longer_than_prev
     """The whole body waits for its preview at most ``PREVIEW_WAIT``: a view whose paint of
     the preview outlasts that (it cannot be cut short) gets the whole body shown anyway."""
     monkeypatch.setattr(run_loader, "PREVIEW_WAIT", 0.05)
-    await post_records(backend.url, simple_run("run_stuck", "stuck paint"))
-    got = await asyncio.to_thread(httpx.get, f"{backend.url}{API}/runs/run_stuck", timeout=10)
-    head_length = int(got.headers[HEAD_LENGTH_HEADER])
-    body = got.content + b" " * MIN_HEAD_BODY_BYTES
-
-    async def detail(request: Request) -> Response:
-        headers = {HEAD_LENGTH_HEADER: str(head_length)}
-        return Response(body, media_type="application/json", headers=headers)
+    body, head_length = await padded_body(backend.url, "run_stuck", "stuck paint")
 
     painting, painted = asyncio.Event(), asyncio.Event()
 
@@ -211,7 +145,7 @@ async def test_a_preview_still_painting_holds_the_whole_body_no_longer_than_prev
             with contextlib.suppress(asyncio.CancelledError):
                 await painted.wait()
 
-    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    url = serve_app(body_app(body, head_length))
     async with viewer_of(url) as (viewer, runner):
         loader = RunLoader("run_stuck", viewer, runner, lambda state: None, painted=stubborn_paint)
         loader.refresh()

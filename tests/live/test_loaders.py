@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -21,11 +19,10 @@ from gocrux.server import GoCrux
 from gocrux.shapes import deleted_event, lifecycle_event, token_chunk_event
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from crux_tui.backend.embedded import EmbeddedBackend
-from crux_tui.contract.client import MIN_HEAD_BODY_BYTES, CruxClient
 from crux_tui.contract.models import (
     HEAD_LENGTH_HEADER,
     ObservabilityEvent,
@@ -34,68 +31,15 @@ from crux_tui.contract.models import (
 )
 from crux_tui.demo import build_demo_records
 from crux_tui.live import run_loader, runs_loader
-from crux_tui.live.directory import RunDirectory
 from crux_tui.live.run_loader import RunLoader, RunState
 from crux_tui.live.runs_loader import RunsLoader, RunsState
 from crux_tui.live.session import TaskRunner
 from crux_tui.loading import load_records
-from crux_tui.symptoms import SymptomBook
 from tests.app.helpers import ago, post_records, simple_run
+from tests.live.loader_kit import Clock, Viewer, body_app, padded_body, until, viewer_of
 from tests.reliability.test_faults import held_back_big_run, slow_detail, slow_page
 
 API = "/api/observability"
-
-
-@dataclass
-class Viewer:
-    """A :class:`~crux_tui.live.session.Session` without Textual."""
-
-    url: str
-    client: CruxClient
-    directory: RunDirectory = field(default_factory=RunDirectory)
-    symptom_book: SymptomBook = field(default_factory=SymptomBook)
-    poll_interval: float = 1.0
-    #: True per read that succeeded, False per read that could not connect
-    reachable: list[bool] = field(default_factory=list)
-    revisions: list[int] = field(default_factory=list)
-
-    def mark_reachable(self) -> None:
-        self.reachable.append(True)
-
-    def mark_unreachable(self, message: str) -> None:
-        assert message
-        self.reachable.append(False)
-
-    def note_revision(self, revision: int) -> None:
-        self.revisions.append(revision)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def until(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def viewer_of(url: str) -> AsyncIterator[tuple[Viewer, TaskRunner]]:
-    client = CruxClient(url)
-    runner = TaskRunner()
-    try:
-        yield Viewer(url, client), runner
-    finally:
-        await runner.aclose()
-        await client.aclose()
-    assert not runner.errors, runner.errors
 
 
 def event(shape: dict[str, Any]) -> ObservabilityEvent:
@@ -334,10 +278,7 @@ async def test_a_big_body_paints_its_head_rows_before_its_tail(
     above: a small real run, its body padded.)"""
     if off_thread:
         monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)
-    await post_records(backend.url, simple_run("run_padded", "padded run"))
-    got = httpx.get(f"{backend.url}{API}/runs/run_padded", timeout=10)
-    head_length = int(got.headers[HEAD_LENGTH_HEADER])
-    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+    body, head_length = await padded_body(backend.url, "run_padded", "padded run")
     release = threading.Event()
 
     async def detail(request: Request) -> StreamingResponse:
@@ -372,19 +313,12 @@ async def test_a_view_that_never_says_it_painted_holds_nothing_for_long(
     """The loader waits for the view to paint a preview at most ``PREVIEW_WAIT``: a view that
     never says so holds neither the whole body nor any work of the loader."""
     monkeypatch.setattr(run_loader, "PREVIEW_WAIT", 0.05)
-    await post_records(backend.url, simple_run("run_unpainted", "unpainted run"))
-    got = httpx.get(f"{backend.url}{API}/runs/run_unpainted", timeout=10)
-    head_length = int(got.headers[HEAD_LENGTH_HEADER])
-    body = got.content + b" " * MIN_HEAD_BODY_BYTES
-
-    async def detail(request: Request) -> Response:
-        headers = {HEAD_LENGTH_HEADER: str(head_length)}
-        return Response(body, media_type="application/json", headers=headers)
+    body, head_length = await padded_body(backend.url, "run_unpainted", "unpainted run")
 
     async def never() -> None:
         await asyncio.Event().wait()
 
-    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    url = serve_app(body_app(body, head_length))
     async with viewer_of(url) as (viewer, runner):
         loader = RunLoader("run_unpainted", viewer, runner, lambda state: None, painted=never)
         loader.refresh()
@@ -395,14 +329,7 @@ async def test_a_view_that_never_says_it_painted_holds_nothing_for_long(
 async def test_the_whole_body_waits_for_its_preview_to_be_painted(serve_app, backend) -> None:
     """A first load paints the preview of a big body's head before the whole body is
     decoded and shown: the whole body waits while the view says it is still painting."""
-    await post_records(backend.url, simple_run("run_painting", "painting run"))
-    got = httpx.get(f"{backend.url}{API}/runs/run_painting", timeout=10)
-    head_length = int(got.headers[HEAD_LENGTH_HEADER])
-    body = got.content + b" " * MIN_HEAD_BODY_BYTES
-
-    async def detail(request: Request) -> Response:
-        headers = {HEAD_LENGTH_HEADER: str(head_length)}
-        return Response(body, media_type="application/json", headers=headers)
+    body, head_length = await padded_body(backend.url, "run_painting", "painting run")
 
     painting, painted = asyncio.Event(), asyncio.Event()
 
@@ -410,7 +337,7 @@ async def test_the_whole_body_waits_for_its_preview_to_be_painted(serve_app, bac
         painting.set()
         await painted.wait()
 
-    url = serve_app(Starlette(routes=[Route(f"{API}/runs/{{run_id}}", detail)]))
+    url = serve_app(body_app(body, head_length))
     async with viewer_of(url) as (viewer, runner):
         loader = RunLoader("run_painting", viewer, runner, lambda state: None, painted=paint)
         loader.refresh()
@@ -432,10 +359,7 @@ async def test_a_preview_whose_load_failed_first_is_not_painted(
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr(run_loader, "INDEX_OFF_THREAD_SPANS", 0)  # every head off the loop
-    await post_records(backend.url, simple_run("run_dies", "dying run"))
-    got = httpx.get(f"{backend.url}{API}/runs/run_dies", timeout=10)
-    head_length = int(got.headers[HEAD_LENGTH_HEADER])
-    body = got.content + b" " * MIN_HEAD_BODY_BYTES
+    body, head_length = await padded_body(backend.url, "run_dies", "dying run")
     asked, head, tail = threading.Event(), threading.Event(), threading.Event()
 
     async def detail(request: Request) -> StreamingResponse:
