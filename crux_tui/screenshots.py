@@ -272,8 +272,24 @@ async def drive(pilot: Any, state: str) -> None:
         lambda: not any(not w.is_finished and w.group in busy for w in app.workers),
         "loads to finish",
     )
+    await until(pilot, lambda: _shown_whole(app), "every run shown whole")
     app.clear_notifications()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+    await pilot.pause()  # a pane filled by the last message is laid out (its scrollbar too)
+
+
+def _shown_whole(app: Any) -> bool:
+    """No run screen in the stack (a modal's background included) shows a preview or a
+    detail pane still loading its span's details."""
+    from crux_tui.app.screens.run import RunScreen
+    from crux_tui.app.widgets.detail_pane import DetailPane
+
+    return not any(
+        screen.partial or any(pane.loading for pane in screen.query(DetailPane))
+        for screen in app.screen_stack
+        if isinstance(screen, RunScreen)
+    )
 
 
 def svg(url: str, state: str, size: tuple[int, int], *, no_color: bool = False) -> str:
